@@ -1,0 +1,374 @@
+"""The derivative table: every operation's forward map and its vector-Jacobian products.
+
+Each entry reads ``defop(name, forward, vjp_for_input_0, vjp_for_input_1, ...)``. A VJP
+``vjp(g, ans, *inputs, **params)`` receives g = dL/d(ans) and returns dL/d(that input) —
+the chain rule's local step. The engine sums it back to the input's shape when broadcasting
+stretched it.
+
+The VJPs only use operations that numpy arrays and Values both have (``* / + - @``,
+``.sum``, ``.reshape``, ``.transpose``, and the dispatchers ``exp``/``log``/``power``
+below), so one rule gives fast first-order gradients on raw arrays and differentiable
+gradients (second derivatives and up) on Values. Adding an op is one entry here, one Value
+method at the bottom, and one line in the tests.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from typing import Any
+
+import numpy as np
+
+from .engine import Op, Value, apply
+
+OPS: dict[str, Op] = {}
+
+
+def defop(name: str, forward: Any, *vjps: Any) -> Op:
+    """Register an operation: its forward map on raw data and one VJP per input."""
+    op = OPS[name] = Op(name, forward, vjps)
+    return op
+
+
+# ---- helpers that work on raw data and on Values alike --------------------------------
+def _data(x: Any) -> Any:
+    return x.data if isinstance(x, Value) else x
+
+
+def _shape(x: Any) -> tuple[int, ...]:
+    return x.shape if isinstance(x, Value | np.ndarray) else np.shape(x)
+
+
+def _dispatch(np_fn: Any, method: str) -> Any:
+    def fn(x: Any, *args: Any) -> Any:
+        return getattr(x, method)(*args) if isinstance(x, Value) else np_fn(x, *args)
+    fn.__name__ = method
+    return fn
+
+
+exp = _dispatch(np.exp, "exp")
+log = _dispatch(np.log, "log")
+
+
+def power(a: Any, b: Any) -> Any:
+    if isinstance(a, Value) or isinstance(b, Value):
+        return a ** b
+    return np.power(a, b)
+
+
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    if isinstance(x, Value):
+        return x.broadcast_to(shape)
+    return np.broadcast_to(x, shape)
+
+
+def _mT(x: Any) -> Any:
+    """Swap the last two axes (the matrix transpose of a batch of matrices)."""
+    n = len(_shape(x))
+    if n == 2:
+        return x.T
+    axes = list(range(n))
+    axes[-1], axes[-2] = axes[-2], axes[-1]
+    return x.transpose(axes)
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: Any) -> tuple[int, ...]:
+    """The shape a reduction over `axis` has with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _expand(g: Any, shape: tuple[int, ...], axis: Any, keepdims: bool) -> Any:
+    """Put back the axes a reduction removed, so g broadcasts against its input."""
+    if keepdims or not shape:
+        return g
+    return g.reshape(_keepdims_shape(shape, axis))
+
+
+# ---- forward maps that need care ------------------------------------------------------
+def _div(a: Any, b: Any) -> Any:
+    try:
+        return a / b
+    except ZeroDivisionError:  # Python floats: follow numpy (inf or nan, with a warning)
+        return np.divide(a, b)
+
+
+def _sigmoid(x: Any) -> Any:
+    """σ(x) = 1 / (1 + e^(-x)), computed without overflow for large |x|."""
+    if type(x) is float:
+        e = math.exp(-abs(x))
+        return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _matmul(a: Any, b: Any) -> Any:
+    sa, sb = np.shape(a), np.shape(b)
+    if not sa or not sb:
+        raise ValueError(f"@ needs operands with at least one axis, got shapes {sa} and {sb}; "
+                         "use * to multiply by a scalar")
+    k_right = sb[-2] if len(sb) > 1 else sb[0]
+    if sa[-1] != k_right:
+        where = "second-to-last" if len(sb) > 1 else "only"
+        raise ValueError(f"shapes {sa} @ {sb} do not match: the left operand's last axis "
+                         f"({sa[-1]}) must equal the right operand's {where} axis ({k_right})")
+    return np.matmul(a, b)
+
+
+def _softmax(x: Any, axis: int) -> Any:
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _log_softmax(x: Any, axis: int) -> Any:
+    s = x - np.max(x, axis=axis, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True when `index` has no integer arrays, so no position can repeat."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return not any(isinstance(p, np.ndarray) and p.dtype.kind in "iu" for p in parts)
+
+
+def _index_add(g: Any, index: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """zeros(shape) with g added at `index` (repeated positions accumulate)."""
+    out = np.zeros(shape, dtype=np.result_type(g))
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+# ---- matmul's VJPs, for 1-D, 2-D and batched operands as numpy defines them -------------
+def _matmul_vjp_a(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 2 and nb == 2:
+        return g @ b.T
+    if nb == 1:  # ans = a · b over a's last axis: dL/da = g ⊗ b
+        return g.reshape(_shape(g) + (1,)) * b
+    if na == 1:  # a acts as a (1, k) row
+        g1 = g.reshape(_shape(g)[:-1] + (1,) + _shape(g)[-1:])
+        ga = g1 @ _mT(b)
+        return ga.reshape(_shape(ga)[:-2] + _shape(ga)[-1:])
+    return g @ _mT(b)
+
+
+def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    na, nb = len(_shape(a)), len(_shape(b))
+    if na == 2 and nb == 2:
+        return a.T @ g
+    if na == 1:  # dL/db = a ⊗ g (an outer product, batched over g's leading axes)
+        if nb == 1:
+            return a * g
+        return a.reshape((-1, 1)) * g.reshape(_shape(g)[:-1] + (1,) + _shape(g)[-1:])
+    if nb == 1:  # b acts as a (k, 1) column
+        gb = _mT(a) @ g.reshape(_shape(g) + (1,))
+        return gb.reshape(_shape(gb)[:-1])
+    return _mT(a) @ g
+
+
+def _reduce_vjp(g: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+    shape = _shape(a)
+    return broadcast_to(_expand(g, shape, axis, keepdims), shape)
+
+
+def _max_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The gradient goes to the maximal entries; ties share it equally."""
+    shape = _shape(a)
+    ad = np.asarray(_data(a))
+    m = np.asarray(_data(ans)).reshape(_keepdims_shape(shape, axis) if shape else ())
+    mask = (ad == m).astype(ad.dtype)
+    mask /= mask.sum(axis=axis, keepdims=True)
+    return _expand(g, shape, axis, keepdims) * mask
+
+
+# ---- the table --------------------------------------------------------------------------
+ADD = defop("add", operator.add,
+            lambda g, ans, a, b: g,
+            lambda g, ans, a, b: g)
+SUB = defop("sub", operator.sub,
+            lambda g, ans, a, b: g,
+            lambda g, ans, a, b: -g)
+MUL = defop("mul", operator.mul,
+            lambda g, ans, a, b: g * b,
+            lambda g, ans, a, b: g * a)
+DIV = defop("div", _div,
+            lambda g, ans, a, b: g / b,
+            lambda g, ans, a, b: -g * ans / b)
+POW = defop("pow", np.power,
+            lambda g, ans, a, b: g * b * power(a, b - 1),
+            lambda g, ans, a, b: g * ans * log(a))
+NEG = defop("neg", operator.neg,
+            lambda g, ans, a: -g)
+MATMUL = defop("matmul", _matmul, _matmul_vjp_a, _matmul_vjp_b)
+
+EXP = defop("exp", np.exp, lambda g, ans, a: g * ans)
+LOG = defop("log", np.log, lambda g, ans, a: g / a)
+SQRT = defop("sqrt", np.sqrt, lambda g, ans, a: g * 0.5 / ans)
+TANH = defop("tanh", np.tanh, lambda g, ans, a: g * (1 - ans * ans))
+SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
+RELU = defop("relu", lambda a: np.maximum(a, 0.0), lambda g, ans, a: g * (_data(a) > 0))
+ABS = defop("abs", np.abs, lambda g, ans, a: g * np.sign(_data(a)))
+
+SUM = defop("sum", lambda a, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims),
+            lambda g, ans, a, axis=None, keepdims=False: _reduce_vjp(g, a, axis, keepdims))
+MEAN = defop("mean",
+             lambda a, axis=None, keepdims=False: np.mean(a, axis=axis, keepdims=keepdims),
+             lambda g, ans, a, axis=None, keepdims=False:
+                 _reduce_vjp(g, a, axis, keepdims) * (np.size(ans) / np.size(_data(a))))
+MAX = defop("max", lambda a, axis=None, keepdims=False: np.max(a, axis=axis, keepdims=keepdims),
+            _max_vjp)
+
+RESHAPE = defop("reshape", lambda a, shape: np.reshape(a, shape),
+                lambda g, ans, a, shape: g.reshape(_shape(a)))
+TRANSPOSE = defop("transpose", lambda a, axes: np.transpose(a, axes),
+                  lambda g, ans, a, axes: g.transpose(
+                      None if axes is None else tuple(np.argsort(axes))))
+BROADCAST_TO = defop("broadcast_to", lambda a, shape: np.broadcast_to(a, shape),
+                     lambda g, ans, a, shape: g)  # the engine sums g back to a's shape
+GETITEM = defop("getitem", lambda a, index: a[index],
+                lambda g, ans, a, index: index_add(g, index, _shape(a)))
+INDEX_ADD = defop("index_add", _index_add,
+                  lambda g, ans, a, index, shape: g[index])
+
+SOFTMAX = defop("softmax", _softmax,
+                lambda g, ans, a, axis: ans * (g - (g * ans).sum(axis=axis, keepdims=True)))
+LOG_SOFTMAX = defop("log_softmax", _log_softmax,
+                    lambda g, ans, a, axis: g - exp(ans) * g.sum(axis=axis, keepdims=True))
+
+
+def index_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
+    if isinstance(g, Value):
+        return apply(INDEX_ADD, g, index=index, shape=shape)
+    return _index_add(g, index, shape)
+
+
+# ---- Value's operators and methods -------------------------------------------------------
+def _const(x: Any) -> Any:
+    """A constant operand as raw data, or None when it is not a number or array."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, bool | int | float):
+        return float(x)
+    if isinstance(x, np.ndarray | np.generic):
+        return x if x.dtype.kind == "f" else np.asarray(x, dtype=np.float64)
+    if isinstance(x, list | tuple):
+        return np.asarray(Value(x).data)
+    return None
+
+
+def _binary(op: Op, reflected: bool = False) -> Any:
+    def method(self: Value, other: Any) -> Any:
+        other = _const(other)
+        if other is None:
+            return NotImplemented
+        return apply(op, other, self) if reflected else apply(op, self, other)
+    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
+    return method
+
+
+def _unary(op: Op, doc: str) -> Any:
+    def method(self: Value) -> Value:
+        return apply(op, self)
+    method.__name__ = op.name
+    method.__doc__ = doc
+    return method
+
+
+def _reduction(op: Op, doc: str) -> Any:
+    def method(self: Value, axis: int | tuple[int, ...] | None = None,
+               keepdims: bool = False) -> Value:
+        if isinstance(axis, list):
+            axis = tuple(axis)
+        return apply(op, self, axis=axis, keepdims=keepdims)
+    method.__name__ = op.name
+    method.__doc__ = doc
+    return method
+
+
+def _shape_args(shape: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(shape) == 1 and isinstance(shape[0], tuple | list):
+        shape = tuple(shape[0])
+    return tuple(int(n) for n in shape)
+
+
+def reshape(self: Value, *shape: Any) -> Value:
+    """The same numbers in a new shape (ints or one tuple; -1 infers one axis)."""
+    return apply(RESHAPE, self, shape=_shape_args(shape))
+
+
+def transpose(self: Value, *axes: Any) -> Value:
+    """Permute the axes (reverse them when none are given), as ndarray.transpose."""
+    if not axes or axes == (None,):
+        return apply(TRANSPOSE, self, axes=None)
+    n = self.ndim
+    return apply(TRANSPOSE, self, axes=tuple(a % n if n else a for a in _shape_args(axes)))
+
+
+def broadcast_to_method(self: Value, shape: tuple[int, ...]) -> Value:
+    """Repeat along axes as numpy broadcasting does; the gradient is summed back."""
+    return apply(BROADCAST_TO, self, shape=tuple(shape))
+
+
+def getitem(self: Value, index: Any) -> Value:
+    """Basic slicing and integer-array indexing; repeated indices accumulate gradient."""
+    if self.is_scalar:
+        raise TypeError("a scalar Value cannot be indexed; make it a tensor with Value([x])")
+    parts = index if isinstance(index, tuple) else (index,)
+    fixed = tuple(np.asarray(p.data if isinstance(p, Value) else p)
+                  if isinstance(p, list | Value | np.ndarray) else p for p in parts)
+    for p in fixed:
+        if isinstance(p, np.ndarray) and p.dtype.kind == "f":
+            raise IndexError(f"indices must be integers or booleans, got an array of {p.dtype}")
+    return apply(GETITEM, self, index=fixed if isinstance(index, tuple) else fixed[0])
+
+
+def softmax(self: Value, axis: int = -1) -> Value:
+    """softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ along `axis` (shifted by the max: no overflow)."""
+    return apply(SOFTMAX, self, axis=axis)
+
+
+def log_softmax(self: Value, axis: int = -1) -> Value:
+    """log(softmax(z)) = z - max - log Σ e^(z - max): stable for logits of 1000."""
+    return apply(LOG_SOFTMAX, self, axis=axis)
+
+
+def _compare(fn: Any) -> Any:
+    def method(self: Value, other: Any) -> Any:
+        return fn(self.data, _data(other))
+    return method
+
+
+for _name, _op in (("add", ADD), ("sub", SUB), ("mul", MUL), ("truediv", DIV),
+                   ("pow", POW), ("matmul", MATMUL)):
+    setattr(Value, f"__{_name}__", _binary(_op))
+    setattr(Value, f"__r{_name}__", _binary(_op, reflected=True))
+Value.__neg__ = _unary(NEG, "-x")
+Value.__pos__ = lambda self: self
+Value.exp = _unary(EXP, "e^x")
+Value.log = _unary(LOG, "natural logarithm; log(0) = -inf (numpy warns)")
+Value.sqrt = _unary(SQRT, "√x")
+Value.tanh = _unary(TANH, "tanh(x) = (e^x - e^-x) / (e^x + e^-x)")
+Value.sigmoid = _unary(SIGMOID, "σ(x) = 1 / (1 + e^(-x))")
+Value.relu = _unary(RELU, "ReLU(x) = max(0, x)")
+Value.abs = _unary(ABS, "|x|")
+Value.__abs__ = Value.abs
+Value.sum = _reduction(SUM, "Σ over `axis` (all axes when None)")
+Value.mean = _reduction(MEAN, "the average over `axis` (all axes when None)")
+Value.max = _reduction(MAX, "the largest entry over `axis`; ties share the gradient equally")
+Value.reshape = reshape
+Value.transpose = transpose
+Value.T = property(lambda self: transpose(self), doc="the axes reversed")
+Value.broadcast_to = broadcast_to_method
+Value.__getitem__ = getitem
+Value.softmax = softmax
+Value.log_softmax = log_softmax
+Value.__lt__ = _compare(operator.lt)
+Value.__le__ = _compare(operator.le)
+Value.__gt__ = _compare(operator.gt)
+Value.__ge__ = _compare(operator.ge)
