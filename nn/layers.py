@@ -1,0 +1,207 @@
+"""Neuron, Layer and MLP: the document's building blocks.
+
+A neuron computes ``output = activation(w₁×x₁ + w₂×x₂ + ... + wₙ×xₙ + b)``. A layer is
+``nout`` neurons side by side: its weight matrix ``w`` has one row per neuron (as the
+document writes them), so a whole batch goes through in one matrix product,
+``activation(x @ w.T + b)``. An MLP chains layers; its last layer is linear and returns
+logits (softmax lives in the loss).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+
+from .module import Module
+
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
+
+
+def _check_activation(activation: str) -> str:
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; valid ones are "
+                         + ", ".join(repr(a) for a in ACTIVATIONS))
+    return activation
+
+
+def _activate(z: Value, activation: str) -> Value:
+    if activation == "relu":
+        return z.relu()
+    if activation == "tanh":
+        return z.tanh()
+    if activation == "sigmoid":
+        return z.sigmoid()
+    return z
+
+
+def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if seed is not None and not isinstance(seed, int | np.integer):
+        raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
+    return np.random.default_rng(seed)
+
+
+def _dtype(dtype: Any) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt not in (np.float64, np.float32):
+        raise ValueError(f"dtype must be float64 or float32, got {dt}")
+    return dt
+
+
+def init_weights(nout: int, nin: int, activation: str, rng: np.random.Generator,
+                 dtype: np.dtype) -> np.ndarray:
+    """Random weights scaled to keep activations' variance steady across layers:
+    He (std √(2/nin)) before ReLU, Glorot/Xavier (std √(2/(nin+nout))) otherwise."""
+    std = np.sqrt(2.0 / nin) if activation == "relu" else np.sqrt(2.0 / (nin + nout))
+    return (rng.standard_normal((nout, nin)) * std).astype(dtype)
+
+
+def _as_input(x: Any, nin: int, dtype: np.dtype, who: str) -> Any:
+    """The input as a Value (kept, so gradients reach it) or an ndarray constant, after
+    checking that its last axis holds `nin` features."""
+    if not isinstance(x, Value):
+        try:
+            x = np.asarray(x, dtype=dtype)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{who} expects numeric input (a list, ndarray or Value), "
+                            f"got {type(x).__name__}: {e}") from None
+    shape = x.shape
+    if len(shape) == 0 or shape[-1] != nin:
+        raise ValueError(f"{who} expects inputs with {nin} features, got shape {shape}")
+    return x
+
+
+def _check_size(name: str, n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise ValueError(f"{name} must be a positive int, got {n!r}")
+    return int(n)
+
+
+class Neuron(Module):
+    """One neuron: ``activation(w · x + b)`` with ``w`` of shape (nin,) and a scalar ``b``."""
+
+    def __init__(self, nin: int, activation: str = "relu",
+                 seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.nin = _check_size("nin", nin)
+        self.activation = _check_activation(activation)
+        self.dtype = _dtype(dtype)
+        w = init_weights(1, self.nin, activation, _rng(seed), self.dtype)[0]
+        self.w = Value(w, label="w")
+        self.b = Value(0.0, label="b")
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x, self.nin, self.dtype, "Neuron")
+        return _activate(x @ self.w + self.b, self.activation)
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "activation": self.activation, "dtype": self.dtype.name}
+
+    def extra_repr(self) -> str:
+        return f"{self.nin}, activation={self.activation}"
+
+
+class Layer(Module):
+    """``nout`` neurons reading the same ``nin`` inputs: ``activation(x @ w.T + b)``.
+
+    ``w`` has shape (nout, nin), row i being neuron i's weights; ``b`` has shape (nout,).
+    A 1-D input is one sample; a 2-D input is a batch, one sample per row."""
+
+    def __init__(self, nin: int, nout: int, activation: str = "relu",
+                 seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.nin = _check_size("nin", nin)
+        self.nout = _check_size("nout", nout)
+        self.activation = _check_activation(activation)
+        self.dtype = _dtype(dtype)
+        self.w = Value(init_weights(self.nout, self.nin, activation, _rng(seed), self.dtype),
+                       label="w")
+        self.b = Value(np.zeros(self.nout, dtype=self.dtype), label="b")
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x, self.nin, self.dtype, "Layer")
+        return _activate(x @ self.w.T + self.b, self.activation)
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
+                "dtype": self.dtype.name}
+
+    def extra_repr(self) -> str:
+        return f"{self.nin} -> {self.nout}, activation={self.activation}"
+
+
+class MLP(Module):
+    """A multi-layer perceptron: ``MLP(4, [3, 2])`` is the document's 4→3→2 network.
+
+    Hidden layers use `activation`; the last layer is linear and returns logits."""
+
+    def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
+                 seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.nin = _check_size("nin", nin)
+        if isinstance(nouts, int | np.integer):
+            nouts = [nouts]
+        nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        if not nouts:
+            raise ValueError("nouts must list at least one layer size")
+        self.nouts = nouts
+        self.activation = _check_activation(activation)
+        self.dtype = _dtype(dtype)
+        rng = _rng(seed)
+        sizes = [self.nin, *nouts]
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1],
+                  activation if i < len(nouts) - 1 else "linear", seed=rng, dtype=self.dtype)
+            for i in range(len(nouts))
+        ]
+        self._relabel()
+
+    def forward(self, x: Any) -> Value:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    @classmethod
+    def from_weights(cls, weights: Sequence[tuple[Any, Any]], activation: str = "relu") -> MLP:
+        """An MLP with the given ``[(W1, b1), (W2, b2), ...]``, each W shaped (nout, nin)."""
+        arrays = []
+        for i, pair in enumerate(weights):
+            try:
+                w, b = pair
+            except (TypeError, ValueError):
+                raise ValueError(f"weights[{i}] must be a pair (W, b)") from None
+            w = np.asarray(w.data if isinstance(w, Value) else w)
+            b = np.asarray(b.data if isinstance(b, Value) else b)
+            if w.dtype.kind not in "biuf" or b.dtype.kind not in "biuf":
+                raise TypeError(f"weights[{i}] must be numeric arrays")
+            if w.ndim != 2:
+                raise ValueError(f"weights[{i}]: W must be 2-D (nout, nin), got shape {w.shape}")
+            if b.shape != (w.shape[0],):
+                raise ValueError(f"weights[{i}]: b must have shape ({w.shape[0]},) to match W of "
+                                 f"shape {w.shape}, got {b.shape}")
+            if arrays and w.shape[1] != arrays[-1][0].shape[0]:
+                raise ValueError(f"weights[{i}]: W has {w.shape[1]} inputs but the previous layer "
+                                 f"has {arrays[-1][0].shape[0]} outputs")
+            arrays.append((w, b))
+        if not arrays:
+            raise ValueError("from_weights needs at least one (W, b) pair")
+        dtype = np.float32 if all(w.dtype == np.float32 for w, _ in arrays) else np.float64
+        model = cls(arrays[0][0].shape[1], [w.shape[0] for w, _ in arrays], activation,
+                    seed=0, dtype=dtype)
+        for layer, (w, b) in zip(model.layers, arrays):
+            layer.w.data = np.array(w, dtype=dtype)
+            layer.b.data = np.array(b, dtype=dtype)
+        return model
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
+                "dtype": self.dtype.name}
+
+    def extra_repr(self) -> str:
+        sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])
+        return f"{sizes}, activation={self.activation}, parameters={self.num_parameters()}"

@@ -1,0 +1,279 @@
+"""`Module`: the base of every network part, and `Sequential`, a chain of modules.
+
+A Module finds its parameters (the `Value`s it owns) and its sub-modules by looking at its
+attributes, in the order they were set, descending into lists, tuples and dicts. Names are
+dotted paths such as ``layers.0.w``. The walk uses an explicit stack (no recursion) and
+visits each module once, so shared or cyclic references cannot loop.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+
+#: Every Module subclass by class name, so `nn.load` can rebuild a saved model.
+REGISTRY: dict[str, type[Module]] = {}
+
+
+def _children(obj: Any) -> Iterator[tuple[str, Any]]:
+    """(name, item) for the Modules and Values directly held by a module's attributes."""
+    for name, value in vars(obj).items():
+        if name.startswith("_"):
+            continue
+        if isinstance(value, Module | Value):
+            yield name, value
+        elif isinstance(value, list | tuple):
+            for i, item in enumerate(value):
+                if isinstance(item, Module | Value):
+                    yield f"{name}.{i}", item
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if isinstance(item, Module | Value):
+                    yield f"{name}.{key}", item
+
+
+class Module:
+    """A part of a network: holds parameters and sub-modules, and maps inputs to outputs.
+
+    Subclasses set their parameters (`Value`s) and sub-modules as attributes and define
+    ``forward``; calling the module calls ``forward``.
+    """
+
+    training: bool = True  # class default, so subclasses work even without super().__init__()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        REGISTRY[cls.__name__] = cls
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} does not define forward()")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)
+
+    # ---- walking the tree -----------------------------------------------------------------
+    def named_modules(self) -> Iterator[tuple[str, Module]]:
+        """(dotted name, module) for this module ("") and every sub-module, depth first."""
+        seen = {id(self)}
+        stack: list[tuple[str, Module]] = [("", self)]
+        while stack:
+            prefix, module = stack.pop()
+            yield prefix, module
+            subs = [(f"{prefix}.{n}" if prefix else n, m)
+                    for n, m in _children(module) if isinstance(m, Module)]
+            for name, sub in reversed(subs):
+                if id(sub) not in seen:
+                    seen.add(id(sub))
+                    stack.append((name, sub))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_parameters(self) -> Iterator[tuple[str, Value]]:
+        """(dotted name, Value) for every parameter, in attribute order; each Value once."""
+        seen: set[int] = set()
+        for prefix, module in self.named_modules():
+            for name, item in _children(module):
+                if isinstance(item, Value) and id(item) not in seen:
+                    seen.add(id(item))
+                    yield (f"{prefix}.{name}" if prefix else name), item
+
+    def parameters(self) -> list[Value]:
+        """Every parameter Value, in the order of `named_parameters()`."""
+        return [p for _, p in self.named_parameters()]
+
+    def num_parameters(self) -> int:
+        """The number of scalar weights (elements) over all parameters."""
+        return sum(p.size for p in self.parameters())
+
+    def _relabel(self) -> None:
+        """Set each parameter's label to its dotted name, so graph drawings show it."""
+        for name, p in self.named_parameters():
+            p.label = name
+
+    # ---- gradients, modes, freezing -----------------------------------------------------
+    def zero_grad(self) -> None:
+        """Reset every parameter's gradient (gradients accumulate across backward calls)."""
+        for p in self.parameters():
+            p.zero_grad()
+
+    def train(self, mode: bool = True) -> Module:
+        """Set training mode (``.training``) here and in every sub-module; returns self."""
+        for m in self.modules():
+            m.training = bool(mode)
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: ``train(False)`` (Dropout becomes the identity)."""
+        return self.train(False)
+
+    def freeze(self) -> Module:
+        """Stop learning these parameters: backward skips them and optimizers leave them."""
+        for p in self.parameters():
+            p.requires_grad = False
+            p.zero_grad()
+        return self
+
+    def unfreeze(self) -> Module:
+        """Undo `freeze()`."""
+        for p in self.parameters():
+            p.requires_grad = True
+        return self
+
+    # ---- weights as arrays ----------------------------------------------------------------
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """A copy of every parameter's data, keyed by its dotted name."""
+        return {name: np.array(p.data, dtype=p.dtype) for name, p in self.named_parameters()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Copy arrays from `state` into the parameters; keys and shapes must match exactly."""
+        if not isinstance(state, dict):
+            raise TypeError(f"load_state_dict needs a dict of arrays, got {type(state).__name__}")
+        params = dict(self.named_parameters())
+        missing = [k for k in params if k not in state]
+        unexpected = [k for k in state if k not in params]
+        if missing or unexpected:
+            parts = []
+            if missing:
+                parts.append(f"missing keys {missing}")
+            if unexpected:
+                parts.append(f"unexpected keys {unexpected}")
+            raise KeyError(f"state dict does not fit {type(self).__name__}: " + "; ".join(parts))
+        arrays = {}
+        bad = []
+        for name, p in params.items():
+            arr = np.asarray(state[name].data if isinstance(state[name], Value) else state[name])
+            if arr.dtype.kind not in "biuf":
+                raise TypeError(f"state dict entry {name!r} must be numeric, got dtype {arr.dtype}")
+            if arr.shape != p.shape:
+                bad.append(f"{name}: expected shape {p.shape}, got {arr.shape}")
+            arrays[name] = arr
+        if bad:
+            raise ValueError("state dict shapes do not match the model: " + "; ".join(bad))
+        for name, p in params.items():  # all checked first: a failed load changes nothing
+            if p.is_scalar:
+                p.data = float(arrays[name])
+            else:
+                p.data = np.array(arrays[name], dtype=p.dtype)
+
+    # ---- architecture and files ---------------------------------------------------------
+    def config(self) -> dict[str, Any]:
+        """The constructor arguments that rebuild this module's architecture (JSON-able).
+
+        The default reads, for each argument of ``__init__``, the attribute of the same
+        name; modules whose attributes differ from their arguments override this."""
+        out = {}
+        for name, param in inspect.signature(type(self).__init__).parameters.items():
+            if name == "self" or param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+                continue
+            if hasattr(self, name):
+                out[name] = getattr(self, name)
+            elif param.default is param.empty:
+                raise TypeError(f"{type(self).__name__} cannot describe its architecture: "
+                                f"no attribute {name!r} for its argument; define config()")
+        try:
+            json.dumps(out)
+        except TypeError as e:
+            raise TypeError(f"{type(self).__name__}.config() is not JSON-able: {e}") from None
+        return out
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Module:
+        """Build a module (with fresh weights) from the output of `config()`."""
+        return cls(**config)
+
+    def save(self, path: str) -> str:
+        """Write weights and architecture to one ``.npz`` file (atomically); returns path."""
+        from .io import save
+        return save(self, path)
+
+    @classmethod
+    def load(cls, path: str) -> Module:
+        """Rebuild a model saved with `save()`; refuses a file holding another class."""
+        from .io import load
+        return load(path, expect=None if cls is Module else cls)
+
+    # ---- printing -----------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, item in _children(self):
+            if isinstance(item, Module):
+                body = repr(item).replace("\n", "\n  ")
+                lines.append(f"  ({name}): {body}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+
+class Sequential(Module):
+    """Modules applied one after another: ``Sequential(Layer(2, 8, "tanh"), Dropout(0.5),
+    Layer(8, 2, "linear"))``. Children are named ``layers.0``, ``layers.1``..."""
+
+    def __init__(self, *modules: Module) -> None:
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], list | tuple):
+            modules = tuple(modules[0])
+        for i, m in enumerate(modules):
+            if not isinstance(m, Module):
+                raise TypeError(f"Sequential takes Modules; item {i} is {type(m).__name__}")
+        self.layers = list(modules)
+        self._relabel()
+
+    def forward(self, x: Any) -> Any:
+        for m in self.layers:
+            x = m(x)
+        return x
+
+    def __getitem__(self, i: int) -> Module:
+        return self.layers[i]
+
+    def __len__(self) -> int:
+        return len(self.layers)
+
+    def __iter__(self) -> Iterator[Module]:
+        return iter(self.layers)
+
+    def config(self) -> dict[str, Any]:
+        return {"modules": [{"class": type(m).__name__, "config": m.config()}
+                            for m in self.layers]}
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        mods = []
+        for i, entry in enumerate(config.get("modules", [])):
+            name = entry.get("class")
+            if name not in REGISTRY:
+                raise ValueError(f"Sequential item {i} is an unknown module class {name!r}")
+            mods.append(REGISTRY[name].from_config(entry.get("config", {})))
+        return cls(*mods)
+
+    def extra_repr(self) -> str:
+        return f"{len(self.layers)} modules, {self.num_parameters()} parameters"
+
+
+def _as_params(params: Iterable[Any] | Module) -> list[Value]:
+    """Parameters from a Module or an iterable of Values (for optimizers)."""
+    if isinstance(params, Module):
+        return params.parameters()
+    if isinstance(params, Value):
+        return [params]
+    out = []
+    for i, p in enumerate(params):
+        if not isinstance(p, Value):
+            raise TypeError(f"parameters must be Values; item {i} is {type(p).__name__}")
+        out.append(p)
+    return out
