@@ -1,0 +1,213 @@
+"""Draw the computation graph behind a Value with Graphviz.
+
+Every Value is a box showing its label, data and gradient; every operation is a small oval
+between its inputs and its result, so the picture reads in the direction data flows, like
+the document's forward pass (x → z = w·x + b → ReLU → softmax → loss). Parameters (leaves)
+and the root are coloured apart from the intermediates.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from typing import Any
+
+import numpy as np
+
+from .engine import Value, topological_order
+
+MAX_NODES = 2000
+MAX_SHOWN = 16  # tensors with more elements than this are summarised
+FORMATS = (".svg", ".png", ".pdf", ".dot")
+RANKDIRS = ("LR", "RL", "TB", "BT")
+
+LEAF_COLOR = "#cfe8ff"   # parameters and inputs
+ROOT_COLOR = "#ffd59e"   # the output / loss
+INNER_COLOR = "#ffffff"  # intermediate results
+OP_COLOR = "#eeeeee"
+CONST_COLOR = "#f7f7f7"
+
+OP_SYMBOLS = {
+    "add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "^", "neg": "−x",
+    "matmul": "@", "relu": "ReLU", "sigmoid": "σ", "sqrt": "√", "abs": "|x|",
+    "softmax": "softmax", "log_softmax": "log_softmax", "broadcast_to": "broadcast",
+    "getitem": "[ ]", "index_add": "index_add",
+}
+
+
+def _num(x: float) -> str:
+    """A number with 4 significant digits (0.41, -0.438, 2.366, 1.2e-05)."""
+    s = f"{float(x):.4g}"
+    return "0" if s == "-0" else s
+
+
+def _array_lines(a: np.ndarray) -> list[str]:
+    """A tensor's values as text lines, or a summary when it has more than MAX_SHOWN."""
+    a = np.asarray(a)
+    if a.size > MAX_SHOWN:
+        return [f"min {_num(a.min())}  mean {_num(a.mean())}  max {_num(a.max())}"]
+    if a.ndim == 0:
+        return [_num(a)]
+    text = np.array2string(a, separator=", ", formatter={"all": _num}, max_line_width=60)
+    return text.splitlines()
+
+
+def _value_text(x: Any) -> list[str]:
+    if isinstance(x, np.ndarray):
+        return _array_lines(x)
+    return [_num(x)]
+
+
+def _rows(v: Value, show_grad: bool) -> list[tuple[str, list[str]]]:
+    rows: list[tuple[str, list[str]]] = []
+    if not v.is_scalar:
+        rows.append(("shape", [str(v.shape)]))
+    rows.append(("data", _value_text(v.data)))
+    if show_grad:
+        rows.append(("grad", _value_text(v.grad)))
+    return rows
+
+
+def _html_table(title: str, rows: list[tuple[str, list[str]]], color: str) -> str:
+    """An HTML-like Graphviz label (every text escaped, so {}|<> need no care)."""
+    cells = []
+    if title:
+        cells.append(f'<TR><TD COLSPAN="2"><B>{html.escape(title)}</B></TD></TR>')
+    for name, lines in rows:
+        body = '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines)
+        if len(lines) > 1:
+            body += '<BR ALIGN="LEFT"/>'
+        cells.append(f'<TR><TD ALIGN="LEFT"><I>{name}</I></TD>'
+                     f'<TD ALIGN="LEFT" BALIGN="LEFT">{body}</TD></TR>')
+    border = "2" if color == ROOT_COLOR else "0"  # the root gets a heavy frame as well
+    return (f'<<TABLE BORDER="{border}" CELLBORDER="1" CELLSPACING="0" CELLPADDING="3" '
+            f'BGCOLOR="{color}">{"".join(cells)}</TABLE>>')
+
+
+def _op_text(v: Value) -> str:
+    """The op node's caption: its symbol plus its non-differentiable arguments."""
+    text = OP_SYMBOLS.get(v.op, v.op)
+    params = {k: p for k, p in v.params.items() if not (k == "keepdims" and not p)}
+    if v.op == "getitem":
+        text = f"[{params.pop('index', '')}]"
+    if params:
+        text += " " + ", ".join(f"{k}={p}" for k, p in params.items())
+    return text
+
+
+def _const_text(c: Any) -> str:
+    if isinstance(c, np.ndarray) and c.ndim > 0:
+        lines = _array_lines(c)
+        return (f"const {c.shape}\\n" if c.size > 1 else "") + "\\n".join(lines)
+    return _num(c)
+
+
+def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
+    """The graph that computed `root`, as a ``graphviz.Digraph`` (display it in Jupyter,
+    or render it with `save_graph`).
+
+    One box per Value (label, data, grad; tensors show shape and values, or min/mean/max
+    beyond 16 elements), one oval per operation, constants as small plain nodes; edges go
+    the way data flows. Leaves are blue, the root orange.
+    """
+    import graphviz
+
+    if not isinstance(root, Value):
+        raise TypeError(f"draw_graph() needs a Value, got {type(root).__name__}")
+    if rankdir not in RANKDIRS:
+        raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
+    order = topological_order(root)
+    if len(order) > MAX_NODES:
+        raise ValueError(
+            f"this graph has {len(order)} Values (nodes), more than draw_graph's limit of "
+            f"{MAX_NODES}; draw part of it instead: pass a sub-expression (an intermediate "
+            "Value, e.g. one layer's output) as root, or build the model from tensor Values "
+            "(one node per layer) instead of scalar Values"
+        )
+    dot = graphviz.Digraph("autograd", graph_attr={"rankdir": rankdir},
+                           node_attr={"fontname": "Helvetica", "fontsize": "10"})
+    ids = {v: f"v{i}" for i, v in enumerate(order)}
+    for v in order:
+        vid = ids[v]
+        color = ROOT_COLOR if v is root else (LEAF_COLOR if not v.parents else INNER_COLOR)
+        dot.node(vid, label=_html_table(v.label, _rows(v, show_grad), color), shape="plain")
+        if not v.parents:
+            continue
+        oid = vid + "_op"
+        dot.node(oid, label=_op_text(v), shape="ellipse", style="filled",
+                 fillcolor=OP_COLOR, margin="0.05,0.02")
+        for k, x in enumerate(v.inputs):
+            if isinstance(x, Value):
+                dot.edge(ids[x], oid)
+            else:
+                cid = f"{oid}_c{k}"
+                dot.node(cid, label=_const_text(x), shape="box", style="filled,dashed",
+                         fillcolor=CONST_COLOR, fontsize="9")
+                dot.edge(cid, oid, style="dashed")
+        dot.edge(oid, vid)
+    return dot
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _write_atomic(path: str, data: bytes) -> None:
+    """Write to a temporary file beside `path`, then rename it over `path`."""
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise FileNotFoundError(f"cannot save the graph to {path}: no directory {folder}")
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
+                               dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give a normal file's mode
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+
+
+def _install_hint(dot_path: str) -> str:
+    return (f"Graphviz's `dot` program was not found, so the graph could not be rendered; "
+            f"the DOT source was written to {dot_path} instead. Install Graphviz "
+            "(Debian/Ubuntu: `sudo apt-get install graphviz`; macOS: `brew install graphviz`; "
+            "or see https://graphviz.org/download/) and try again, or render the .dot file "
+            "later with `dot -Tsvg`.")
+
+
+def save_graph(root: Value, path: str | os.PathLike[str], **draw_kwargs: Any) -> Any:
+    """Render `draw_graph(root, **draw_kwargs)` to `path`, the format taken from its
+    extension (.svg, .png, .pdf, or .dot for the source alone), and return `path`.
+
+    Without Graphviz's `dot` program the DOT source is still written beside the target
+    (g.svg → g.dot) and a RuntimeError says how to install Graphviz.
+    """
+    import graphviz
+
+    target = os.fspath(path)
+    stem, ext = os.path.splitext(target)
+    if ext.lower() not in FORMATS:
+        raise ValueError(f"cannot tell the format of {target!r}: the extension must be one of "
+                         f"{', '.join(FORMATS)}")
+    source = draw_graph(root, **draw_kwargs).source
+    if ext.lower() == ".dot":
+        _write_atomic(target, source.encode("utf-8"))
+        return path
+    dot_path = stem + ".dot"
+    if shutil.which("dot") is None:
+        _write_atomic(dot_path, source.encode("utf-8"))
+        raise RuntimeError(_install_hint(dot_path))
+    try:  # pipe() returns the rendered bytes: graphviz leaves no stray source file
+        data = graphviz.Source(source).pipe(format=ext.lower()[1:])
+    except graphviz.ExecutableNotFound:
+        _write_atomic(dot_path, source.encode("utf-8"))
+        raise RuntimeError(_install_hint(dot_path)) from None
+    _write_atomic(target, data)
+    return path
