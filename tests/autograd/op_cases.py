@@ -1,0 +1,192 @@
+"""The table of operations the autograd tests run: one row per op (and variant).
+
+Each row names the op (``"op-variant"``; the part before ``-`` is the expected ``.op``),
+the function on our Values, a NumPy reference, a PyTorch reference, the input shapes and
+the domain the inputs are drawn from. ``SAME`` means the function itself also runs on
+ndarrays (resp. torch tensors), so NumPy (resp. torch) computes the reference. A shape of
+``()`` is a scalar Value (its data a Python float).
+
+Adding an op to the engine means adding a line here; test_ops.py and
+test_torch_crosscheck.py pick it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+SAME = "same"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    f: Callable[..., Any]
+    ref: Any
+    tref: Any
+    shapes: tuple[tuple[int, ...], ...]
+    domain: Any = "real"
+
+    @property
+    def op(self) -> str:
+        return self.name.split("-")[0]
+
+    def numpy_ref(self) -> Callable[..., Any]:
+        return self.f if self.ref is SAME else self.ref
+
+    def torch_ref(self) -> Callable[..., Any]:
+        return self.f if self.tref is SAME else self.tref
+
+    def inputs(self, rng: np.random.Generator) -> list[Any]:
+        """Raw input data (floats for scalar inputs, float64 arrays otherwise)."""
+        domains = self.domain if isinstance(self.domain, tuple) else (self.domain,) * len(
+            self.shapes)
+        return [sample(shape, d, rng) for shape, d in zip(self.shapes, domains)]
+
+
+def sample(shape: tuple[int, ...], domain: str, rng: np.random.Generator) -> Any:
+    """Random data of `shape` from `domain`, kept away from kinks and poles."""
+    size = int(np.prod(shape))
+    if domain == "real":
+        x = rng.uniform(-2.0, 2.0, size)
+    elif domain == "positive":
+        x = rng.uniform(0.5, 2.0, size)
+    elif domain == "nonzero":  # |x| >= 0.3: away from relu/abs kinks and division poles
+        x = rng.uniform(0.3, 2.0, size) * rng.choice([-1.0, 1.0], size)
+    elif domain == "distinct":  # entries at least 0.3 apart: max has a unique winner
+        x = (rng.permutation(size) - size / 2) * 0.5 + rng.uniform(-0.1, 0.1, size)
+    else:
+        raise ValueError(f"unknown domain {domain!r}")
+    return float(x[0]) if shape == () else x.reshape(shape)
+
+
+def C(name: str, f: Callable[..., Any], ref: Any, tref: Any, shapes: list[tuple[int, ...]],
+      domain: Any = "real") -> Case:
+    return Case(name, f, ref, tref, tuple(shapes), domain)
+
+
+def _np_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    e = np.exp(x - x.max(axis=axis, keepdims=True))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+def _np_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    return np.log(_np_softmax(x, axis))
+
+
+def _np_sigmoid(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+S, M, B = (), (3, 4), (2, 3, 4)  # scalar, matrix, batch
+TWO = [M, M]
+NZ2 = ("real", "nonzero")
+POS_REAL = ("positive", "real")
+
+CASES = [
+    # name                     ours                               numpy       torch   shapes
+    C("add",                   lambda a, b: a + b,                SAME,       SAME,   TWO),
+    C("add-scalar",            lambda a, b: a + b,                SAME,       SAME,   [S, S]),
+    C("add-broadcast",         lambda a, b: a + b,                SAME,       SAME,   [B, (3, 1)]),
+    C("add-const",             lambda a: a + 1.5,                 SAME,       SAME,   [M]),
+    C("sub",                   lambda a, b: a - b,                SAME,       SAME,   TWO),
+    C("sub-scalar",            lambda a, b: a - b,                SAME,       SAME,   [S, S]),
+    C("sub-broadcast",         lambda a, b: a - b,                SAME,       SAME,   [(3, 1), (4,)]),
+    C("sub-rconst",            lambda a: 1.5 - a,                 SAME,       SAME,   [M]),
+    C("mul",                   lambda a, b: a * b,                SAME,       SAME,   TWO),
+    C("mul-scalar",            lambda a, b: a * b,                SAME,       SAME,   [S, S]),
+    C("mul-broadcast",         lambda a, b: a * b,                SAME,       SAME,   [B, (4,)]),
+    C("mul-scalar_tensor",     lambda a, b: a * b,                SAME,       SAME,   [S, M]),
+    C("div",                   lambda a, b: a / b,                SAME,       SAME,   TWO, NZ2),
+    C("div-scalar",            lambda a, b: a / b,                SAME,       SAME,   [S, S], NZ2),
+    C("div-broadcast",         lambda a, b: a / b,                SAME,       SAME,   [M, (3, 1)], NZ2),
+    C("div-rconst",            lambda a: 2.0 / a,                 SAME,       SAME,   [M], "nonzero"),
+    C("pow-const",             lambda a: a ** 3,                  SAME,       SAME,   [M]),
+    C("pow-const_scalar",      lambda a: a ** 3,                  SAME,       SAME,   [S]),
+    C("pow-half",              lambda a: a ** 0.5,                SAME,       SAME,   [M], "positive"),
+    C("pow-negative",          lambda a: a ** -2,                 SAME,       SAME,   [M], "nonzero"),
+    C("pow-rconst",            lambda a: 2.0 ** a,                SAME,       SAME,   [M]),
+    C("pow-value",             lambda a, b: a ** b,               SAME,       SAME,   TWO, POS_REAL),
+    C("pow-value_scalar",      lambda a, b: a ** b,               SAME,       SAME,   [S, S], POS_REAL),
+    C("pow-value_broadcast",   lambda a, b: a ** b,               SAME,       SAME,   [M, S], POS_REAL),
+    C("neg",                   lambda a: -a,                      SAME,       SAME,   [M]),
+    C("neg-scalar",            lambda a: -a,                      SAME,       SAME,   [S]),
+    C("matmul-1d_1d",          lambda a, b: a @ b,                SAME,       SAME,   [(4,), (4,)]),
+    C("matmul-2d_2d",          lambda a, b: a @ b,                SAME,       SAME,   [M, (4, 2)]),
+    C("matmul-2d_1d",          lambda a, b: a @ b,                SAME,       SAME,   [M, (4,)]),
+    C("matmul-1d_2d",          lambda a, b: a @ b,                SAME,       SAME,   [(3,), M]),
+    C("matmul-3d_3d",          lambda a, b: a @ b,                SAME,       SAME,   [B, (2, 4, 2)]),
+    C("matmul-batch_broadcast", lambda a, b: a @ b,               SAME,       SAME,   [(2, 1, 2, 3), (3, 3, 2)]),
+    C("matmul-2d_3d",          lambda a, b: a @ b,                SAME,       SAME,   [(2, 3), B]),
+    C("matmul-1d_3d",          lambda a, b: a @ b,                SAME,       SAME,   [(3,), B]),
+    C("matmul-3d_1d",          lambda a, b: a @ b,                SAME,       SAME,   [B, (4,)]),
+    C("exp",                   lambda a: a.exp(),                 np.exp,     SAME,   [M]),
+    C("exp-scalar",            lambda a: a.exp(),                 np.exp,     SAME,   [S]),
+    C("log",                   lambda a: a.log(),                 np.log,     SAME,   [M], "positive"),
+    C("log-scalar",            lambda a: a.log(),                 np.log,     SAME,   [S], "positive"),
+    C("sqrt",                  lambda a: a.sqrt(),                np.sqrt,    SAME,   [M], "positive"),
+    C("sqrt-scalar",           lambda a: a.sqrt(),                np.sqrt,    SAME,   [S], "positive"),
+    C("tanh",                  lambda a: a.tanh(),                np.tanh,    SAME,   [M]),
+    C("tanh-scalar",           lambda a: a.tanh(),                np.tanh,    SAME,   [S]),
+    C("sigmoid",               lambda a: a.sigmoid(),             _np_sigmoid, SAME,  [M]),
+    C("sigmoid-scalar",        lambda a: a.sigmoid(),             _np_sigmoid, SAME,  [S]),
+    C("relu",                  lambda a: a.relu(),                lambda a: np.maximum(a, 0), SAME, [M], "nonzero"),
+    C("relu-scalar",           lambda a: a.relu(),                lambda a: np.maximum(a, 0), SAME, [S], "nonzero"),
+    C("abs",                   lambda a: a.abs(),                 np.abs,     SAME,   [M], "nonzero"),
+    C("abs-scalar",            lambda a: abs(a),                  np.abs,     SAME,   [S], "nonzero"),
+    C("sum",                   lambda a: a.sum(),                 SAME,       SAME,   [M]),
+    C("sum-scalar",            lambda a: a.sum(),                 np.sum,     SAME,   [S]),
+    C("sum-axis0",             lambda a: a.sum(axis=0),           SAME,       SAME,   [M]),
+    C("sum-axis_keepdims",     lambda a: a.sum(axis=-1, keepdims=True), SAME, SAME,   [B]),
+    C("sum-axes",              lambda a: a.sum(axis=(0, 2)),      SAME,       SAME,   [B]),
+    C("mean",                  lambda a: a.mean(),                SAME,       SAME,   [M]),
+    C("mean-scalar",           lambda a: a.mean(),                np.mean,    SAME,   [S]),
+    C("mean-axis1",            lambda a: a.mean(axis=1),          SAME,       SAME,   [M]),
+    C("mean-axis_keepdims",    lambda a: a.mean(axis=0, keepdims=True), SAME, SAME,   [B]),
+    C("mean-axes",             lambda a: a.mean(axis=(-1, 0)),    SAME,       SAME,   [B]),
+    C("max",                   lambda a: a.max(),                 SAME,       lambda a: a.amax(), [M], "distinct"),
+    C("max-axis1",             lambda a: a.max(axis=1),           SAME,       lambda a: a.amax(1), [M], "distinct"),
+    C("max-axis_keepdims",     lambda a: a.max(axis=-1, keepdims=True), SAME,
+      lambda a: a.amax(-1, keepdim=True), [B], "distinct"),
+    C("max-axes",              lambda a: a.max(axis=(0, 2)),      SAME,       lambda a: a.amax((0, 2)), [B], "distinct"),
+    C("reshape-ints",          lambda a: a.reshape(4, 3),         SAME,       SAME,   [M]),
+    C("reshape-tuple",         lambda a: a.reshape((2, 6)),       SAME,       SAME,   [M]),
+    C("reshape-flatten",       lambda a: a.reshape(-1),           SAME,       SAME,   [B]),
+    C("reshape-infer",         lambda a: a.reshape(2, -1, 3),     SAME,       SAME,   [M]),
+    C("transpose-reverse",     lambda a: a.transpose(),           SAME,       lambda a: a.permute(2, 1, 0), [B]),
+    C("transpose-axes",        lambda a: a.transpose(1, 0, 2),    SAME,       lambda a: a.permute(1, 0, 2), [B]),
+    C("transpose-tuple",       lambda a: a.transpose((2, 0, 1)),  SAME,       lambda a: a.permute(2, 0, 1), [B]),
+    C("transpose-negative",    lambda a: a.transpose(-1, 0, 1),   SAME,       lambda a: a.permute(-1, 0, 1), [B]),
+    C("transpose-T",           lambda a: a.T,                     SAME,       SAME,   [M]),
+    C("transpose-T_1d",        lambda a: a.T,                     SAME,       lambda a: a, [(4,)]),
+    C("broadcast_to",          lambda a: a.broadcast_to((2, 3, 4)), lambda a: np.broadcast_to(a, B),
+      SAME, [(3, 1)]),
+    C("getitem-int",           lambda a: a[1],                    SAME,       SAME,   [M]),
+    C("getitem-negative_int",  lambda a: a[-1, 2],                SAME,       SAME,   [M]),
+    C("getitem-slice",         lambda a: a[1:3],                  SAME,       SAME,   [(4, 3)]),
+    C("getitem-step",          lambda a: a[:, ::-2],              SAME,       lambda a: a.flip(1)[:, ::2], [(3, 5)]),
+    C("getitem-tuple",         lambda a: a[1:, 2],                SAME,       SAME,   [M]),
+    C("getitem-ellipsis",      lambda a: a[..., 0],               SAME,       SAME,   [B]),
+    C("getitem-newaxis",       lambda a: a[None, 1],              SAME,       SAME,   [M]),
+    C("getitem-int_array",     lambda a: a[[2, 0]],               SAME,       SAME,   [M]),
+    C("getitem-repeated",      lambda a: a[[0, 2, 0, 0]],         SAME,       SAME,   [M]),
+    C("getitem-repeated_pairs", lambda a: a[np.array([0, 0, 1]), np.array([1, 1, 2])], SAME, SAME, [(2, 3)]),
+    C("getitem-columns",       lambda a: a[:, [1, 1, 3]],         SAME,       SAME,   [M]),
+    C("getitem-bool_mask",     lambda a: a[np.array([True, False, True])], SAME, lambda a: a[[0, 2]], [M]),
+    C("softmax",               lambda a: a.softmax(),             _np_softmax, lambda a: a.softmax(-1), [M]),
+    C("softmax-axis0",         lambda a: a.softmax(axis=0),       lambda a: _np_softmax(a, 0), lambda a: a.softmax(0), [M]),
+    C("softmax-1d",            lambda a: a.softmax(),             _np_softmax, lambda a: a.softmax(-1), [(5,)]),
+    C("softmax-axis1_3d",      lambda a: a.softmax(axis=1),       lambda a: _np_softmax(a, 1), lambda a: a.softmax(1), [B]),
+    C("log_softmax",           lambda a: a.log_softmax(),         _np_log_softmax, lambda a: a.log_softmax(-1), [M]),
+    C("log_softmax-axis0",     lambda a: a.log_softmax(axis=0),   lambda a: _np_log_softmax(a, 0),
+      lambda a: a.log_softmax(0), [M]),
+    C("log_softmax-1d",        lambda a: a.log_softmax(),         _np_log_softmax, lambda a: a.log_softmax(-1), [(5,)]),
+    C("log_softmax-axis1_3d",  lambda a: a.log_softmax(axis=1),   lambda a: _np_log_softmax(a, 1),
+      lambda a: a.log_softmax(1), [B]),
+]
+
+ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",
+                                            "sqrt", "tanh", "sigmoid", "relu", "abs")]
