@@ -5,7 +5,14 @@ training lifecycle (data, metrics, fit, Dropout, serving).
 """
 
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
+from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
+from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
 from .module import Module, Sequential  # noqa: F401
+from .optim import SGD, Adam, Optimizer  # noqa: F401
 
+# isort: split
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
+from . import data, metrics  # noqa: F401
+from .dropout import Dropout  # noqa: F401
+from .train import History, evaluate, fit, predict  # noqa: F401

@@ -63,17 +63,17 @@ class Module:
     # ---- walking the tree -----------------------------------------------------------------
     def named_modules(self) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module ("") and every sub-module, depth first."""
-        seen = {id(self)}
+        seen: set[int] = set()
         stack: list[tuple[str, Module]] = [("", self)]
         while stack:
             prefix, module = stack.pop()
+            if id(module) in seen:  # shared or cyclic: keep the first name only
+                continue
+            seen.add(id(module))
             yield prefix, module
             subs = [(f"{prefix}.{n}" if prefix else n, m)
                     for n, m in _children(module) if isinstance(m, Module)]
-            for name, sub in reversed(subs):
-                if id(sub) not in seen:
-                    seen.add(id(sub))
-                    stack.append((name, sub))
+            stack.extend(reversed(subs))
 
     def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
@@ -148,7 +148,7 @@ class Module:
                 parts.append(f"missing keys {missing}")
             if unexpected:
                 parts.append(f"unexpected keys {unexpected}")
-            raise KeyError(f"state dict does not fit {type(self).__name__}: " + "; ".join(parts))
+            raise ValueError(f"state dict does not fit {type(self).__name__}: " + "; ".join(parts))
         arrays = {}
         bad = []
         for name, p in params.items():

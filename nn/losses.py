@@ -1,0 +1,126 @@
+"""Loss functions: how wrong a prediction is, as one differentiable number.
+
+Each is built from engine operations, so ``loss.backward()`` reaches every weight.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+
+
+def _as_value(x: Any, name: str) -> Value:
+    if isinstance(x, Value):
+        return x
+    try:
+        return Value(x)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be a Value, list or ndarray of numbers: {e}") from None
+
+
+def _as_target(t: Any, name: str = "target") -> Any:
+    """A target as a Value (kept: gradients may flow to it) or a float ndarray constant."""
+    if isinstance(t, Value):
+        return t
+    try:
+        arr = np.asarray(t, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{name} must be numeric, got {type(t).__name__}: {e}") from None
+    return arr
+
+
+def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Value:
+    """Squared error between prediction and target.
+
+    ``"mean"``: the mean of (pred - target)²; ``"sum"``: the sum; ``"half_sum"``: the
+    document's ``Loss = (1/2) × Σ (predicted - true)²``. Shapes must match exactly."""
+    if reduction not in ("mean", "sum", "half_sum"):
+        raise ValueError(f"unknown reduction {reduction!r}; use 'mean', 'sum' or 'half_sum'")
+    pred = _as_value(pred, "pred")
+    target = _as_target(target)
+    if np.shape(target) != pred.shape:
+        raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape "
+                         f"{np.shape(target)}; they must match")
+    diff = pred - target
+    sq = diff * diff
+    if reduction == "mean":
+        return sq.mean()
+    total = sq.sum()
+    return total if reduction == "sum" else total * 0.5
+
+
+def _class_indices(target: Any, batch_shape: tuple[int, ...], nclass: int) -> np.ndarray | None:
+    """Target as integer class indices shaped like the batch, or None if it is not."""
+    if isinstance(target, Value):
+        return None
+    if isinstance(target, bool):
+        raise TypeError("cross_entropy: target must be a class index or rows, not a bool")
+    arr = np.asarray(target)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"cross_entropy: target must be numeric, got dtype {arr.dtype}")
+    if arr.shape != batch_shape:
+        return None
+    # float labels such as 1.0 are accepted when whole numbers
+    if arr.dtype.kind == "f" and (not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr))):
+        raise ValueError(f"cross_entropy: target of shape {arr.shape} reads as class "
+                         "indices, but holds non-integer numbers")
+    idx = arr.astype(np.int64)
+    if idx.size and (idx.min() < 0 or idx.max() >= nclass):
+        bad = idx[(idx < 0) | (idx >= nclass)].ravel()[0]
+        raise ValueError(f"cross_entropy: class index {bad} is out of range for {nclass} "
+                         f"classes (valid: 0..{nclass - 1})")
+    return idx
+
+
+def cross_entropy(logits: Any, target: Any) -> Value:
+    """Softmax and negative log-likelihood in one stable step, averaged over the batch.
+
+    ``L = -Σₖ yₖ log softmax(z)ₖ`` with ``log softmax(z) = z - max - log Σ e^(z - max)``, so
+    logits of 1000 do not overflow. Its gradient with respect to the logits is the
+    document's ``dL/dz = p - y``. `logits`: (N, C) or one sample's (C,). `target`: class
+    indices ((N,) or an int), or one-hot/probability rows shaped like the logits."""
+    logits = _as_value(logits, "logits")
+    if logits.ndim not in (1, 2):
+        raise ValueError(f"cross_entropy: logits must be (C,) for one sample or (N, C) for a "
+                         f"batch, got shape {logits.shape}")
+    nclass = logits.shape[-1]
+    batch_shape = logits.shape[:-1]
+    n = int(np.prod(batch_shape)) if batch_shape else 1
+    logp = logits.log_softmax(axis=-1)
+    idx = _class_indices(target, batch_shape, nclass)
+    if idx is not None:  # pick log p of the true class with a one-hot mask (fast backward)
+        weights = np.zeros(logits.shape, dtype=logits.dtype)
+        if batch_shape:
+            weights[np.arange(n), idx] = -1.0 / n
+        else:
+            weights[int(idx)] = -1.0
+        return (logp * weights).sum()
+    rows = _as_target(target)
+    if np.shape(rows) != logits.shape:
+        raise ValueError(f"cross_entropy: logits have shape {logits.shape}, so target must be "
+                         f"class indices of shape {batch_shape} or probability rows of shape "
+                         f"{logits.shape}; got shape {np.shape(rows)}")
+    return (logp * rows).sum() * (-1.0 / n)
+
+
+def _clamp(x: Value, lo: float, hi: float) -> Value:
+    """x limited to [lo, hi]; the gradient is zero where it was clipped (as torch.clamp)."""
+    return x - (x - hi).relu() + (lo - x).relu()
+
+
+def binary_cross_entropy(prob: Any, target: Any, eps: float | None = None) -> Value:
+    """``L = -mean(y log p + (1 - y) log(1 - p))`` over all elements, for probabilities p
+    (e.g. a sigmoid output). p is clipped to [eps, 1 - eps] so 0 and 1 give no inf."""
+    prob = _as_value(prob, "prob")
+    target = _as_target(target)
+    if np.shape(target) != prob.shape:
+        raise ValueError(f"binary_cross_entropy: prob has shape {prob.shape} but target has "
+                         f"shape {np.shape(target)}; they must match")
+    if eps is None:
+        eps = max(1e-12, float(np.finfo(prob.dtype).eps))
+    p = _clamp(prob, eps, 1.0 - eps)
+    ll = target * p.log() + (1.0 - target) * (1.0 - p).log()
+    return ll.sum() * (-1.0 / max(prob.size, 1))

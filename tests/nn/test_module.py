@@ -1,0 +1,167 @@
+"""Module: parameter discovery and names, modes, freezing, state dicts, Sequential."""
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+
+
+class Pair(nn.Module):
+    """A user-defined module mixing attributes, lists and dicts of sub-modules and Values."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = Value(2.0)
+        self.blocks = [nn.Layer(3, 4, seed=0), nn.Layer(4, 2, seed=1)]
+        self.extra = {"head": nn.Neuron(2, seed=2)}
+        self.note = "not a parameter"
+
+    def forward(self, x):
+        for b in self.blocks:
+            x = b(x)
+        return self.extra["head"](x) * self.scale
+
+
+def test_named_parameters_are_stable_and_readable():
+    names = [n for n, _ in nn.MLP(4, [3, 2]).named_parameters()]
+    assert names == ["layers.0.w", "layers.0.b", "layers.1.w", "layers.1.b"]
+    names = [n for n, _ in Pair().named_parameters()]
+    assert names == ["scale", "blocks.0.w", "blocks.0.b", "blocks.1.w", "blocks.1.b",
+                     "extra.head.w", "extra.head.b"]
+
+
+def test_parameter_labels_are_their_names():
+    model = nn.MLP(2, [3, 1])
+    assert [p.label for p in model.parameters()] == [n for n, _ in model.named_parameters()]
+    assert model.layers[1].b.label == "layers.1.b"
+
+
+def test_parameters_count_and_identity():
+    model = Pair()
+    params = model.parameters()
+    assert len(params) == 7
+    assert params[1] is model.blocks[0].w
+    assert model.num_parameters() == 1 + (12 + 4) + (8 + 2) + (2 + 1)
+
+
+def test_shared_and_cyclic_references_do_not_loop_or_repeat():
+    model = nn.MLP(2, [3, 1])
+    model.again = model.layers[0]  # a shared sub-module
+    model.layers[0].parent = model  # a cycle back to the root
+    names = [n for n, _ in model.named_parameters()]
+    assert names == ["layers.0.w", "layers.0.b", "layers.1.w", "layers.1.b"]
+    assert len(list(model.modules())) == 3
+
+
+class Wrap(nn.Module):
+    def __init__(self, inner):
+        self.inner = inner
+
+
+def test_deep_nesting_has_no_recursion_limit():
+    inner = nn.Neuron(1)
+    for _ in range(5000):
+        inner = Wrap(inner)
+    names = [n for n, _ in inner.named_parameters()]
+    assert names == [".".join(["inner"] * 5000 + ["w"]), ".".join(["inner"] * 5000 + ["b"])]
+    inner.eval()
+    assert not any(m.training for m in inner.modules())
+
+
+def test_zero_grad_resets_every_parameter():
+    model = nn.MLP(3, [4, 2], seed=0)
+    nn.cross_entropy(model(np.ones((2, 3))), [0, 1]).backward()
+    assert any(np.any(p.grad != 0) for p in model.parameters())
+    model.zero_grad()
+    assert all(np.all(p.grad == 0) for p in model.parameters())
+
+
+def test_train_and_eval_propagate_to_children():
+    model = Pair()
+    assert model.training and model.blocks[0].training
+    assert model.eval() is model
+    assert not any(m.training for m in model.modules())
+    model.train()
+    assert all(m.training for m in model.modules())
+    model.blocks[1].eval()
+    assert model.training and not model.blocks[1].training
+
+
+def test_freeze_stops_gradients_and_updates():
+    model = nn.MLP(3, [4, 2], seed=0)
+    model.layers[0].freeze()
+    before = model.layers[0].w.data.copy(), model.layers[0].b.data.copy()
+    head = model.layers[1].w.data.copy()
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        nn.cross_entropy(model(np.ones((2, 3))), [0, 1]).backward()
+        assert np.all(model.layers[0].w.grad == 0) and np.all(model.layers[0].b.grad == 0)
+        opt.step()
+    np.testing.assert_array_equal(model.layers[0].w.data, before[0])
+    np.testing.assert_array_equal(model.layers[0].b.data, before[1])
+    assert not np.array_equal(model.layers[1].w.data, head)
+    assert not model.layers[0].w.requires_grad and model.layers[1].w.requires_grad
+    model.unfreeze()
+    nn.cross_entropy(model(np.ones((2, 3))), [0, 1]).backward()
+    assert np.any(model.layers[0].w.grad != 0)
+
+
+def test_state_dict_is_a_copy_keyed_by_name():
+    model = nn.MLP(2, [3, 1], seed=0)
+    state = model.state_dict()
+    assert list(state) == ["layers.0.w", "layers.0.b", "layers.1.w", "layers.1.b"]
+    state["layers.0.w"][:] = 99.0
+    assert not np.any(model.layers[0].w.data == 99.0)
+    other = nn.MLP(2, [3, 1], seed=1)
+    other.load_state_dict(model.state_dict())
+    for a, b in zip(model.parameters(), other.parameters()):
+        np.testing.assert_array_equal(a.data, b.data)
+        assert a.data is not b.data
+
+
+def test_state_dict_with_scalar_parameter():
+    neuron = nn.Neuron(2, seed=0)
+    neuron.b.data = 0.25
+    state = neuron.state_dict()
+    assert state["b"].shape == ()
+    fresh = nn.Neuron(2, seed=1)
+    fresh.load_state_dict(state)
+    assert fresh.b.is_scalar and fresh.b.data == 0.25
+
+
+def test_load_state_dict_names_the_mismatch():
+    model = nn.MLP(2, [3, 1])
+    state = model.state_dict()
+    del state["layers.1.b"]
+    state["layers.2.w"] = np.ones(3)
+    with pytest.raises(ValueError, match=r"missing keys \['layers.1.b'\].*unexpected keys "
+                                         r"\['layers.2.w'\]"):
+        model.load_state_dict(state)
+    state = model.state_dict()
+    state["layers.0.w"] = np.ones((2, 3))
+    before = model.layers[0].b.data.copy()
+    state["layers.0.b"] = before + 1
+    with pytest.raises(ValueError, match=r"layers.0.w: expected shape \(3, 2\), got \(2, 3\)"):
+        model.load_state_dict(state)
+    np.testing.assert_array_equal(model.layers[0].b.data, before)  # nothing half-loaded
+
+
+def test_sequential_stacks_modules():
+    seq = nn.Sequential(nn.Layer(2, 3, "tanh", seed=0), nn.Layer(3, 2, "linear", seed=1))
+    assert len(seq) == 2 and seq[1].nout == 2
+    assert [n for n, _ in seq.named_parameters()] == ["layers.0.w", "layers.0.b",
+                                                       "layers.1.w", "layers.1.b"]
+    x = np.array([[0.5, -1.0], [1.0, 2.0]])
+    np.testing.assert_allclose(seq(x).data, seq[1](seq[0](x)).data)
+    mlp = nn.MLP(2, [3, 2], activation="tanh")
+    mlp.load_state_dict(seq.state_dict())  # same names: weights move between the two
+    np.testing.assert_allclose(mlp(x).data, seq(x).data)
+    with pytest.raises(TypeError, match="item 1"):
+        nn.Sequential(nn.Layer(2, 2), "relu")
+
+
+def test_module_without_forward_says_so():
+    with pytest.raises(NotImplementedError, match="forward"):
+        nn.Module()(1.0)
