@@ -1,0 +1,55 @@
+"""Dropout: the regularisation the document names against overfitting (Phase 4).
+
+In training, each input element is set to 0 with probability `p` and the survivors are
+scaled by ``1 / (1 - p)`` ("inverted" dropout), so the expected value of every element is
+unchanged and nothing needs rescaling at evaluation time. In ``eval()`` mode it is the
+identity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from autograd import Value
+
+from .module import Module
+
+
+class Dropout(Module):
+    """``Dropout(p)``: zero each element with probability `p` while ``.training``.
+
+    The masks come from the module's own Generator (`seed`: an int, a Generator, or None
+    for fresh entropy), so a seeded network trains the same way twice."""
+
+    def __init__(self, p: float = 0.5, seed: int | np.random.Generator | None = None) -> None:
+        super().__init__()
+        if isinstance(p, bool) or not isinstance(p, int | float | np.floating | np.integer) \
+                or not 0.0 <= float(p) <= 1.0:
+            raise ValueError(f"Dropout probability p must be a number in [0, 1], got {p!r}")
+        self.p = float(p)
+        if seed is not None and not isinstance(seed, int | np.integer | np.random.Generator):
+            raise TypeError(f"Dropout seed must be an int, a numpy Generator or None, got "
+                            f"{type(seed).__name__}")
+        self._rng = seed if isinstance(seed, np.random.Generator) \
+            else np.random.default_rng(seed)
+
+    def forward(self, x: Any) -> Value:
+        if not isinstance(x, Value):
+            x = Value(x)
+        if not self.training or self.p == 0.0:
+            return x
+        if self.p == 1.0:
+            return x * 0.0
+        keep = self._rng.random(x.shape) >= self.p
+        mask = keep.astype(x.dtype) / x.dtype.type(1.0 - self.p)
+        if x.is_scalar:
+            mask = float(mask)
+        return x * mask
+
+    def config(self) -> dict[str, Any]:
+        return {"p": self.p}
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
