@@ -1,0 +1,126 @@
+"""Saving and loading: bit-for-bit round trips, architecture checks, refusals."""
+
+import os
+
+import numpy as np
+import pytest
+
+import nn
+
+
+def _same_weights(a, b):
+    sa, sb = a.state_dict(), b.state_dict()
+    assert list(sa) == list(sb)
+    for k in sa:
+        assert sa[k].dtype == sb[k].dtype
+        np.testing.assert_array_equal(sa[k], sb[k])
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_mlp_round_trip_is_bit_for_bit(tmp_path, dtype):
+    model = nn.MLP(3, [5, 4, 2], activation="tanh", seed=0, dtype=dtype)
+    path = tmp_path / "model.npz"
+    assert model.save(path) == str(path)
+    for loaded in (nn.MLP.load(path), nn.load(path), nn.Module.load(str(path))):
+        assert type(loaded) is nn.MLP
+        assert loaded.nin == 3 and loaded.nouts == [5, 4, 2]
+        assert loaded.activation == "tanh" and loaded.dtype == dtype
+        assert [la.activation for la in loaded.layers] == ["tanh", "tanh", "linear"]
+        _same_weights(model, loaded)
+        X = np.random.default_rng(1).standard_normal((4, 3))
+        np.testing.assert_array_equal(loaded(X).data, model(X).data)
+        assert loaded.layers[0].w.label == "layers.0.w"
+
+
+def test_trained_weights_survive(tmp_path):
+    model = nn.MLP(2, [4, 2], seed=3)
+    opt = nn.Adam(model.parameters(), lr=0.05)
+    for _ in range(5):
+        opt.zero_grad()
+        nn.cross_entropy(model([[0.0, 1.0], [1.0, 0.0]]), [1, 0]).backward()
+        opt.step()
+    model.save(tmp_path / "m.npz")
+    _same_weights(model, nn.load(tmp_path / "m.npz"))
+
+
+def test_layer_neuron_and_sequential_round_trip(tmp_path):
+    neuron = nn.Neuron(3, activation="sigmoid", seed=0)
+    neuron.b.data = -0.75
+    seq = nn.Sequential(nn.Layer(2, 3, "relu", seed=0), nn.Layer(3, 1, "sigmoid", seed=1))
+    for model in (neuron, nn.Layer(4, 2, activation="linear", seed=2), seq):
+        path = tmp_path / f"{type(model).__name__}.npz"
+        model.save(path)
+        loaded = nn.load(path)
+        assert type(loaded) is type(model)
+        _same_weights(model, loaded)
+    assert nn.load(tmp_path / "Neuron.npz").b.data == -0.75
+    assert nn.load(tmp_path / "Sequential.npz")[1].activation == "sigmoid"
+
+
+def test_save_is_atomic_and_overwrites(tmp_path):
+    path = tmp_path / "model.npz"
+    nn.MLP(2, [3, 2], seed=0).save(path)
+    second = nn.MLP(2, [3, 2], seed=1)
+    second.save(path)
+    _same_weights(second, nn.load(path))
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]  # no temporary file left behind
+    with pytest.raises(FileNotFoundError):
+        second.save(tmp_path / "no" / "such" / "dir" / "m.npz")
+    assert sorted(os.listdir(tmp_path)) == ["model.npz"]
+
+
+def test_refuses_another_architecture(tmp_path):
+    path = tmp_path / "seq.npz"
+    nn.Sequential(nn.Layer(2, 2, seed=0)).save(path)
+    with pytest.raises(nn.ModelFileError, match="holds a model of class Sequential, not MLP"):
+        nn.MLP.load(path)
+    nn.Layer(2, 2, seed=0).save(tmp_path / "layer.npz")
+    with pytest.raises(ValueError, match="not MLP"):
+        nn.MLP.load(tmp_path / "layer.npz")
+
+
+def test_refuses_files_that_are_not_models(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no model file"):
+        nn.load(tmp_path / "missing.npz")
+    text = tmp_path / "notes.txt"
+    text.write_text("weights: 0.5, 0.8\n")
+    with pytest.raises(nn.ModelFileError, match="not an .npz archive"):
+        nn.load(text)
+    random_npz = tmp_path / "random.npz"
+    np.savez(random_npz, a=np.ones(3), b=np.zeros((2, 2)))
+    with pytest.raises(nn.ModelFileError, match="not a model saved by nn"):
+        nn.MLP.load(random_npz)
+    npy = tmp_path / "array.npy"
+    np.save(npy, np.ones(3))
+    with pytest.raises(nn.ModelFileError, match="single .npy array"):
+        nn.load(npy)
+
+
+def test_refuses_weights_that_do_not_fit_the_record(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.MLP(2, [3, 2], seed=0).save(path)
+    with np.load(path) as f:
+        arrays = dict(f)
+    arrays["param/layers.0.w"] = np.ones((4, 2))  # tampered: 4 rows, the record says 3
+    np.savez(path, **arrays)
+    with pytest.raises(nn.ModelFileError, match=r"do not fit.*layers.0.w: expected shape \(3, 2\)"):
+        nn.MLP.load(path)
+    del arrays["param/layers.1.b"]
+    arrays["param/layers.0.w"] = np.ones((3, 2))
+    np.savez(path, **arrays)
+    with pytest.raises(nn.ModelFileError, match=r"missing keys \['layers.1.b'\]"):
+        nn.load(path)
+
+
+def test_refuses_a_broken_architecture_record(tmp_path):
+    path = tmp_path / "m.npz"
+    np.savez(path, __model__=np.array("{not json"))
+    with pytest.raises(nn.ModelFileError, match="not valid JSON"):
+        nn.load(path)
+    np.savez(path, __model__=np.array('{"format": "something-else"}'))
+    with pytest.raises(nn.ModelFileError, match="format"):
+        nn.load(path)
+    np.savez(path, __model__=np.array(
+        '{"format": "nn-autograd-model", "version": 1, "class": "Evil", "config": {}}'))
+    with pytest.raises(nn.ModelFileError, match="unknown model class 'Evil'"):
+        nn.load(path)
