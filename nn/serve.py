@@ -1,0 +1,321 @@
+"""Serving a trained model over HTTP: the document's Phase 7 ("Creating an API that accepts
+images and returns predictions").
+
+    python -m nn.serve model.npz [--host 127.0.0.1] [--port 8000]
+
+``POST /predict`` with ``{"inputs": [[...], ...]}`` (one row of numbers per sample) answers
+``{"probabilities": [[...], ...], "classes": [...]}``: the softmax of the model's logits
+for each row and the most probable class of each row. ``GET /health`` tells whether the
+service is up and what input width it expects. Any bad request gets a 4xx status and a
+JSON body ``{"error": "..."}``, and the server carries on serving. Only the standard
+library's HTTP server is used; it listens on 127.0.0.1 unless told otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import math
+import sys
+import threading
+from collections.abc import Sequence
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import numpy as np
+
+from autograd import Value, no_grad
+
+from .module import Module
+
+MAX_BODY = 1 << 20  # bytes of JSON accepted in one request (1 MiB)
+
+
+class RequestError(Exception):
+    """A bad request: its HTTP status and the message sent back as ``{"error": ...}``."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def input_width(model: Module) -> int | None:
+    """The number of features the model reads: the ``nin`` of its first module that has
+    one (None when no module says)."""
+    for m in model.modules():
+        n = getattr(m, "nin", None)
+        if isinstance(n, int):
+            return n
+    return None
+
+
+def _last_activation(model: Module) -> str | None:
+    act = None
+    for m in model.modules():
+        if hasattr(m, "activation") and hasattr(m, "nout"):
+            act = m.activation
+    return act
+
+
+def probabilities(model: Module, X: np.ndarray) -> np.ndarray:
+    """Class probabilities for the rows of X: the softmax of the logits (a model with a
+    single output gives [1 - p, p], p being the sigmoid of its output, or the output itself
+    when the last layer already applies a sigmoid)."""
+    with no_grad():
+        out = model(X)
+    out = np.asarray(out.data if isinstance(out, Value) else out, dtype=np.float64)
+    out = out.reshape(len(X), -1)
+    if out.shape[1] == 1:
+        p = out[:, 0] if _last_activation(model) == "sigmoid" else 1.0 / (1.0 + np.exp(-out[:, 0]))
+        return np.stack([1.0 - p, p], axis=1)
+    z = out - out.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def parse_inputs(payload: Any, width: int | None) -> np.ndarray:
+    """Check a decoded request body and return its rows as a float array, or raise a
+    RequestError (400) saying what is wrong and what is expected."""
+    if not isinstance(payload, dict):
+        raise RequestError(400, f"the body must be a JSON object {{\"inputs\": [[...], ...]}}, "
+                                f"got a JSON {type(payload).__name__}")
+    if "inputs" not in payload:
+        raise RequestError(400, "the JSON object has no \"inputs\" key; send "
+                                "{\"inputs\": [[...], ...]}, one row of numbers per sample")
+    rows = payload["inputs"]
+    if not isinstance(rows, list):
+        raise RequestError(400, f"\"inputs\" must be a list of rows, got a JSON "
+                                f"{type(rows).__name__}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, list):
+            raise RequestError(400, f"\"inputs\" must be a list of rows (lists of numbers); "
+                                    f"item {i} is a JSON {type(row).__name__}"
+                                    + (" (wrap a single sample in brackets: [[...]])"
+                                       if not isinstance(row, dict) else ""))
+        if width is not None and len(row) != width:
+            raise RequestError(400, f"row {i} has {len(row)} values; this model expects "
+                                    f"{width} per row")
+        for j, v in enumerate(row):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                raise RequestError(400, f"row {i}, column {j}: expected a number, got "
+                                        f"{json.dumps(v)[:40]}")
+            try:
+                finite = math.isfinite(float(v))
+            except OverflowError:  # an integer too large for a float
+                finite = False
+            if not finite:
+                raise RequestError(400, f"row {i}, column {j}: expected a finite number, "
+                                        f"got {str(v)[:40]}")
+    if width is None and len({len(r) for r in rows}) > 1:
+        raise RequestError(400, "every row of \"inputs\" must have the same length")
+    return np.array(rows, dtype=np.float64).reshape(len(rows), -1 if rows else (width or 0))
+
+
+class PredictionServer(ThreadingHTTPServer):
+    """A threading HTTP server holding one model (its forward passes run one at a time)."""
+
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], model: Module, max_body: int = MAX_BODY,
+                 class_names: Sequence[str] | None = None, quiet: bool = False) -> None:
+        if not isinstance(model, Module):
+            raise TypeError(f"the server needs an nn.Module, got {type(model).__name__}")
+        self.model = model.eval()
+        self.width = input_width(model)
+        self.max_body = int(max_body)
+        self.class_names = list(class_names) if class_names is not None else None
+        self.quiet = quiet
+        self.lock = threading.Lock()
+        if self.class_names is not None and self.width is not None:
+            k = probabilities(self.model, np.zeros((1, self.width))).shape[1]
+            if k != len(self.class_names):
+                raise ValueError(f"{len(self.class_names)} class names given for a model "
+                                 f"with {k} classes")
+        super().__init__(address, PredictHandler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def predict(self, X: np.ndarray) -> dict[str, Any]:
+        if len(X) == 0:
+            return {"probabilities": [], "classes": []}
+        with self.lock:  # no_grad() is process-wide: one forward pass at a time
+            try:
+                p = probabilities(self.model, X)
+            except (ValueError, TypeError) as e:
+                raise RequestError(400, f"the model cannot read these inputs: {e}") from None
+        idx = p.argmax(axis=1)
+        if self.class_names is not None:
+            if p.shape[1] != len(self.class_names):
+                raise RequestError(500, f"the server was given {len(self.class_names)} class "
+                                        f"names for a model with {p.shape[1]} outputs")
+            classes: list[Any] = [self.class_names[i] for i in idx]
+        else:
+            classes = [int(i) for i in idx]
+        return {"probabilities": p.tolist(), "classes": classes}
+
+
+class PredictHandler(BaseHTTPRequestHandler):
+    """``POST /predict`` and ``GET /health``; everything else is a JSON 4xx."""
+
+    server: PredictionServer
+    server_version = "nn-serve/0.1"
+    timeout = 30  # seconds a client may take to send its request
+
+    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+              ) -> None:
+        data = json.dumps(body).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        self._send(status, {"error": message}, headers)
+
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0]
+
+    def do_POST(self) -> None:
+        try:
+            if self._path() != "/predict":
+                known = self._path() == "/health"
+                self.close_connection = True
+                if known:
+                    self._error(405, "use GET for /health", {"Allow": "GET"})
+                else:
+                    self._error(404, f"no such path {self._path()!r}; POST to /predict")
+                return
+            body = self._read_body()
+            try:
+                payload = json.loads(body.decode("utf-8"))
+            except UnicodeDecodeError:
+                raise RequestError(400, "the body is not UTF-8 text") from None
+            except json.JSONDecodeError as e:
+                raise RequestError(400, f"the body is not valid JSON: {e}") from None
+            except RecursionError:
+                raise RequestError(400, "the JSON body is nested too deeply") from None
+            X = parse_inputs(payload, self.server.width)
+            self._send(200, self.server.predict(X))
+        except RequestError as e:
+            self._error(e.status, e.message)
+        except TimeoutError:
+            self.close_connection = True
+            self._error(408, "the request body did not arrive in time")
+        except Exception as e:  # noqa: BLE001 (a bug must not stop the server: 500, go on)
+            self._error(500, f"internal error: {type(e).__name__}: {e}")
+
+    def _read_body(self) -> bytes:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True
+            raise RequestError(411, "send the body with a Content-Length header "
+                                    "(chunked bodies are not accepted)")
+        length = self.headers.get("Content-Length")
+        if length is None:
+            self.close_connection = True
+            raise RequestError(411, "a Content-Length header is required")
+        try:
+            n = int(length)
+        except ValueError:
+            self.close_connection = True
+            raise RequestError(400, f"bad Content-Length {length!r}") from None
+        if n < 0:
+            self.close_connection = True
+            raise RequestError(400, f"bad Content-Length {length!r}")
+        if n > self.server.max_body:
+            self.close_connection = True  # the unread body must not be taken as a request
+            raise RequestError(413, f"the body is {n} bytes; at most {self.server.max_body} "
+                                    f"are accepted")
+        return self.rfile.read(n)
+
+    def do_GET(self) -> None:
+        self.close_connection = True
+        if self._path() == "/health":
+            self._send(200, {"status": "ok", "model": type(self.server.model).__name__,
+                             "input_width": self.server.width})
+        elif self._path() == "/predict":
+            self._error(405, "use POST for /predict, with a JSON body "
+                             "{\"inputs\": [[...], ...]}", {"Allow": "POST"})
+        else:
+            self._error(404, f"no such path {self._path()!r}; POST to /predict")
+
+    do_HEAD = do_GET
+
+    def _not_allowed(self) -> None:
+        self.close_connection = True
+        self._error(405, f"method {self.command} is not supported; POST to /predict")
+
+    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None
+                   ) -> None:
+        """Protocol errors found by http.server itself (bad request line, unknown method,
+        oversized headers) also get a JSON body (an HTTP/0.9-style request line, one word,
+        gets the body alone, as HTTP/0.9 has no status line)."""
+        self.close_connection = True
+        if code == 501:  # a method http.server does not know: the client's mistake, a 4xx
+            code, message = 405, f"method {self.command!r} is not supported; POST to /predict"
+        with contextlib.suppress(OSError):  # the client may already be gone
+            self._error(code, message or HTTPStatus(code).phrase)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if not self.server.quiet:
+            super().log_message(format, *args)
+
+
+def make_server(model: Module | str, host: str = "127.0.0.1", port: int = 8000,
+                max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
+                quiet: bool = False) -> PredictionServer:
+    """A server for `model` (a Module, or the path of a saved one) bound to host:port
+    (port 0 picks a free port: read it from ``server.server_address``). Call
+    ``serve_forever()`` on it, in a thread or not; ``shutdown()`` stops it."""
+    if not isinstance(model, Module):
+        from .io import load
+        model = load(model)
+    return PredictionServer((host, port), model, max_body, class_names, quiet)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m nn.serve",
+        description="Serve a saved nn model: POST /predict with {\"inputs\": [[...], ...]}.")
+    parser.add_argument("model", help="the .npz file written by model.save(path)")
+    parser.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only)")
+    parser.add_argument("--port", type=int, default=8000, help="port (0: any free port)")
+    parser.add_argument("--max-body", type=int, default=MAX_BODY,
+                        help=f"largest request body in bytes (default {MAX_BODY})")
+    parser.add_argument("--class-names", default=None,
+                        help="comma-separated names answered in \"classes\" instead of indices")
+    parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    args = parser.parse_args(argv)
+    from .io import ModelFileError
+    try:
+        names = args.class_names.split(",") if args.class_names else None
+        server = make_server(args.model, args.host, args.port, args.max_body, names, args.quiet)
+    except (FileNotFoundError, ModelFileError, OSError, ValueError) as e:
+        print(f"nn.serve: {e}", file=sys.stderr)
+        return 2
+    width = f", {server.width} inputs per row" if server.width is not None else ""
+    print(f"Serving {args.model} ({type(server.model).__name__}{width}) on {server.url} "
+          f"- POST /predict; Ctrl-C to stop", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("\nStopped.", flush=True)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,233 @@
+"""nn.serve over real HTTP on 127.0.0.1: good requests, bad requests, and the CLI."""
+
+import http.client
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nn
+from nn import serve
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def model_path(tmp_path_factory):
+    model = nn.Sequential(nn.Layer(4, 8, "relu", seed=0), nn.Dropout(0.5),
+                          nn.Layer(8, 3, "linear", seed=1))
+    return model.save(tmp_path_factory.mktemp("serve") / "model.npz")
+
+
+@pytest.fixture(scope="module")
+def server(model_path):
+    srv = serve.make_server(model_path, port=0, max_body=2000, quiet=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    thread.join(5)
+
+
+def _request(srv, method, path, body=None, headers=None, raw=False):
+    host, port = srv.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    try:
+        if isinstance(body, dict | list):
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        conn.request(method, path, body=body, headers=headers or {})
+        resp = conn.getresponse()
+        data = resp.read()
+        assert resp.getheader("Content-Type") == "application/json"
+        return resp.status, (data if raw else json.loads(data))
+    finally:
+        conn.close()
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def test_listens_on_localhost_by_default(server):
+    assert server.server_address[0] == "127.0.0.1"
+    assert server.server_address[1] > 0  # port 0 picked a free port
+
+
+def test_predict_returns_softmax_probabilities_and_classes(server, model_path):
+    X = np.random.default_rng(0).normal(size=(5, 4))
+    status, body = _request(server, "POST", "/predict", {"inputs": X.tolist()})
+    assert status == 200
+    model = nn.load(model_path).eval()
+    expect = _softmax(model(X).data)
+    np.testing.assert_allclose(body["probabilities"], expect, rtol=1e-12)
+    assert body["classes"] == expect.argmax(axis=1).tolist()
+    np.testing.assert_allclose(np.sum(body["probabilities"], axis=1), 1.0)
+
+
+def test_eval_mode_makes_answers_repeatable(server):
+    row = {"inputs": [[0.3, -1.0, 2.0, 0.5]]}
+    a = _request(server, "POST", "/predict", row)[1]
+    b = _request(server, "POST", "/predict", row)[1]
+    assert a == b  # dropout is off in the served model
+
+
+def test_integers_and_empty_batches(server):
+    status, body = _request(server, "POST", "/predict", {"inputs": [[1, 2, 3, 4]]})
+    assert status == 200 and len(body["probabilities"]) == 1
+    assert _request(server, "POST", "/predict", {"inputs": []}) == (
+        200, {"probabilities": [], "classes": []})
+
+
+BAD = [
+    ("{not json", "not valid JSON"),
+    ('{"inputs": [[1, 2, 3, 4]]', "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    ('{"rows": [[1, 2, 3, 4]]}', "no \"inputs\" key"),
+    ('{"inputs": "1,2,3,4"}', "list of rows"),
+    ('{"inputs": [1, 2, 3, 4]}', "wrap a single sample"),
+    ('{"inputs": [[1, 2, 3]]}', "expects 4"),
+    ('{"inputs": [[1, 2, 3, 4], [1, 2, 3, 4, 5]]}', "row 1 has 5 values"),
+    ('{"inputs": [[1, 2, "x", 4]]}', "row 0, column 2: expected a number"),
+    ('{"inputs": [[1, 2, null, 4]]}', "expected a number"),
+    ('{"inputs": [[1, true, 3, 4]]}', "expected a number"),
+    ('{"inputs": [[1, [2], 3, 4]]}', "expected a number"),
+    ('{"inputs": [[1, NaN, 3, 4]]}', "finite"),
+    ('{"inputs": [[1, 1e400, 3, 4]]}', "finite"),
+    ('{"inputs": [[1, ' + "9" * 400 + ', 3, 4]]}', "finite"),
+    (b"\xff\xfe", "UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("body", "message"), BAD)
+def test_bad_bodies_get_400_with_a_json_error_and_the_server_goes_on(server, body, message):
+    status, reply = _request(server, "POST", "/predict", body)
+    assert status == 400, reply
+    assert set(reply) == {"error"} and message in reply["error"]
+    ok, _ = _request(server, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})
+    assert ok == 200
+
+
+def test_deep_nesting_within_the_limit(model_path):
+    srv = serve.make_server(model_path, port=0, max_body=100_000, quiet=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        status, reply = _request(srv, "POST", "/predict", "[" * 20000 + "]" * 20000)
+        assert status == 400 and "error" in reply
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_oversized_body_is_413(server):
+    rows = {"inputs": [[0.123456789] * 4] * 100}  # well over 2000 bytes
+    status, reply = _request(server, "POST", "/predict", rows)
+    assert status == 413 and "at most 2000" in reply["error"]
+    assert _request(server, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})[0] == 200
+
+
+def test_unknown_paths_and_methods(server):
+    status, reply = _request(server, "POST", "/nope", {"inputs": [[0, 0, 0, 0]]})
+    assert status == 404 and "/predict" in reply["error"]
+    assert _request(server, "GET", "/nope")[0] == 404
+    status, reply = _request(server, "GET", "/predict")
+    assert status == 405 and "POST" in reply["error"]
+    assert _request(server, "PUT", "/predict", "{}")[0] == 405
+    assert _request(server, "DELETE", "/predict")[0] == 405
+
+
+def test_missing_content_length_is_411(server):
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.putrequest("POST", "/predict")
+    conn.endheaders()
+    resp = conn.getresponse()
+    assert resp.status == 411 and "Content-Length" in json.loads(resp.read())["error"]
+    conn.close()
+
+
+def _raw(server, payload):
+    with socket.create_connection(server.server_address[:2], timeout=10) as s:
+        s.sendall(payload)
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+    return data
+
+
+def test_garbage_request_lines_get_a_json_4xx(server):
+    data = _raw(server, b"FOO /predict HTTP/1.1\r\nHost: x\r\n\r\n")
+    head, _, body = data.partition(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0].startswith(b"HTTP/1.0 405 "), head
+    assert "FOO" in json.loads(body)["error"]
+    data = _raw(server, b"GET /predict HTTP/9.9\r\n\r\n")  # refused, with a JSON reason
+    assert "HTTP version" in json.loads(data.split(b"\r\n\r\n")[-1])["error"]
+    # one word is an HTTP/0.9 request: no status line exists, the JSON body comes alone
+    assert "error" in json.loads(_raw(server, b"HELLO\r\n\r\n"))
+    assert _request(server, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})[0] == 200
+
+
+def test_health(server):
+    assert _request(server, "GET", "/health") == (
+        200, {"status": "ok", "model": "Sequential", "input_width": 4})
+
+
+def test_class_names(model_path):
+    srv = serve.make_server(model_path, port=0, class_names=["a", "b", "c"], quiet=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        _, body = _request(srv, "POST", "/predict", {"inputs": [[0, 1, 2, 3]]})
+        assert body["classes"][0] in ("a", "b", "c")
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    with pytest.raises(ValueError, match="2 class names"):
+        serve.make_server(model_path, port=0, class_names=["a", "b"])
+
+
+def _env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def test_command_line_serves_over_http(model_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nn.serve", str(model_path), "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
+        conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
+        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3, 4]]}))
+        resp = conn.getresponse()
+        body = json.loads(resp.read())
+        conn.close()
+        assert resp.status == 200 and len(body["probabilities"][0]) == 3
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def test_command_line_refuses_a_file_that_is_not_a_model(tmp_path):
+    bad = tmp_path / "weights.npz"
+    np.savez(bad, w=np.zeros(3))
+    out = subprocess.run([sys.executable, "-m", "nn.serve", str(bad), "--port", "0"],
+                         capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
+                         check=False)
+    assert out.returncode == 2 and "not a model" in out.stderr
