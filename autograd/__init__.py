@@ -6,17 +6,15 @@ computed, and `backward()` applies the chain rule through the recorded graph.
 
 from . import ops  # noqa: F401  (attaches the operators and methods to Value)
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
+from .explain import explain  # eager: the submodule shares the function's name
 from .gradcheck import gradcheck
 
 __all__ = ["Value", "no_grad", "is_grad_enabled", "grad", "gradcheck", "topological_order",
            "draw_graph", "save_graph", "explain"]
 
 
-def __getattr__(name: str):  # drawing and explaining load on first use
+def __getattr__(name: str):  # drawing (and its graphviz import) loads on first use
     if name in ("draw_graph", "save_graph"):
         from . import draw
         return getattr(draw, name)
-    if name == "explain":
-        from .explain import explain
-        return explain
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -1,0 +1,193 @@
+"""explain(): the document's hand calculations, written from the graph."""
+
+import re
+
+import numpy as np
+import pytest
+
+from autograd import Value, explain
+from autograd.explain import FORMATS, fmt
+from autograd.ops import OPS
+
+X = [0.9, 0.2, 0.8, 0.3]                       # the 2×2 dog/cat image, flattened
+W1 = [[0.6, 0.4, 0.5, 0.3], [0.2, 0.7, 0.3, 0.6], [0.3, 0.5, 0.2, 0.8]]
+B1 = [-0.4, -0.3, -0.5]
+W2 = [[0.8, 0.6, 0.3], [0.3, 0.7, 0.9]]      # rows: dog, cat
+B2 = [-0.2, -0.3]
+
+
+def neuron():
+    x = [Value(v, label=f"x{i}") for i, v in enumerate((0.8, 0.3, 0.5), 1)]
+    w = [Value(v, label=f"w{i}") for i, v in enumerate((0.5, 0.7, 0.2), 1)]
+    z = w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + (-0.3)
+    z.label = "z"
+    a = z.relu()
+    a.label = "a"
+    return a
+
+
+def dogcat(loss="ce"):
+    """The 4-3-2 network with engine Values: h = ReLU(x @ W1.T + b1), z = h @ W2.T + b2."""
+    w1, b1 = Value(W1, label="W1"), Value(B1, label="b1")
+    w2, b2 = Value(W2, label="W"), Value(B2, label="b")
+    h = (np.array(X) @ w1.T + b1).relu()
+    h.label = "h"
+    z = h @ w2.T + b2
+    z.label = "z"
+    y = np.array([1.0, 0.0])                   # the true label: dog
+    if loss == "ce":
+        L = (z.log_softmax() * y).sum() * -1.0
+    else:                                      # the document's (1/2) × Σ (p - y)²
+        p = z.softmax()
+        p.label = "p"
+        L = ((p - y) ** 2).sum() * 0.5
+    L.label = "L"
+    return L, w2
+
+
+def test_numbers_are_written_like_the_document():
+    assert [fmt(v) for v in (0.71, 0.41000000000000003, -0.438, 1.0, 2.36553, 0.0035, -0.0)] \
+        == ["0.71", "0.41", "-0.438", "1", "2.366", "0.0035", "0"]
+    assert fmt(0.8031102945) == "0.803" and fmt(1e-20) == "0"
+
+
+def test_single_neuron_forward():
+    text = explain(neuron())
+    assert "  z = (0.5 × 0.8) + (0.7 × 0.3) + (0.2 × 0.5) + (-0.3) = 0.41\n" in text
+    assert "  a = ReLU(0.41) = 0.41\n" in text
+    assert "  w1 = 0.5\n" in text and "  x3 = 0.5\n" in text
+    assert "Backward" not in text  # no gradients yet
+    assert text.index("w1 = 0.5") < text.index("z = ") < text.index("a = ReLU")
+
+
+def test_single_neuron_backward():
+    a = neuron()
+    a.backward()
+    text = explain(a)
+    assert "da/dz = 1" in text
+    for w, x in (("w1", "0.8"), ("w2", "0.3"), ("w3", "0.5")):
+        assert f"da/d{w} = da/dz × dz/d{w} = 1 × {x} = {x}\n" in text
+    assert "da/dx1 = da/dz × dz/dx1 = 1 × 0.5 = 0.5\n" in text
+
+
+def test_dog_cat_forward_lines():
+    L, _ = dogcat()
+    text = explain(L)
+    assert "h₁ = ReLU(0.71) = 0.71" in text
+    for line in ("(0.6 × 0.9) + (0.4 × 0.2) + (0.5 × 0.8) + (0.3 × 0.3) - 0.4 = 0.71",
+                 "(0.2 × 0.9) + (0.7 × 0.2) + (0.3 × 0.8) + (0.6 × 0.3) - 0.3 = 0.44",
+                 "(0.3 × 0.9) + (0.5 × 0.2) + (0.2 × 0.8) + (0.8 × 0.3) - 0.5 = 0.27",
+                 "z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2 = 0.713",
+                 "z₂ = (0.3 × 0.71) + (0.7 × 0.44) + (0.9 × 0.27) - 0.3 = 0.464"):
+        assert line in text
+    assert "log(e^0.713 + e^0.464) = log(2.04 + 1.59) = log(3.631) = 1.289" in text
+
+
+def test_dog_cat_gradient_is_the_documents_chain_rule():
+    L, w2 = dogcat()
+    L.backward()
+    text = explain(L)
+    assert "dL/dz₁ = p₁ - y₁ = 0.562 - 1 = -0.438\n" in text
+    assert "dL/dz₂ = p₂ - y₂ = 0.438 - 0 = 0.438\n" in text
+    assert "dL/dW₁,₁ = dL/dz₁ × dz₁/dW₁,₁ = -0.438 × 0.71 = -0.311\n" in text
+    assert w2.grad[0, 0] == pytest.approx(-0.311029, abs=1e-6)
+    # the hidden layer: two paths meet, dL/dh₁ = Σⱼ dL/dzⱼ × Wⱼ₁
+    assert "dL/dh₁ = dL/dz₁ × dz₁/dh₁ + dL/dz₂ × dz₂/dh₁ = (-0.438 × 0.8) + (0.438 × 0.3)" \
+        " = -0.219" in text
+
+
+def test_softmax_lines_and_the_mse_gradient():
+    L, w2 = dogcat(loss="mse")
+    L.backward()
+    text = explain(L)
+    for line in ("e^0.713 = 2.04", "e^0.464 = 1.59", "Sum = 2.04 + 1.59 = 3.631",
+                 "p₁ = 2.04 / 3.631 = 0.562", "p₂ = 1.59 / 3.631 = 0.438"):
+        assert line in text
+    # with the half-sum squared error the logit gradient is not p - y but
+    # Σⱼ (pⱼ - yⱼ) × dpⱼ/dz₁, and dL/dw₁ is -0.153, not -0.311
+    assert "dL/dz₁ = dL/dp₁ × dp₁/dz₁ + dL/dp₂ × dp₂/dz₁ = (-0.438 × 0.246) + " \
+        "(0.438 × (-0.246)) = -0.216" in text
+    assert "dL/dW₁,₁ = dL/dz₁ × dz₁/dW₁,₁ = -0.216 × 0.71 = -0.153" in text
+    assert w2.grad[0, 0] == pytest.approx(-0.153129, abs=1e-6)
+
+
+def test_nn_cross_entropy_graph_reads_as_p_minus_y():
+    nn = pytest.importorskip("nn")
+    if not hasattr(nn, "cross_entropy"):
+        pytest.skip("nn.cross_entropy not available yet")
+    model = nn.MLP.from_weights([(W1, B1), (W2, B2)])
+    z = model(X)
+    L = nn.cross_entropy(z, 0)
+    L.backward()
+    text = explain(L)
+    assert "= 0.562 - 1 = -0.438" in text
+    assert "dL/dlayers.1.w₁,₁ = " in text and "-0.438 × 0.71 = -0.311" in text
+
+
+def test_sigmoid_is_written_out():
+    s = Value(2.0, label="x").sigmoid()
+    s.label = "s"
+    assert "s = σ(2) = 1 / (1 + e^(-2)) = 1 / (1 + 0.135) = 1 / 1.135 = 0.881" in explain(s)
+
+
+def test_unlabelled_values_get_short_names_in_forward_order():
+    a = Value(3.0)
+    b = a.exp()
+    c = b.log() * 2.0
+    text = explain(c)
+    assert "  v1 = 3\n" in text and "  v2 = e^3 = 20.086\n" in text
+    assert "  v3 = log(20.086) = 3\n" in text and "  L = 3 × 2 = 6\n" in text
+
+
+def test_a_value_used_twice_sums_its_gradient():
+    a = Value(3.0, label="a")
+    b = a.exp()
+    b.label = "b"
+    c = b * a
+    c.backward()
+    text = explain(c)
+    assert "dL/da += dL/db × db/da = 3 × 20.086 = 60.257" in text
+    assert "dL/da = 20.086 + 60.257 = 80.342 (summed over its 2 uses)" in text
+    assert float(re.search(r"dL/da = .* = ([\d.]+) \(summed", text).group(1)) == \
+        pytest.approx(a.grad, abs=5e-4)
+
+
+def test_every_written_gradient_matches_the_engine():
+    rng = np.random.default_rng(3)
+    w = Value(rng.normal(size=(3, 2)), label="w")
+    x = Value(rng.normal(size=(2,)), label="x")
+    out = (w @ x).tanh()
+    out.label = "o"
+    loss = (out * out).mean() + (w.sum() * 0.1).sigmoid()
+    loss.label = "loss"
+    loss.backward()
+    text = explain(loss)
+    sub = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+    checked = 0
+    pattern = (r"dloss/d(w|x)([₀-₉,]+) = .* = (-?[\d.]+(?:e-?\d+)?)(?: \(summed over its 2 uses\))?\n")
+    for m in re.finditer(pattern, text):
+        idx = tuple(int(i) - 1 for i in m.group(2).translate(sub).split(","))
+        grad = {"w": w, "x": x}[m.group(1)].grad[idx]
+        assert m.group(3) == fmt(grad), m.group(0)
+        checked += 1
+    assert checked == 8  # 6 elements of w, 2 of x
+
+
+def test_large_tensors_are_summarised_and_the_text_says_so():
+    big = Value(np.arange(20.0), label="big")
+    s = (big * 2.0).sum()
+    s.backward()
+    text = explain(s)
+    assert "big: shape (20,), 20 values (min 0, mean 9.5, max 19) — too large" in text
+    assert "too large to write out (more than 16 elements)" in text
+    long_dot = Value(np.ones(17), label="u") @ Value(np.ones(17), label="v")
+    assert "sums of more than 16 products" in explain(long_dot)
+
+
+def test_every_op_has_a_formatter():
+    assert set(OPS) <= set(FORMATS)
+
+
+def test_refuses_non_values():
+    with pytest.raises(TypeError, match="needs a Value"):
+        explain(0.41)
