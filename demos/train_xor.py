@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Accuracy: {accuracy:.0%}")
 
     try:
-        print(f"Gradient graph of one training step written to {graph_of_one_step(model, args.out)}")
+        written = graph_of_one_step(model, args.out)
+        print(f"Gradient graph of one training step written to {written}")
     except (RuntimeError, OSError, ValueError) as e:
         print(f"warning: could not draw the graph: {e}", file=sys.stderr)
 

@@ -42,7 +42,8 @@ def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is not None and not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, got {type(seed).__name__}")
+        raise TypeError(f"seed must be an int, a numpy Generator or None, "
+                        f"got {type(seed).__name__}")
     return np.random.default_rng(seed)
 
 

@@ -218,3 +218,25 @@ def test_repr_is_readable():
     assert "MLP(4 -> 3 -> 2, activation=relu, parameters=23" in text
     assert "(layers.0): Layer(4 -> 3, activation=relu)" in text
     assert "(layers.1): Layer(3 -> 2, activation=linear)" in text
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
+def test_mlp_forward_and_gradients_match_torch(activation):
+    torch = pytest.importorskip("torch")
+    model = nn.MLP(5, [6, 4, 3], activation=activation, seed=0)
+    X = np.random.default_rng(2).standard_normal((7, 5))
+    y = np.array([0, 2, 1, 1, 0, 2, 2])
+    loss = nn.cross_entropy(model(X), y)
+    loss.backward()
+    act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid}[activation]
+    params = [torch.tensor(p.data, requires_grad=True) for p in model.parameters()]
+    h = torch.tensor(X)
+    for i in range(0, len(params), 2):
+        h = torch.nn.functional.linear(h, params[i], params[i + 1])
+        if i < len(params) - 2:
+            h = act(h)
+    tl = torch.nn.functional.cross_entropy(h, torch.tensor(y))
+    tl.backward()
+    assert loss.item() == pytest.approx(tl.item(), rel=1e-12)
+    for p, t in zip(model.parameters(), params):
+        np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-10, atol=1e-14)
