@@ -2,8 +2,9 @@
 
 A Module finds its parameters (the `Value`s it owns) and its sub-modules by looking at its
 attributes, in the order they were set, descending into lists, tuples and dicts. Names are
-dotted paths such as ``layers.0.w``. The walk uses an explicit stack (no recursion) and
-visits each module once, so shared or cyclic references cannot loop.
+dotted paths such as ``layers.0.w``. Attributes whose names start with ``_`` are private
+and not searched. The walk uses an explicit stack (no recursion) and visits each module
+once, so shared or cyclic references cannot loop.
 """
 
 from __future__ import annotations
