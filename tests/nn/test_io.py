@@ -124,3 +124,15 @@ def test_refuses_a_broken_architecture_record(tmp_path):
         '{"format": "nn-autograd-model", "version": 1, "class": "Evil", "config": {}}'))
     with pytest.raises(nn.ModelFileError, match="unknown model class 'Evil'"):
         nn.load(path)
+
+
+def test_sequential_with_dropout_round_trip(tmp_path):
+    seq = nn.Sequential(nn.Layer(2, 4, "tanh", seed=0), nn.Dropout(0.25),
+                        nn.Layer(4, 2, "linear", seed=1))
+    seq.save(tmp_path / "seq.npz")
+    loaded = nn.load(tmp_path / "seq.npz")
+    assert [type(m).__name__ for m in loaded] == ["Layer", "Dropout", "Layer"]
+    assert loaded[1].p == 0.25
+    _same_weights(seq, loaded)
+    x = np.array([[0.3, -0.2]])
+    np.testing.assert_array_equal(loaded.eval()(x).data, seq.eval()(x).data)

@@ -165,3 +165,18 @@ def test_sequential_stacks_modules():
 def test_module_without_forward_says_so():
     with pytest.raises(NotImplementedError, match="forward"):
         nn.Module()(1.0)
+
+
+def test_sequential_with_dropout_follows_train_and_eval():
+    seq = nn.Sequential(nn.Layer(3, 16, "relu", seed=0), nn.Dropout(0.5),
+                        nn.Layer(16, 2, "linear", seed=1))
+    x = np.ones((4, 3))
+    reference = seq[2](seq[0](x)).data
+    seq.eval()
+    assert not seq[1].training
+    np.testing.assert_array_equal(seq(x).data, reference)  # dropout is the identity
+    seq.train()
+    assert seq[1].training
+    assert not np.allclose(seq(x).data, reference)
+    assert [n for n, _ in seq.named_parameters()] == ["layers.0.w", "layers.0.b",
+                                                      "layers.2.w", "layers.2.b"]
