@@ -172,6 +172,30 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return _mT(a) @ g
 
 
+def _zero_one(mask: np.ndarray, like: Any) -> Any:
+    """A boolean mask as 0.0/1.0 in like's kind (a float for a scalar, like's dtype)."""
+    d = _data(like)
+    if mask.ndim == 0 and type(d) is float:
+        return float(mask)
+    return mask.astype(d.dtype if isinstance(d, np.ndarray) else np.float64)
+
+
+def _pow_vjp_base(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    """d(aᵇ)/da = b·aᵇ⁻¹, taken as 0 where b = 0 even at a = 0 (as PyTorch), not 0·∞."""
+    hole = (np.asarray(_data(b)) == 0) & (np.asarray(_data(a)) == 0)
+    if hole.any():
+        a = a + _zero_one(hole, a)  # 0 · 1⁻¹ = 0 there
+    return g * b * power(a, b - 1)
+
+
+def _pow_vjp_exponent(g: Any, ans: Any, a: Any, b: Any) -> Any:
+    """d(aᵇ)/db = aᵇ·log a, taken as 0 where a = 0 and b ≥ 0 (as PyTorch), not 0·(-∞)."""
+    hole = (np.asarray(_data(a)) == 0) & (np.asarray(_data(b)) >= 0)
+    if hole.any():
+        a = a + _zero_one(hole, a)  # log 1 = 0 there
+    return g * ans * log(a)
+
+
 def _reduce_vjp(g: Any, a: Any, axis: Any, keepdims: bool) -> Any:
     shape = _shape(a)
     return broadcast_to(_expand(g, shape, axis, keepdims), shape)
@@ -200,9 +224,7 @@ MUL = defop("mul", operator.mul,
 DIV = defop("div", _div,
             lambda g, ans, a, b: g / b,
             lambda g, ans, a, b: -g * ans / b)
-POW = defop("pow", np.power,
-            lambda g, ans, a, b: g * b * power(a, b - 1),
-            lambda g, ans, a, b: g * ans * log(a))
+POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
 NEG = defop("neg", operator.neg,
             lambda g, ans, a: -g)
 MATMUL = defop("matmul", _matmul, _matmul_vjp_a, _matmul_vjp_b)

@@ -338,3 +338,22 @@ def test_sigmoid_of_large_inputs_does_not_overflow() -> None:
         s = Value(np.array([-1000.0, 0.0, 1000.0])).sigmoid()
         assert Value(-1000.0).sigmoid().data == 0.0
     np.testing.assert_array_equal(s.data, [0.0, 0.5, 1.0])
+
+
+def test_pow_with_a_zero_base_has_the_limits_pytorch_uses() -> None:
+    """d(xᵇ)/dx = 0 where b = 0 (not 0·0⁻¹ = nan); d(xᵇ)/db = 0 where x = 0 ≤ b (not
+    0·log 0 = nan), so one zero in x does not poison the exponent's gradient."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no division by zero on the way
+        x, e = Value(np.array([0.0, 2.0])), Value(2.0)
+        (x ** e).sum().backward()
+        np.testing.assert_array_equal(x.grad, [0.0, 4.0])
+        assert e.grad == pytest.approx(4 * math.log(2), rel=1e-14)
+
+        z = Value(np.array([0.0, 3.0]))
+        (z ** 0).sum().backward()
+        np.testing.assert_array_equal(z.grad, [0.0, 0.0])
+
+        a, b = Value(0.0), Value(0.0)
+        (a ** b).backward()
+        assert (a.grad, b.grad) == (0.0, 0.0)

@@ -102,3 +102,16 @@ def test_mlp_loss_gradient_and_hessian_vector_product_match_torch() -> None:
     for g, tg, h, th in zip(gs, tgs, hv, thv):
         np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12)
         np.testing.assert_allclose(h, th.numpy(), rtol=1e-10, atol=1e-13)
+
+
+@pytest.mark.parametrize("base, exponent", [([0.0, 2.0], 2.0), ([0.0, 2.0], 0.5), ([0.0, 1.5], 0.0),
+                                            ([0.0, 0.5], -1.0), (0.0, 0.0), (0.0, 3.0)])
+def test_pow_with_a_zero_base_matches_torch(base: object, exponent: float) -> None:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x, e = Value(np.array(base) if isinstance(base, list) else base), Value(exponent)
+        (x ** e).sum().backward()
+    tx = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+    te = torch.tensor(exponent, dtype=torch.float64, requires_grad=True)
+    (tx ** te).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-14)
+    np.testing.assert_allclose(e.grad, te.grad.numpy(), rtol=1e-14)
