@@ -1,7 +1,11 @@
 """Neuron, Layer and MLP: shapes, the document's worked examples, init, input checks."""
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import nn
 from autograd import Value
@@ -240,3 +244,28 @@ def test_mlp_forward_and_gradients_match_torch(activation):
     assert loss.item() == pytest.approx(tl.item(), rel=1e-12)
     for p, t in zip(model.parameters(), params):
         np.testing.assert_allclose(p.grad, t.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+def test_layer_rows_are_neurons():
+    layer = nn.Layer(4, 3, activation="sigmoid", seed=5)
+    X = np.random.default_rng(5).standard_normal((6, 4))
+    out = layer(X).data
+    for i in range(3):
+        neuron = nn.Neuron(4, activation="sigmoid")
+        neuron.w.data[:] = layer.w.data[i]
+        neuron.b.data = float(layer.b.data[i])
+        np.testing.assert_allclose(neuron(X).data, out[:, i], rtol=1e-12)
+
+
+@settings(max_examples=25, deadline=None)
+@given(nin=st.integers(1, 6), nouts=st.lists(st.integers(1, 6), min_size=1, max_size=3),
+       batch=st.integers(1, 5), activation=st.sampled_from(nn.ACTIVATIONS),
+       seed=st.integers(0, 2 ** 16))
+def test_any_mlp_shape_batch_and_count(nin, nouts, batch, activation, seed):
+    model = nn.MLP(nin, nouts, activation=activation, seed=seed)
+    sizes = [nin, *nouts]
+    assert model.num_parameters() == sum(a * b + b for a, b in pairwise(sizes))
+    X = np.random.default_rng(seed).standard_normal((batch, nin))
+    out = model(X)
+    assert out.shape == (batch, nouts[-1])
+    np.testing.assert_allclose(model(X[0]).data, out.data[0], rtol=1e-12, atol=1e-14)
