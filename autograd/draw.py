@@ -89,7 +89,8 @@ def _html_table(title: str, rows: list[tuple[str, list[str]]], color: str) -> st
 def _op_text(v: Value) -> str:
     """The op node's caption: its symbol plus its non-differentiable arguments."""
     text = OP_SYMBOLS.get(v.op, v.op)
-    params = {k: p for k, p in v.params.items() if not (k == "keepdims" and not p)}
+    params = {k: p for k, p in v.params.items()
+              if p is not None and not (k == "keepdims" and not p)}
     if v.op == "getitem":
         text = f"[{params.pop('index', '')}]"
     if params:
