@@ -222,16 +222,16 @@ MUL = defop("mul", operator.mul,
             lambda g, ans, a, b: g * b,
             lambda g, ans, a, b: g * a)
 DIV = defop("div", _div,
-            lambda g, ans, a, b: g / b,
-            lambda g, ans, a, b: -g * ans / b)
+            lambda g, ans, a, b: _div(g, b),  # _div: 1/0 is inf for Python floats too
+            lambda g, ans, a, b: _div(-g * ans, b))
 POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
 NEG = defop("neg", operator.neg,
             lambda g, ans, a: -g)
 MATMUL = defop("matmul", _matmul, _matmul_vjp_a, _matmul_vjp_b)
 
 EXP = defop("exp", np.exp, lambda g, ans, a: g * ans)
-LOG = defop("log", np.log, lambda g, ans, a: g / a)
-SQRT = defop("sqrt", np.sqrt, lambda g, ans, a: g * 0.5 / ans)
+LOG = defop("log", np.log, lambda g, ans, a: _div(g, a))
+SQRT = defop("sqrt", np.sqrt, lambda g, ans, a: _div(g * 0.5, ans))
 TANH = defop("tanh", np.tanh, lambda g, ans, a: g * (1 - ans * ans))
 SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
 RELU = defop("relu", lambda a: np.maximum(a, 0.0), lambda g, ans, a: g * (_data(a) > 0))

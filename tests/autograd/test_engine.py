@@ -357,3 +357,27 @@ def test_pow_with_a_zero_base_has_the_limits_pytorch_uses() -> None:
         a, b = Value(0.0), Value(0.0)
         (a ** b).backward()
         assert (a.grad, b.grad) == (0.0, 0.0)
+
+
+POLES = [
+    ("log", lambda x: x.log(), math.inf),
+    ("sqrt", lambda x: x.sqrt(), math.inf),
+    ("reciprocal", lambda x: 1.0 / x, -math.inf),
+    ("divide-by-zero", lambda x: (x + 1.0) / (x * 0.0), math.nan),
+    ("divisor", lambda x: 2.0 / (x * 1.0), -math.inf),
+]
+
+
+@pytest.mark.parametrize("f, expected", [p[1:] for p in POLES], ids=[p[0] for p in POLES])
+@pytest.mark.parametrize("scalar", [True, False], ids=["scalar", "tensor"])
+def test_gradient_at_a_pole_is_infinite_not_a_crash(f, expected: float, scalar: bool) -> None:
+    """At x = 0 a scalar (Python float) and a tensor give the same inf/nan (with numpy's
+    RuntimeWarning), never a ZeroDivisionError."""
+    x = Value(0.0) if scalar else Value(np.array([0.0]))
+    with np.errstate(all="ignore"):
+        y = f(x)
+    root = y if scalar else y.sum()  # scalars: Python floats all the way
+    with pytest.warns(RuntimeWarning):
+        root.backward()
+    np.testing.assert_array_equal(x.grad, expected if scalar else [expected])
+    assert type(x.grad) is (float if scalar else np.ndarray)
