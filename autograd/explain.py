@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -48,9 +49,11 @@ def fmt(x: Any) -> str:
     return "0" if s in ("-0", "0") else s
 
 
-class E(NamedTuple):
+@dataclass(frozen=True)
+class E:
     """A written expression: its text, precedence, whether it is a negative number, and
-    whether it is a matmul's sum of products (so a bias is then written ``- 0.4``)."""
+    whether it is a matmul's sum of products (so a bias is then written ``- 0.4``).
+    (A plain class, not a tuple, so numpy keeps it as one object in object arrays.)"""
 
     text: str
     prec: int = ATOM
@@ -185,17 +188,24 @@ def _reduce(join: Callable[[list[E], int], E]) -> Callable[[Value, list[Any]], A
 def _sum_join(es: list[E], n: int) -> E:
     if n == 1:
         return es[0]
-    return E(" + ".join(_in_sum(e, i > 0) for i, e in enumerate(es)), SUM)
+    return E(" + ".join(_in_sum(e, True) for e in es), SUM)
 
 
 def _mean_join(es: list[E], n: int) -> E:
     return E(f"({_sum_join(es, n).text}) / {n}", PROD)
 
 
-def _view(fn: Callable[[np.ndarray, Value], np.ndarray]) -> Callable[[Value, list[Any]], Any]:
+def _view(fn: Callable[[np.ndarray, Value], Any]) -> Callable[[Value, list[Any]], Any]:
     def build(v: Value, args: list[Any]) -> Any:
         (a,) = args
-        return None if a is None else np.asarray(fn(a, v), dtype=object)
+        if a is None:
+            return None
+        out = fn(a, v)
+        if isinstance(out, E):  # a single element picked out
+            box = np.empty((), dtype=object)
+            box[()] = out
+            return box
+        return out
     return build
 
 
@@ -472,6 +482,9 @@ def _forward(gr: _Graph) -> list[str]:
             lines.extend("  " + s for s in f.lines(v, gr.name, None))
             continue
         expr = gr.expr[v]
+        if expr is None and f is not None and f.elem is None and v.size <= WRITE_LIMIT:
+            lines.append(f"{head} = {_values_text(v.data)}")  # no element formula: values
+            continue
         if expr is None or v.size > WRITE_LIMIT:
             why = (f"more than {WRITE_LIMIT} elements" if v.size > WRITE_LIMIT
                    else f"sums of more than {TERMS_LIMIT} products" if v.op == "matmul"

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from autograd import Value, explain
+from autograd import Value, explain, topological_order
 from autograd.explain import FORMATS, fmt
 from autograd.ops import OPS
 
@@ -191,3 +191,49 @@ def test_every_op_has_a_formatter():
 def test_refuses_non_values():
     with pytest.raises(TypeError, match="needs a Value"):
         explain(0.41)
+
+
+_rng = np.random.default_rng(0)
+_A = _rng.uniform(0.5, 1.5, size=(2, 3))
+_B = _rng.uniform(0.5, 1.5, size=(3,))
+_M = _rng.normal(size=(2, 2, 2))
+SUB = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
+CASES = {
+    "add-sub": lambda a, b, c: (a + b - c * b).sum(),
+    "div": lambda a, b, c: (a / b).sum() / c,
+    "pow": lambda a, b, c: (a ** c).sum() + (b ** 2).sum(),
+    "neg-abs": lambda a, b, c: (-(a - 1.0)).abs().sum(),
+    "sqrt-log-exp": lambda a, b, c: (a.sqrt() + a.log() - b.exp()).mean(),
+    "tanh-sigmoid-relu": lambda a, b, c: ((a - 1.0).tanh() + (b - c).sigmoid()
+                                          + (a - c).relu()).sum(),
+    "mean-max": lambda a, b, c: a.mean(axis=0).sum() + a.max(axis=1).sum() * c,
+    "views": lambda a, b, c: (a.reshape(3, 2).T * b.broadcast_to((2, 3))).sum(),
+    "getitem": lambda a, b, c: (a[0] * a[1, [0, 0, 2]]).sum() + b[1:].sum(),
+    "softmax": lambda a, b, c: (a.softmax(axis=0) * np.arange(6.0).reshape(2, 3)).sum(),
+    "log_softmax": lambda a, b, c: (a.log_softmax() * a).sum() * c,
+    "matmul": lambda a, b, c: ((a @ b) * (b @ a.T)).sum(),
+    "batched matmul": lambda a, b, c: (Value(_M, label="m") @ a[:, :2]).sum(),
+    "scalar chain": lambda a, b, c: ((c * c + c.exp()) / (c + 1.0)).tanh(),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_written_result_and_gradients_match_the_engine(case):
+    a, b, c = Value(_A, label="a"), Value(_B, label="b"), Value(1.3, label="c")
+    out = CASES[case](a, b, c)
+    out.label = "R"
+    out.backward()
+    text = explain(out)
+    forward, backward = text.split("Backward pass")
+    last = [ln for ln in forward.splitlines() if ln.startswith("  R = ")][-1]
+    assert last.rsplit(" = ", 1)[1] == fmt(out.item())
+    found = {}
+    for m in re.finditer(r"^\s*dR/d([abc])([₀-₉,]*) = (?:.* = )?(\S+)(?: \(summed.*\))?$",
+                         backward, re.MULTILINE):
+        idx = tuple(int(i) - 1 for i in m.group(2).translate(SUB).split(",") if i)
+        found[(m.group(1), idx)] = m.group(3)
+    in_graph = set(topological_order(out))
+    expected = {(n, idx): fmt(np.asarray(v.grad)[idx])
+                for n, v in {"a": a, "b": b, "c": c}.items() if v in in_graph
+                for idx in np.ndindex(v.shape)}
+    assert found == expected
