@@ -153,6 +153,38 @@ def test_reductions_over_random_axes(case: tuple) -> None:
     assert gradcheck(lambda v: getattr(v, name)(axis=axis, keepdims=keepdims) * w, x)
 
 
+@st.composite
+def matmul_cases(draw: st.DrawFn) -> tuple:
+    shapes = draw(mutually_broadcastable_shapes(signature="(m?,n),(n,p?)->(m?,p?)",
+                                                max_dims=3, max_side=3)).input_shapes
+    kinds = draw(st.sampled_from([("value", "value"), ("value", "array"), ("array", "value")]))
+    return shapes, kinds, draw(st.integers(0, 2**32 - 1))
+
+
+@SETTINGS
+@given(matmul_cases())
+def test_matmul_1d_2d_and_batched_shapes(case: tuple) -> None:
+    """@ as NumPy defines it (1-D operands promoted and the added axis removed, batch axes
+    broadcast); each operand's gradient has its own shape and matches finite differences."""
+    shapes, kinds, seed = case
+    rng = np.random.default_rng(seed)
+    datas = [rng.uniform(-2, 2, s) for s in shapes]
+    a, b = (_operand(k, d) for k, d in zip(kinds, datas))
+    out = a @ b
+    expected = datas[0] @ datas[1]
+    assert out.op == "matmul" and out.shape == np.shape(expected)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-14)
+    w = rng.uniform(-1, 1, out.shape)
+    if isinstance(a, Value):
+        assert gradcheck(lambda x: (x @ b) * w, a)
+    if isinstance(b, Value):
+        assert gradcheck(lambda y: (a @ y) * w, b)
+    (out * w).sum().backward()
+    for x in (a, b):
+        if isinstance(x, Value):
+            assert x.grad.shape == x.shape
+
+
 def test_number_times_value_on_either_side() -> None:
     v = Value(np.array([1.0, -2.0, 3.0]))
     for out in (2 * v, v * 2, 2.0 * v, np.float64(2.0) * v):

@@ -40,6 +40,24 @@ def test_repeated_backward_accumulates_like_pytorch() -> None:
     np.testing.assert_array_equal(x.grad, [4.0, 8.0])  # leaf gradients double
 
 
+def test_repeated_indices_accumulate() -> None:
+    x = Value(np.array([10.0, 20.0, 30.0]))
+    x[[0, 0, 2, 0]].sum().backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 0.0, 1.0])
+    m = Value(np.zeros((2, 2)))
+    m[np.array([1, 1]), np.array([0, 0])].sum().backward()
+    np.testing.assert_array_equal(m.grad, [[0.0, 0.0], [2.0, 0.0]])
+
+
+def test_max_ties_share_the_gradient_equally() -> None:
+    x = Value(np.array([1.0, 3.0, 3.0, 2.0]))
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.0, 0.5, 0.5, 0.0])
+    m = Value(np.array([[1.0, 1.0, 1.0], [2.0, 0.0, 2.0]]))
+    m.max(axis=1).backward(np.array([3.0, 1.0]))
+    np.testing.assert_allclose(m.grad, [[1.0, 1.0, 1.0], [0.5, 0.0, 0.5]], rtol=1e-15)
+
+
 def test_zero_grad_resets_to_zero() -> None:
     x = Value(np.array([1.0, 2.0]))
     s = Value(1.5)
