@@ -100,3 +100,25 @@ def test_f_must_return_a_value() -> None:
 def test_needs_an_input() -> None:
     with pytest.raises(ValueError, match="at least one input"):
         gradcheck(lambda: Value(1.0))
+
+
+def test_infinities_of_opposite_sign_do_not_agree(monkeypatch: pytest.MonkeyPatch) -> None:
+    """At x = eps the central difference of log is +inf (log 0 = -inf); an op claiming a
+    slope of -inf there must fail, not pass because both are infinite."""
+    bad_log = Op("bad_log", np.log, (lambda g, ans, a: g * np.full(np.shape(a), -np.inf),))
+    monkeypatch.setitem(OPS, bad_log.name, bad_log)
+    x = Value(np.array([1e-6]))
+    with pytest.raises(AssertionError) as excinfo, np.errstate(divide="ignore"):
+        gradcheck(lambda v: apply(bad_log, v), x, eps=1e-6)
+    msg = _message(excinfo)
+    assert "input 0" in msg and "-inf" in msg and "inf" in msg.replace("-inf", "")
+
+
+def test_a_gradient_of_nan_fails_against_a_finite_slope() -> None:
+    op = Op("nan_grad", lambda a: a * 2.0, (lambda g, ans, a: g * np.nan,))
+    OPS[op.name] = op
+    try:
+        with pytest.raises(AssertionError, match="nan"):
+            gradcheck(lambda v: apply(op, v), Value(np.array([1.0])))
+    finally:
+        del OPS[op.name]
