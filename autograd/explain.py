@@ -178,6 +178,8 @@ def _reduce(join: Callable[[list[E], int], E]) -> Callable[[Value, list[Any]], A
         moved = np.moveaxis(a, axes, tuple(range(-len(axes), 0)))
         flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
         n = flat.shape[-1]
+        if n > TERMS_LIMIT:
+            return None
         out = np.empty(flat.shape[:-1], dtype=object)
         for idx in np.ndindex(out.shape):
             out[idx] = join(list(flat[idx]), n)
@@ -433,11 +435,21 @@ class _Graph:
                 stack.extend(pending)
                 continue
             stack.pop()
-            args = [(forms.get(x) or self.names[x]) if isinstance(x, Value) else _const_sym(x)
-                    for x in n.inputs]
             f = FORMATS.get(n.op)
-            text = f.sym.format(*args) if f else f"{n.op}({', '.join(args)})"
-            forms[n] = text if n is v or " " not in text else f"({text})"
+            template = f.sym if f else n.op + "(" + ", ".join(
+                f"{{{i}}}" for i in range(len(n.inputs))) + ")"
+            args = []
+            for i, x in enumerate(n.inputs):
+                if not isinstance(x, Value):
+                    text = _const_sym(x)
+                elif x in forms:
+                    text = forms[x]
+                    if " " in text and f"({{{i}}})" not in template:
+                        text = f"({text})"  # an inlined sub-expression, bracketed
+                else:
+                    text = self.names[x]
+                args.append(text)
+            forms[n] = template.format(*args)
         return forms[v]
 
 
@@ -488,9 +500,15 @@ def _forward(gr: _Graph) -> list[str]:
         if expr is None or v.size > WRITE_LIMIT:
             why = (f"more than {WRITE_LIMIT} elements" if v.size > WRITE_LIMIT
                    else f"sums of more than {TERMS_LIMIT} products" if v.op == "matmul"
+                   else f"a {v.op} over more than {TERMS_LIMIT} terms"
+                   if v.op in ("sum", "mean", "max")
+                   else "its inputs are too large" if expr is None
                    else "not written element by element")
-            lines.append(f"{head}: shape {v.shape} ({_summary(v.data)}) — too large to write "
-                         f"out ({why})")
+            if v.size == 1:
+                lines.append(f"{head} = {fmt(v.item())} (too many terms to write out: {why})")
+            else:
+                lines.append(f"{head}: shape {v.shape} ({_summary(v.data)}) — too large to "
+                             f"write out ({why})")
             continue
         if v.shape and gr.sym(v) != gr.names[v]:
             lines.append(head + ":")

@@ -180,8 +180,26 @@ def test_large_tensors_are_summarised_and_the_text_says_so():
     text = explain(s)
     assert "big: shape (20,), 20 values (min 0, mean 9.5, max 19) — too large" in text
     assert "too large to write out (more than 16 elements)" in text
+    assert "L = sum(big × 2) = 380 (too many terms to write out: a sum over more than 16 terms)" \
+        in text
     long_dot = Value(np.ones(17), label="u") @ Value(np.ones(17), label="v")
     assert "sums of more than 16 products" in explain(long_dot)
+
+
+def test_sixteen_products_are_still_written_out():
+    """The document's digit network: z₁ is a sum of 16 products, written out in full."""
+    x = [0.1, 0.7, 0.2, 0.1, 0.2, 0.8, 0.2, 0.1, 0.1, 0.6, 0.3, 0.2, 0.1, 0.7, 0.1, 0.1]
+    w = Value([[0.5, 0.8, 0.1, 0.0, 0.3, 0.9, 0.2, 0.0, 0.4, 0.7, 0.1, 0.1, 0.2, 0.8, 0.0, 0.0],
+               [0.1, 0.2, 0.3, 0.1, 0.2, 0.1, 0.2, 0.1, 0.3, 0.2, 0.1, 0.1, 0.2, 0.3, 0.1, 0.1]],
+              label="W")
+    z = np.array(x) @ w.T + Value([-0.5, -0.2], label="b")
+    z.label = "z"
+    text = explain(z)
+    assert "W: shape (2, 16), 32 values" in text
+    assert "z₁ = (0.5 × 0.1) + (0.8 × 0.7) + (0.1 × 0.2) + (0 × 0.1) + (0.3 × 0.2) + " \
+        "(0.9 × 0.8) + (0.2 × 0.2) + (0 × 0.1) + (0.4 × 0.1) + (0.7 × 0.6) + (0.1 × 0.3) + " \
+        "(0.1 × 0.2) + (0.2 × 0.1) + (0.8 × 0.7) + (0 × 0.1) + (0 × 0.1) - 0.5 = 2.04\n" in text
+    assert text.endswith("- 0.2 = 0.64\n")  # the document's "0.31 - 0.2 = 0.11" is wrong
 
 
 def test_every_op_has_a_formatter():
