@@ -31,6 +31,16 @@ def test_diamond_graph_runs_each_rule_once() -> None:
     assert u.grad == pytest.approx(math.exp(2)) and w.grad == pytest.approx(6.0)
 
 
+def test_each_rule_runs_once_not_once_per_path() -> None:
+    """y ← y + y, 60 times: 2⁶⁰ paths from y to x; the gradient is summed per node."""
+    x = Value(1.0)
+    y = x
+    for _ in range(60):
+        y = y + y
+    y.backward()
+    assert x.grad == 2.0 ** 60 and y.data == 2.0 ** 60
+
+
 def test_repeated_backward_accumulates_like_pytorch() -> None:
     x = Value(np.array([1.0, 2.0]))
     y = (x * x).sum()
