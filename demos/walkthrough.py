@@ -188,6 +188,7 @@ def activation_checks() -> list[Check]:
         checks.append(Check(s, f"ReLU({x:g})", d, Value(x).relu().data))
     checks += [
         Check(s, "σ(0): e^0", "1", Value(0.0).exp().data),
+        Check(s, "σ(0): 1 + e^0", "2", (1 + Value(0.0).exp()).data),
         Check(s, "σ(0)", "0.5", Value(0.0).sigmoid().data),
         Check(s, "σ(2): e^(-2)", "0.135", Value(-2.0).exp().data),
         Check(s, "σ(2): 1 + e^(-2)", "1.135", (1 + Value(-2.0).exp()).data),
@@ -375,7 +376,7 @@ def report(checks: list[Check]) -> list[str]:
             section = c.section
             lines += ["", f"== {section} =="]
         mark = "ok  " if c.ok else "DIFF"
-        lines.append(f"  {mark} {c.what:<34} doc {c.doc:<26} engine {_r(c.engine)}")
+        lines.append(f"  {mark} {c.what:<38} doc {c.doc:<26} engine {_r(c.engine)}")
         if not c.ok:
             why = c.why or "the engine disagrees; no explanation recorded"
             lines.append(f"       ^ {c.kind or 'discrepancy'}: {why}")
@@ -413,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("Note: Step 3 of the digit example uses Loss = Σ (p - y)² (0.235); the dog/cat "
           "section uses (1/2) × Σ (p - y)² (0.192). Each number follows its own formula, but "
           "the two definitions differ by the factor 1/2.")
+    print("Notation: both softmax formulas write e^z² where e^z₂ is meant.")
     _, _, _, ce = dogcat_loss("ce")
     key = [ln.strip() for ln in explain(ce).splitlines()
            if ln.strip().startswith(("dL/dz₁ =", "dL/dlayers.1.w₁,₁ ="))]

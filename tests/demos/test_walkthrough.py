@@ -125,10 +125,10 @@ def test_runs_as_a_script_and_saves_the_graph(tmp_path):
     proc = run("--out", str(tmp_path / "out"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
-    assert "Summary: 79 checks, 53 agree with the engine, 26 discrepancies " \
+    assert "Summary: 80 checks, 54 agree with the engine, 26 discrepancies " \
         "(15 carried, 3 error, 4 formula, 4 rounding)" in out
     assert "  DIFF neuron 2: Σ x·w" in out and "is 0.84, not 0.31" in out
-    assert "  ok   z_dog                              doc 0.713" in out
+    assert "  ok   z_dog                                  doc 0.713" in out
     assert "dL/dz₁ = p₁ - y₁ = 0.562 - 1 = -0.438" in out
     assert "-0.438 × 0.71 = -0.311" in out and "-0.216 × 0.71 = -0.153" in out
     svg = tmp_path / "out" / "dogcat_graph.svg"
