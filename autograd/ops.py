@@ -196,6 +196,14 @@ def _pow_vjp_exponent(g: Any, ans: Any, a: Any, b: Any) -> Any:
     return g * ans * log(a)
 
 
+def _relu_vjp(g: Any, ans: Any, a: Any) -> Any:
+    """dReLU/dx = 1 where x > 0, else 0."""
+    mask = _data(a) > 0
+    if isinstance(g, Value):  # as 0/1 of a's dtype: a bool array would turn float32 to float64
+        mask = _zero_one(np.asarray(mask), a)
+    return g * mask
+
+
 def _reduce_vjp(g: Any, a: Any, axis: Any, keepdims: bool) -> Any:
     shape = _shape(a)
     return broadcast_to(_expand(g, shape, axis, keepdims), shape)
@@ -234,7 +242,7 @@ LOG = defop("log", np.log, lambda g, ans, a: _div(g, a))
 SQRT = defop("sqrt", np.sqrt, lambda g, ans, a: _div(g * 0.5, ans))
 TANH = defop("tanh", np.tanh, lambda g, ans, a: g * (1 - ans * ans))
 SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
-RELU = defop("relu", lambda a: np.maximum(a, 0.0), lambda g, ans, a: g * (_data(a) > 0))
+RELU = defop("relu", lambda a: np.maximum(a, 0.0), _relu_vjp)
 ABS = defop("abs", np.abs, lambda g, ans, a: g * np.sign(_data(a)))
 
 SUM = defop("sum", lambda a, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims),

@@ -334,6 +334,11 @@ def test_float32_stays_float32(case: Case) -> None:
     for v in values:
         assert v.grad.dtype == np.float32
         assert v.data.dtype == np.float32
+    # differentiable gradients, and their gradients, stay float32 too
+    gs = grad((out * out).sum(), values, create_graph=True)
+    assert [g.dtype for g in gs] == [np.float32] * len(values)
+    hs = grad(sum((g.sum() for g in gs), Value(0.0)), values)
+    assert [h.dtype for h in hs] == [np.float32] * len(values)
 
 
 def test_log_of_zero_is_minus_infinity_with_a_warning() -> None:
