@@ -159,12 +159,15 @@ def _matmul(v: Value, args: list[Any]) -> Any:
 
 
 def _weight_first(v: Value) -> bool:
-    def is_param(x: Any) -> bool:
+    """True when the right operand holds the weights: a leaf (seen through an unlabelled
+    transpose/reshape), when the left is not one, or the ``x @ W.T`` pattern."""
+    def source(x: Any) -> tuple[bool, bool]:
+        moved = False
         while isinstance(x, Value) and x.op in ("transpose", "reshape") and not x.label:
-            x = x.inputs[0]
-        return isinstance(x, Value) and not x.parents
-    a, b = v.inputs
-    return is_param(b) and not is_param(a)
+            moved, x = moved or x.op == "transpose", x.inputs[0]
+        return isinstance(x, Value) and not x.parents, moved
+    (a_leaf, a_t), (b_leaf, b_t) = source(v.inputs[0]), source(v.inputs[1])
+    return b_leaf and (not a_leaf or (b_t and not a_t))
 
 
 def _reduce(join: Callable[[list[E], int], E]) -> Callable[[Value, list[Any]], Any]:
@@ -585,8 +588,13 @@ def _backward(gr: _Graph) -> list[str]:
         seed = np.ones(root.shape)
     grads: dict[Value, Any] = {root: seed}
     parts: dict[Value, list[Any]] = {}
-    lines = [(f"Backward pass (chain rule: d{R}/dx = d{R}/dout × dout/dx), from d{R}/d{R} = "
-              f"{_values_text(seed)}:")]
+    if root.size == 1:
+        start = f"from d{R}/d{R} = {_values_text(seed)}"
+    else:  # a tensor root: its stored gradient came from some loss further on
+        R = "L" if R != "L" else "Loss"
+        start = f"from the gradient {gr.name(root)} holds, d{R}/d{gr.name(root)} = " \
+                f"{_values_text(seed)}"
+    lines = [f"Backward pass (chain rule: d{R}/dx = d{R}/dout × dout/dx), {start}:"]
     for out in reversed(shown):
         if len(parts.get(out, ())) > 1:
             lines.extend(_total_lines(gr, out, parts[out], R))

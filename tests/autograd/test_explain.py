@@ -96,6 +96,17 @@ def test_dog_cat_gradient_is_the_documents_chain_rule():
         " = -0.219" in text
 
 
+def test_a_tensor_root_starts_from_the_gradient_it_holds():
+    w, h = Value(W2, label="W"), Value([0.71, 0.44, 0.27], label="h")
+    z = h @ w.T + Value(B2, label="b")
+    z.label = "z"
+    (z.log_softmax() * np.array([-1.0, 0.0])).sum().backward()
+    text = explain(z)
+    assert "z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2 = 0.713" in text
+    assert "from the gradient z holds, dL/dz = [-0.438, 0.438]:" in text
+    assert "dL/dW₁,₁ = dL/dz₁ × dz₁/dW₁,₁ = -0.438 × 0.71 = -0.311\n" in text
+
+
 def test_softmax_lines_and_the_mse_gradient():
     L, w2 = dogcat(loss="mse")
     L.backward()
