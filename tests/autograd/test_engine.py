@@ -133,6 +133,29 @@ def test_no_grad_records_no_history() -> None:
     assert not x.grad.any()  # nothing connects y to x
 
 
+UNARY = ["exp", "log", "sqrt", "tanh", "sigmoid", "relu", "abs", "sum", "mean", "max",
+         "softmax", "log_softmax", "__neg__"]
+
+
+@pytest.mark.parametrize("name", UNARY)
+@pytest.mark.parametrize("scalar", [True, False], ids=["scalar", "tensor"])
+def test_no_grad_covers_every_op(name: str, scalar: bool) -> None:
+    x = Value(0.7) if scalar else Value(np.array([0.7, 1.2]))
+    with no_grad():
+        outs = [getattr(x, name)(), x * x, x + 1.0, 2.0 - x, x / 3.0, x ** 2, 2.0 ** x]
+    for out in outs:
+        assert out.op == "" and out.parents == () and out.inputs == ()
+    live = getattr(x, name)()  # and outside the block, history again
+    assert live.op == name.strip("_") and live.parents == (x,)
+
+
+@pytest.mark.parametrize("name", UNARY)
+def test_requires_grad_false_propagates(name: str) -> None:
+    frozen = Value(0.7, requires_grad=False)
+    assert getattr(frozen, name)().requires_grad is False
+    assert (frozen * Value(2.0)).requires_grad is True
+
+
 def test_no_grad_restores_the_mode_after_an_exception() -> None:
     with pytest.raises(RuntimeError), no_grad():
         raise RuntimeError("boom")
