@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from op_cases import CASES, Case
 
 from autograd import Value, grad
@@ -115,3 +117,100 @@ def test_pow_with_a_zero_base_matches_torch(base: object, exponent: float) -> No
     (tx ** te).sum().backward()
     np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-14)
     np.testing.assert_allclose(e.grad, te.grad.numpy(), rtol=1e-14)
+
+
+# ---- random programs: many ops composed, every intermediate used in the loss -------------
+
+def _is_ours(x: object) -> bool:
+    return isinstance(x, Value)
+
+
+def _ndim(x: object) -> int:
+    return x.ndim if _is_ours(x) else x.dim()
+
+
+UNARY_STEPS = {
+    "tanh": lambda x: x.tanh(),
+    "sigmoid": lambda x: x.sigmoid(),
+    "exp_tanh": lambda x: x.tanh().exp(),
+    "log": lambda x: (x * x + 1.0).log(),
+    "sqrt": lambda x: (x * x + 0.5).sqrt(),
+    "abs": lambda x: abs(x),
+    "relu": lambda x: x.relu(),
+    "neg": lambda x: -x,
+    "pow": lambda x: x ** 2,
+    "sum": lambda x: x.sum(),
+    "mean": lambda x: x.mean(),
+    "sum_last": lambda x: x.sum(axis=-1) if _ndim(x) else x,
+    "mean_first_keep": lambda x: x.mean(axis=0, keepdims=True) if _ndim(x) else x,
+    "max_last": lambda x: (x.max(axis=-1) if _is_ours(x) else x.amax(-1)) if _ndim(x) else x,
+    "softmax": lambda x: x.softmax(-1) if _ndim(x) else x,
+    "log_softmax": lambda x: x.log_softmax(-1) if _ndim(x) else x,
+    "T": lambda x: x.T if _ndim(x) == 2 else x,
+    "flatten": lambda x: x.reshape(-1) if _ndim(x) else x,
+    "pick": lambda x: x[..., [0, 0, -1]] if _ndim(x) else x,
+}
+BINARY_STEPS = {
+    "add": lambda x, y: x + y,
+    "sub": lambda x, y: x - y,
+    "mul": lambda x, y: x * y,
+    "div": lambda x, y: x / (y * y + 1.0),
+    "rconst": lambda x, y: 1.5 * x - y / 2.0,
+}
+
+
+@st.composite
+def programs(draw: st.DrawFn) -> tuple[list, int]:
+    steps = []
+    for _ in range(draw(st.integers(1, 8))):
+        if draw(st.booleans()):
+            steps.append((draw(st.sampled_from(sorted(UNARY_STEPS))), draw(st.integers(0, 99))))
+        else:
+            steps.append((draw(st.sampled_from(sorted(BINARY_STEPS))),
+                          draw(st.integers(0, 99)), draw(st.integers(0, 99))))
+    return steps, draw(st.integers(0, 2**32 - 1))
+
+
+def _run(steps: list, pool: list) -> list:
+    """Apply the steps, each result joining the pool; a binary step whose operands do not
+    broadcast is skipped (the same way for both engines)."""
+    for step in steps:
+        if len(step) == 2:
+            name, i = step
+            pool.append(UNARY_STEPS[name](pool[i % len(pool)]))
+            continue
+        name, i, j = step
+        x, y = pool[i % len(pool)], pool[j % len(pool)]
+        try:
+            np.broadcast_shapes(tuple(x.shape), tuple(y.shape))
+        except ValueError:
+            continue
+        pool.append(BINARY_STEPS[name](x, y))
+    return pool
+
+
+
+
+@settings(max_examples=30, deadline=None)
+@given(programs())
+def test_random_programs_match_torch(program: tuple) -> None:
+    steps, seed = program
+    rng = np.random.default_rng(seed)
+    data = [rng.uniform(-1.5, 1.5, (2, 3)), rng.uniform(-1.5, 1.5, 3), float(rng.uniform(-1, 1)),
+            rng.uniform(-1.5, 1.5, (2, 1))]
+    leaves = [Value(d) for d in data]
+    tleaves = _tensors(data)
+    ours, theirs = _run(steps, list(leaves)), _run(steps, list(tleaves))
+    assert len(ours) == len(theirs)
+
+    loss, tloss = Value(0.0), torch.tensor(0.0, dtype=torch.float64)
+    for v, t in zip(ours, theirs):
+        assert v.shape == tuple(t.shape)
+        np.testing.assert_allclose(v.data, t.detach().numpy(), rtol=1e-12, atol=1e-13)
+        w = rng.uniform(-1, 1, v.shape)
+        loss = loss + (v * (float(w) if v.is_scalar else w)).sum()
+        tloss = tloss + (t * torch.tensor(w)).sum()
+    loss.backward()
+    tloss.backward()
+    for v, t in zip(leaves, tleaves):
+        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-10, atol=1e-12)
