@@ -99,6 +99,24 @@ def test_grad_reads_zero_before_backward_and_has_the_data_shape() -> None:
     np.testing.assert_array_equal(t.grad, np.full((2, 3), 2.0))
 
 
+def test_grad_arrays_are_writable_and_share_no_memory() -> None:
+    """Each .grad is its own array (an optimizer may update it in place), and the
+    `gradient` passed to backward() is not kept as one."""
+    a, b = Value(np.ones(3)), Value(np.ones(3))
+    c = a + b  # add hands the same gradient to both inputs
+    seed = np.array([1.0, 2.0, 3.0])
+    c.backward(seed)
+    a.grad[0] = 100.0
+    a.grad *= 2.0
+    np.testing.assert_array_equal(b.grad, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(c.grad, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(seed, [1.0, 2.0, 3.0])
+    x = Value(np.ones((2, 2)))
+    x.sum().backward()  # sum's gradient is a broadcast (read-only) view of one number
+    x.grad[0, 0] += 1.0
+    np.testing.assert_array_equal(x.grad, [[2.0, 1.0], [1.0, 1.0]])
+
+
 def test_intermediate_values_get_their_gradient_too() -> None:
     x = Value(np.array([1.0, -2.0]))
     h = x * 3.0
