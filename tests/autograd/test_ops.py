@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import array_shapes, basic_indices, integer_array_indices
 from op_cases import CASES, Case
 
 from autograd import Value, grad, gradcheck
@@ -110,3 +113,30 @@ def test_second_derivative_matches_finite_differences(case: Case) -> None:
         np.testing.assert_allclose(g.data, g1, rtol=1e-12, atol=1e-14)
     # ...and its own derivative matches finite differences of it
     assert gradcheck(hvp_objective, *values)
+
+
+@st.composite
+def indexings(draw: st.DrawFn) -> tuple:
+    shape = draw(array_shapes(min_dims=1, max_dims=3, min_side=1, max_side=4))
+    if draw(st.booleans()):
+        index = draw(basic_indices(shape, allow_newaxis=True, allow_ellipsis=True))
+    else:  # integer arrays, repeats allowed
+        index = draw(integer_array_indices(shape, result_shape=array_shapes(max_dims=2,
+                                                                             max_side=4)))
+    return shape, index, draw(st.integers(0, 2**32 - 1))
+
+
+@settings(max_examples=30, deadline=None)
+@given(indexings())
+def test_random_indexing_values_and_gradients(case: tuple) -> None:
+    """Random basic indices (slices, steps, ints, None, ...) and integer-array indices with
+    repeats: the value is NumPy's, the gradient matches finite differences."""
+    shape, index, seed = case
+    rng = np.random.default_rng(seed)
+    data = rng.uniform(-2, 2, shape)
+    x = Value(data)
+    out = x[index]
+    np.testing.assert_array_equal(out.data, data[index])
+    assert out.op == "getitem" and out.parents == (x,)
+    w = rng.uniform(-1, 1, out.shape)
+    assert gradcheck(lambda v: v[index] * w, x)
