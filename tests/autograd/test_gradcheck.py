@@ -3,6 +3,7 @@ the element, the analytic and the numeric value of the worst mismatch."""
 
 from __future__ import annotations
 
+import inspect
 import re
 
 import numpy as np
@@ -122,3 +123,11 @@ def test_a_gradient_of_nan_fails_against_a_finite_slope() -> None:
             gradcheck(lambda v: apply(op, v), Value(np.array([1.0])))
     finally:
         del OPS[op.name]
+
+
+def test_signature_and_defaults_are_the_documented_ones() -> None:
+    params = inspect.signature(gradcheck).parameters
+    assert [p.kind for p in params.values()][:2] == [inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                                     inspect.Parameter.VAR_POSITIONAL]
+    assert {k: params[k].default for k in ("eps", "atol", "rtol")} == {
+        "eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
