@@ -104,22 +104,28 @@ class History:
             axes[1].legend()
         if path is None:
             return fig
-        path = os.fspath(path)
-        ext = os.path.splitext(path)[1].lower()
-        if not ext:
-            raise ValueError(f"History.plot: give the file an extension (.svg, .png, .pdf), "
-                             f"got {path!r}")
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext,
-                                   dir=os.path.dirname(os.path.abspath(path)))
-        try:
-            with os.fdopen(fd, "wb") as f:
-                fig.savefig(f, format=ext[1:])
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
-        return path
+        return save_figure(fig, path)
+
+
+def save_figure(fig: Any, path: str | os.PathLike) -> str:
+    """Write a matplotlib Figure to `path` atomically (a temporary file, then
+    ``os.replace``); the format comes from the extension. Returns the path."""
+    path = os.fspath(path)
+    ext = os.path.splitext(path)[1].lower()
+    if not ext:
+        raise ValueError(f"give the picture's file an extension (.svg, .png, .pdf), "
+                         f"got {path!r}")
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext,
+                               dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format=ext[1:])
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+        raise
+    return path
 
 
 # ---- helpers ----------------------------------------------------------------------------
