@@ -12,7 +12,8 @@ A Value's data is either a Python float (a *scalar*) or a numpy array (a *tensor
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Callable, Iterator, NamedTuple, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -31,6 +32,7 @@ class Op(NamedTuple):
 
 
 _grad_enabled = True
+_new = object.__new__  # a bare instance; `apply` and the fast operators fill its slots
 
 
 def is_grad_enabled() -> bool:
@@ -52,6 +54,8 @@ def no_grad() -> Iterator[None]:
 def _as_data(data: Any) -> float | np.ndarray:
     """Validate user data: a Python number gives a float, anything array-like an ndarray
     of float64 (float32 is kept)."""
+    if type(data) is float:
+        return data
     if isinstance(data, bool | int | float) and not isinstance(data, np.ndarray):
         return float(data)
     if isinstance(data, str | bytes):
@@ -85,8 +89,12 @@ class Value:
     graph; ``backward()`` fills ``.grad`` of every Value in it.
     """
 
-    __slots__ = ("data", "_grad", "label", "op", "_inputs", "_prev", "_params",
-                 "requires_grad", "_g", "__weakref__")
+    # Slots keep nodes small and quick to make. `_inputs` holds every op input (Values and
+    # constants); there is no separate parents tuple: one object less per node to allocate
+    # and for the garbage collector to visit (long scalar graphs spend their time there).
+    # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
+    __slots__ = ("__weakref__", "_g", "_grad", "_inputs", "_n", "_params", "data", "label",
+                 "op", "requires_grad")
     __array_ufunc__ = None  # make `ndarray + Value` call Value.__radd__, not numpy's loop
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
@@ -100,7 +108,6 @@ class Value:
         self.label = label
         self.op = ""
         self._inputs = ()
-        self._prev = ()
         self._params = None
         self.requires_grad = requires_grad
         self._g = None
@@ -133,7 +140,7 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from (empty for a leaf)."""
-        return self._prev
+        return tuple([x for x in self._inputs if isinstance(x, Value)])
 
     @property
     def inputs(self) -> tuple[Any, ...]:
@@ -154,7 +161,8 @@ class Value:
             return 0.0 if g is None else float(g)
         if g is None:
             return np.zeros_like(d)
-        if type(g) is not np.ndarray or g.shape != d.shape or g.dtype != d.dtype:
+        if (type(g) is not np.ndarray or g.shape != d.shape or g.dtype != d.dtype
+                or not g.flags.writeable):  # e.g. the read-only broadcast that sum's VJP gives
             g = np.broadcast_to(np.asarray(g, dtype=d.dtype), d.shape).copy()
             self._grad = g
         return g
@@ -211,13 +219,12 @@ class Value:
     # ---- graph construction -------------------------------------------------------------
     @classmethod
     def _leaf(cls, data: Any, label: str = "") -> Value:
-        v = cls.__new__(cls)
+        v = _new(cls)
         v.data = data
         v._grad = None
         v.label = label
         v.op = ""
         v._inputs = ()
-        v._prev = ()
         v._params = None
         v.requires_grad = True
         v._g = None
@@ -239,20 +246,33 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     result is a scalar when every input is a Python float, else a tensor."""
     datas = [x.data if isinstance(x, Value) else x for x in inputs]
     try:
-        out = op.forward(*datas, **params)
+        out = op.forward(*datas, **params) if params else op.forward(*datas)
     except (ValueError, IndexError, TypeError) as e:
         shapes = ", ".join(str(np.shape(d)) for d in datas)
         raise type(e)(f"{op.name} on inputs of shapes {shapes}: {e}") from None
-    if type(out) is not float and type(out) is not np.ndarray:
+    t = type(out)
+    if t is not float and t is not np.ndarray:
         out = float(out) if all(type(d) is float for d in datas) else np.asarray(out)
-    v = Value._leaf(out)
+    v = _new(Value)  # the slots are set by hand: this is the hot path of every op
+    v.data = out
+    v._grad = None
+    v.label = ""
+    v._g = None
     if _grad_enabled:
-        prev = tuple(x for x in inputs if isinstance(x, Value))
         v.op = op.name
         v._inputs = inputs
-        v._prev = prev
         v._params = params or None
-        v.requires_grad = any(p.requires_grad for p in prev)
+        rg = False
+        for x in inputs:
+            if isinstance(x, Value) and x.requires_grad:
+                rg = True
+                break
+        v.requires_grad = rg
+    else:
+        v.op = ""
+        v._inputs = ()
+        v._params = None
+        v.requires_grad = True
     return v
 
 
@@ -277,25 +297,43 @@ def _seed(root: Value, gradient: Any) -> Any:
         raise ValueError(f"gradient must have the shape of the Value, {shape}; got {np.shape(g)}")
     if root.is_scalar:
         return float(g)
-    return np.asarray(g, dtype=root.dtype)
+    return np.array(g, dtype=root.dtype)  # a copy: the caller's array must not become .grad
 
 
 def topological_order(root: Value) -> list[Value]:
     """Every Value that `root` depends on, each after all of its parents, without recursion."""
+    # Depth first with an explicit stack: a node is expanded on its first pop (pushed back,
+    # then its unvisited parents above it, first parent on top) and emitted on its second.
+    # Copies pushed by a second consumer before the first expansion are skipped as stale.
     order: list[Value] = []
-    seen = {root}
-    stack = [(root, iter(root._prev))]
-    push, pop = stack.append, stack.pop
+    visited: set[Value] = set()
+    done: set[Value] = set()
+    stack = [root]
+    push, pop, visit, finish, emit = stack.append, stack.pop, visited.add, done.add, order.append
+    value_t = Value
     while stack:
-        node, parents = stack[-1]
-        for p in parents:
-            if p not in seen:
-                seen.add(p)
-                push((p, iter(p._prev)))
-                break
+        node = pop()
+        if node in visited:
+            if node not in done:
+                finish(node)
+                emit(node)
+            continue
+        prev = node._inputs
+        if not prev:  # a leaf: nothing to wait for
+            visit(node)
+            finish(node)
+            emit(node)
+            continue
+        visit(node)
+        push(node)
+        if len(prev) == 1:
+            p = prev[0]
+            if isinstance(p, value_t) and p not in visited:
+                push(p)
         else:
-            pop()
-            order.append(node)
+            for p in reversed(prev):
+                if isinstance(p, value_t) and p not in visited:
+                    push(p)
     return order
 
 
@@ -324,49 +362,146 @@ def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 def _backprop(root: Value, seed: Any, create_graph: bool,
               sink: Callable[[Value, Any], None]) -> None:
-    """The chain rule, once per node, in reverse topological order.
+    """The chain rule, once per node, in reverse topological order, without recursion.
 
-    Each node's incoming gradients are summed in ``node._g`` (a Value used twice gets both
-    contributions), then `sink(node, g)` receives the total and the op's VJPs send it on to
-    the inputs that need a gradient. Constants and ``requires_grad=False`` inputs get none.
+    First pass: walk the graph from the root and count, for each Value that needs a
+    gradient, how many uses (edges) it has in the graph, in its ``_n`` slot. Second pass: a
+    node runs when all its uses have sent their part of its gradient (summed in ``_g``: a
+    Value used twice gets both). `sink(node, g)` receives the total, then the op's VJPs send
+    it on. Constants and ``requires_grad=False`` inputs get nothing and are not walked.
+
+    Scalar nodes of the common ops (add, sub, mul, neg, relu, tanh) apply their rule inline;
+    every other node goes through the table in ``ops.OPS``. When the sink is `_accumulate`
+    (``backward()``), an array already stored as one node's ``.grad`` in this pass (``add``
+    hands g to both inputs; views share their base's memory) is copied before it is stored
+    for a second node, so no two ``.grad`` arrays share memory.
     """
     from .ops import OPS  # the table; imported here so this file names no op
 
     global _grad_enabled
-    order = topological_order(root)
+    value_t, ndarray = Value, np.ndarray
+    # ---- pass 1: count the uses of every node that will receive a gradient
+    seen = {root}
+    stack = [root]
+    push, pop, see = stack.append, stack.pop, seen.add
+    while stack:
+        for x in pop()._inputs:
+            if isinstance(x, value_t) and x.requires_grad:
+                if x in seen:
+                    x._n += 1
+                else:
+                    see(x)
+                    x._n = 1
+                    push(x)
+    # ---- pass 2: run each node once all its uses are in
     previous = _grad_enabled
     _grad_enabled = create_graph  # raw VJPs build nothing; Value VJPs build the new graph
+    accumulate = sink is _accumulate
+    handed: set[int] = set()  # ids of the arrays (their memory owners) stored as .grad
     root._g = seed
+    push = stack.append  # `stack` is empty again: it now holds the nodes ready to run
+    stack.append(root)
     try:
-        for node in reversed(order):
+        while stack:
+            node = pop()
             g = node._g
-            if g is None:
-                continue
             node._g = None
-            sink(node, g)
-            if not node._prev:
-                continue
-            rule = OPS[node.op]
+            if accumulate:
+                if type(g) is ndarray:
+                    base = g.base
+                    key = id(g if base is None else base)
+                    if key in handed:
+                        g = g.copy()  # same memory as another node's .grad: give a copy
+                    else:
+                        handed.add(key)
+                old = node._grad
+                node._grad = g if old is None else old + g
+            else:
+                sink(node, g)
             inputs = node._inputs
+            if not inputs:
+                continue
+            data = node.data
+            op = node.op
+            if type(data) is float and not create_graph:
+                # scalar fast path, for exact Values and float constants; anything else
+                # (subclasses, ints) takes the general rule below
+                if len(inputs) == 2:
+                    a, b = inputs
+                    ta, tb = type(a), type(b)
+                    if (ta is value_t or ta is float) and (tb is value_t or tb is float):
+                        if op == "mul":
+                            ga = g * (b.data if tb is value_t else b)
+                            gb = g * (a.data if ta is value_t else a)
+                        elif op == "add":
+                            ga = gb = g
+                        elif op == "sub":
+                            ga, gb = g, -g
+                        else:
+                            ga = gb = None
+                        if ga is not None:
+                            if ta is value_t and a.requires_grad:
+                                o = a._g
+                                a._g = ga if o is None else o + ga
+                                n = a._n - 1
+                                a._n = n
+                                if not n:
+                                    push(a)
+                            if tb is value_t and b.requires_grad:
+                                o = b._g
+                                b._g = gb if o is None else o + gb
+                                n = b._n - 1
+                                b._n = n
+                                if not n:
+                                    push(b)
+                            continue
+                elif len(inputs) == 1:
+                    a = inputs[0]
+                    if type(a) is value_t and (op == "relu" or op == "tanh" or op == "neg"):
+                        if a.requires_grad:
+                            if op == "relu":
+                                ga = g if a.data > 0 else g * 0.0
+                            elif op == "tanh":
+                                ga = g * (1.0 - data * data)
+                            else:
+                                ga = -g
+                            o = a._g
+                            a._g = ga if o is None else o + ga
+                            n = a._n - 1
+                            a._n = n
+                            if not n:
+                                push(a)
+                        continue
+            # the general rule: the op's VJPs from the table, on raw data or on Values
             if create_graph:
                 args = inputs
                 ans = node
             else:
-                args = [x.data if isinstance(x, Value) else x for x in inputs]
-                ans = node.data
+                args = [x.data if isinstance(x, value_t) else x for x in inputs]
+                ans = data
             params = node._params
+            vjps = OPS[op].vjps
             for i, x in enumerate(inputs):
-                if not isinstance(x, Value) or not x.requires_grad:
+                if not isinstance(x, value_t) or not x.requires_grad:
                     continue
-                vjp = rule.vjps[i]
+                vjp = vjps[i]
                 gi = vjp(g, ans, *args, **params) if params else vjp(g, ans, *args)
-                gi = unbroadcast(gi, x.shape)
-                old = x._g
-                x._g = gi if old is None else old + gi
+                xd = x.data
+                if (type(gi) is not ndarray or type(xd) is not ndarray
+                        or gi.shape != xd.shape):
+                    gi = unbroadcast(gi, x.shape)
+                o = x._g
+                x._g = gi if o is None else o + gi
+                n = x._n - 1
+                x._n = n
+                if not n:
+                    push(x)
+    except BaseException:
+        for node in seen:
+            node._g = None
+        raise
     finally:
         _grad_enabled = previous
-        for node in order:
-            node._g = None
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], gradient: Any = None,

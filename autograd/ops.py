@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from . import engine as _engine
 from .engine import Op, Value, apply
 
 OPS: dict[str, Op] = {}
@@ -292,8 +293,48 @@ def _const(x: Any) -> Any:
     return None
 
 
+_new = object.__new__
+
+
 def _binary(op: Op, reflected: bool = False) -> Any:
+    """The operator method for `op`. For +, - and × of two scalars (a scalar Value and a
+    float, or two scalar Values) it builds the node directly, skipping `apply`: scalar
+    graphs (micrograd-style networks, long chains) spend their time here."""
+    fast = op.name in ("add", "sub", "mul")
+    fn, name = op.forward, op.name
+
     def method(self: Value, other: Any) -> Any:
+        if fast and type(self.data) is float:
+            t = type(other)
+            if t is float or t is int:
+                od = float(other)
+                v = _new(Value)
+                v.data = fn(od, self.data) if reflected else fn(self.data, od)
+                v._grad = v._g = v._params = None
+                v.label = ""
+                if _engine._grad_enabled:
+                    v.op = name
+                    v._inputs = (od, self) if reflected else (self, od)
+                    v.requires_grad = self.requires_grad
+                else:
+                    v.op = ""
+                    v._inputs = ()
+                    v.requires_grad = True
+                return v
+            if t is Value and type(other.data) is float:
+                v = _new(Value)
+                v.data = fn(other.data, self.data) if reflected else fn(self.data, other.data)
+                v._grad = v._g = v._params = None
+                v.label = ""
+                if _engine._grad_enabled:
+                    v.op = name
+                    v._inputs = (other, self) if reflected else (self, other)
+                    v.requires_grad = self.requires_grad or other.requires_grad
+                else:
+                    v.op = ""
+                    v._inputs = ()
+                    v.requires_grad = True
+                return v
         other = _const(other)
         if other is None:
             return NotImplemented
@@ -302,8 +343,33 @@ def _binary(op: Op, reflected: bool = False) -> Any:
     return method
 
 
+def _scalar_relu(x: float) -> float:
+    return x if x > 0 or math.isnan(x) else 0.0  # NaN passes through, as np.maximum
+
+
+_SCALAR_UNARY = {"neg": operator.neg, "relu": _scalar_relu, "tanh": math.tanh}
+
+
 def _unary(op: Op, doc: str) -> Any:
+    """The method for a one-input `op`; neg, relu and tanh of a scalar skip `apply`."""
+    fast = _SCALAR_UNARY.get(op.name)
+    name = op.name
+
     def method(self: Value) -> Value:
+        if fast is not None and type(self.data) is float:
+            v = _new(Value)
+            v.data = fast(self.data)
+            v._grad = v._g = v._params = None
+            v.label = ""
+            if _engine._grad_enabled:
+                v.op = name
+                v._inputs = (self,)
+                v.requires_grad = self.requires_grad
+            else:
+                v.op = ""
+                v._inputs = ()
+                v.requires_grad = True
+            return v
         return apply(op, self)
     method.__name__ = op.name
     method.__doc__ = doc
