@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, TextIO
@@ -65,10 +67,17 @@ class History:
         return f"History({len(self)} epochs: {keys}{best}, stop_reason={self.stop_reason!r})"
 
     def _record(self, epoch: int, seconds: float, values: Mapping[str, float]) -> None:
-        self.epochs.append(epoch)
-        self.times.append(seconds)
         for key, v in values.items():
             self.history.setdefault(key, []).append(v)
+        self.times.append(seconds)
+        self.epochs.append(epoch)  # last: an epoch counts once all of it is recorded
+
+    def _truncate(self) -> None:
+        """Drop what an interrupted `_record` left behind (epochs is appended last)."""
+        n = len(self.epochs)
+        del self.times[n:]
+        for v in self.history.values():
+            del v[n:]
 
     def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
         """Draw the training and validation loss per epoch (and, in a second panel, the
@@ -264,6 +273,32 @@ class _Progress:
             self.stream.flush()
 
 
+class _CtrlC:
+    """While `fit` runs, the first Ctrl-C (SIGINT) only asks training to stop: the loop
+    notices it after the current step, so weights and history are never caught half-way
+    through an update. A second Ctrl-C interrupts at once. Installed only in the main
+    thread, and only over Python's default handler."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._old: Any = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def install(self) -> None:
+        if threading.current_thread() is threading.main_thread() and \
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+            self._old = signal.signal(signal.SIGINT, self._handler)
+
+    def uninstall(self) -> None:
+        if self._old is not None:
+            signal.signal(signal.SIGINT, self._old)
+            self._old = None
+
+
 # ---- fit ----------------------------------------------------------------------------------
 
 def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
@@ -333,7 +368,9 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
     waited = 0
     was_training = model.training
     nb = math.ceil(len(Xtr) / batch_size)
+    stop = _CtrlC()
     try:
+        stop.install()
         for epoch in range(1, int(epochs) + 1):
             start = time.perf_counter()
             model.train()
@@ -364,6 +401,8 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
                 progress.batch(epoch, i, nb, total / seen, start)
                 if not math.isfinite(value):
                     break
+                if stop.requested:  # Ctrl-C: leave at this clean point, after a whole step
+                    raise KeyboardInterrupt
             values = {"train_loss": total / seen}
             if not math.isfinite(values["train_loss"]):
                 history.stop_reason = "non-finite loss"
@@ -383,29 +422,33 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
                 values.update(train_scores)
             values.update({f"train_{k}": v for k, v in train_scores.items()})
             seconds = time.perf_counter() - start
+            improved = Xva is not None and (history.best_val_loss is None or
+                                            values["val_loss"] < history.best_val_loss - min_delta)
+            state = model.state_dict() if improved else None
+            # the epoch's bookkeeping: plain assignments, then the (slow) printing
             history._record(epoch, seconds, values)
+            if improved:
+                history.best_val_loss, history.best_epoch, best_state = \
+                    values["val_loss"], epoch, state
+            waited = 0 if improved else waited + 1
             progress.end(epoch, values, seconds, nb)
-            if Xva is not None:
-                vl = values["val_loss"]
-                if history.best_val_loss is None or vl < history.best_val_loss - min_delta:
-                    history.best_val_loss, history.best_epoch = vl, epoch
-                    best_state = model.state_dict()
-                    waited = 0
-                else:
-                    waited += 1
-                    if patience is not None and waited >= patience:
-                        history.stop_reason = "early stopping"
-                        progress.note(f"Early stopping: validation loss has not improved for "
-                                      f"{patience} epochs (best {_fmt(history.best_val_loss)} "
-                                      f"at epoch {history.best_epoch})")
-                        break
+            if patience is not None and waited >= patience:
+                history.stop_reason = "early stopping"
+                progress.note(f"Early stopping: validation loss has not improved for "
+                              f"{patience} epochs (best {_fmt(history.best_val_loss)} "
+                              f"at epoch {history.best_epoch})")
+                break
+            if stop.requested:
+                raise KeyboardInterrupt
     except KeyboardInterrupt:
+        history._truncate()  # an epoch caught half-recorded is dropped whole
         history.stop_reason = "interrupted"
         restore = restore or best_state is not None
         progress.note(f"Interrupted after {len(history)} finished epochs"
                       + (f"; keeping the best weights (epoch {history.best_epoch})"
                          if best_state is not None else ""))
     finally:
+        stop.uninstall()
         model.train(was_training)
     if history.stop_reason == "non-finite loss" and best_state is not None:
         restore = True

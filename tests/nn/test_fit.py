@@ -2,6 +2,8 @@
 
 import io
 import re
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -262,3 +264,53 @@ def test_history_plot_without_matplotlib_says_what_to_install(monkeypatch):
     h = nn.History()
     with pytest.raises(ImportError, match="pip install matplotlib"):
         h.plot("x.svg")
+
+
+SIGINT_SCRIPT = """
+import numpy as np
+import nn
+rng = np.random.default_rng(0)
+X = rng.normal(size=(1200, 20))
+y = (X[:, 0] + 0.5 * rng.normal(size=1200) > 0).astype(int)
+model = nn.MLP(20, [64, 2], seed=0)
+h = nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.05), (X[:1000], y[:1000]),
+           (X[1000:], y[1000:]), epochs=100000, batch_size=4, verbose=2)
+now = nn.evaluate(model, nn.cross_entropy, X[1000:], y[1000:])["loss"]
+print("RESULT", h.stop_reason, len(h), len(h["val_loss"]), repr(min(h["val_loss"])), repr(now))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_real_ctrl_c_stops_cleanly(tmp_path):
+    import os
+    import signal
+    import subprocess
+    root = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen([sys.executable, "-c", SIGINT_SCRIPT], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            env=dict(os.environ, PYTHONPATH=root))
+    try:
+        for line in proc.stdout:
+            if line.startswith("Epoch 2:"):
+                break
+        proc.send_signal(signal.SIGINT)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "Interrupted after" in rest and "keeping the best weights" in rest
+    result = next(ln for ln in rest.splitlines() if ln.startswith("RESULT")).split()
+    assert result[1] == "interrupted" and int(result[2]) >= 2 and result[2] == result[3]
+    assert float(result[5]) == pytest.approx(float(result[4]), rel=1e-12)
+
+
+def test_fit_puts_the_ctrl_c_handler_back():
+    import signal
+    before = signal.getsignal(signal.SIGINT)
+    X, y = _blobs(20)
+    model = _model()
+    nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
+           verbose=False)
+    assert signal.getsignal(signal.SIGINT) is before
