@@ -361,6 +361,9 @@ FORMATS: dict[str, Fmt] = {
     "softmax": Fmt("softmax({0})", None, lines=_softmax_lines),
     "log_softmax": Fmt("log_softmax({0})", None, lines=_log_softmax_lines,
                        back=_log_softmax_back),
+    # fused ops that nn uses for batches: written as formulas, values shown whole
+    "linear": Fmt("{0} @ {1}.T + {2}", None),
+    "cross_entropy": Fmt("cross_entropy({0})", None),
 }
 
 

@@ -273,6 +273,105 @@ LOG_SOFTMAX = defop("log_softmax", _log_softmax,
                     lambda g, ans, a, axis: g - exp(ans) * g.sum(axis=axis, keepdims=True))
 
 
+# ---- fused ops: one node where the step-by-step graph would need several ----------------
+# nn uses them for batches: fewer Python steps, and no intermediate gradient arrays (each
+# of which a Value in the graph would keep as its .grad).
+def _linear(x: Any, w: Any, b: Any) -> Any:
+    """x @ wᵀ + b, w shaped (nout, nin) as the document writes a layer's weights."""
+    sx, sw = np.shape(x), np.shape(w)
+    if len(sw) != 2 or not sx or sx[-1] != sw[1]:
+        raise ValueError(f"linear needs w of shape (nout, nin) and x with nin = {sw[-1:]} "
+                         f"features in its last axis; got x {sx} and w {sw}")
+    if np.shape(b) != sw[:1]:
+        raise ValueError(f"linear needs b of shape {sw[:1]} (one per output), got {np.shape(b)}")
+    out = np.matmul(x, w.T)
+    out += b  # out is a fresh array: add in place
+    return out
+
+
+def _linear_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    return g @ w
+
+
+def _linear_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    """dL/dw = gᵀ x, summed over the batch (every leading axis of x)."""
+    nd = len(_shape(x))
+    if nd == 1:
+        return g.reshape((-1, 1)) * x
+    if nd > 2:
+        g = g.reshape((-1, _shape(w)[0]))
+        x = x.reshape((-1, _shape(w)[1]))
+    return _mT(g) @ x
+
+
+def _linear_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    nd = len(_shape(g))
+    return g if nd == 1 else g.sum(axis=tuple(range(nd - 1)))
+
+
+def _one_hot(index: Any, like: Any) -> np.ndarray:
+    t = np.zeros(_shape(like), dtype=np.asarray(_data(like)).dtype)
+    t[np.arange(t.shape[0]), index] = 1.0
+    return t
+
+
+def _cross_entropy(z: Any, t: Any = None, index: Any = None) -> Any:
+    """The mean over rows of -Σₖ tₖ log softmax(z)ₖ; with `index`, t is one-hot."""
+    logp = _log_softmax(z, -1)
+    n = z.shape[0]
+    if index is not None:
+        return -logp[np.arange(n), index].sum() / n
+    return -(t * logp).sum() / n
+
+
+def _cross_entropy_vjp_z(g: Any, ans: Any, z: Any, t: Any = None, index: Any = None) -> Any:
+    """dL/dz = (softmax(z) × Σₖtₖ - t) / n: the document's p - y for one-hot rows."""
+    n = _shape(z)[0]
+    if isinstance(z, Value) or isinstance(t, Value) or isinstance(g, Value):
+        if index is not None:
+            t = _one_hot(index, z)
+        p = z.softmax(axis=-1) if isinstance(z, Value) else _softmax(z, -1)
+        return g * (p * t.sum(axis=-1, keepdims=True) - t) * (1.0 / n)
+    p = _softmax(z, -1)
+    if index is not None:
+        p[np.arange(n), index] -= 1.0
+    else:
+        p = p * t.sum(axis=-1, keepdims=True) - t
+    p *= g / n
+    return p
+
+
+def _cross_entropy_vjp_t(g: Any, ans: Any, z: Any, t: Any = None, index: Any = None) -> Any:
+    logp = z.log_softmax(axis=-1) if isinstance(z, Value) else _log_softmax(z, -1)
+    return g * logp * (-1.0 / _shape(z)[0])
+
+
+LINEAR = defop("linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
+CROSS_ENTROPY = defop("cross_entropy", _cross_entropy, _cross_entropy_vjp_z,
+                      _cross_entropy_vjp_t)
+
+
+def linear(x: Any, w: Any, b: Any = None) -> Value:
+    """``x @ w.T + b`` as one node (a layer's affine map; w shaped (nout, nin), b (nout,);
+    no b: zeros). The same numbers and gradients as the three-node graph, with a third of
+    the bookkeeping and no intermediate gradient arrays."""
+    if b is None:
+        wd = _data(w)
+        b = np.zeros(np.shape(wd)[:1], dtype=np.result_type(wd))
+    return apply(LINEAR, x, w, b)
+
+
+def cross_entropy(logits: Any, target: Any = None, index: Any = None) -> Value:
+    """Softmax cross-entropy of a batch of logits (N, C) as one node, averaged over rows:
+    against probability rows `target` (N, C), or class indices `index` (N,)."""
+    if np.ndim(_data(logits)) != 2:
+        raise ValueError(f"cross_entropy (fused) needs logits of shape (N, C), "
+                         f"got {np.shape(_data(logits))}")
+    if index is not None:
+        return apply(CROSS_ENTROPY, logits, index=np.asarray(index))
+    return apply(CROSS_ENTROPY, logits, target)
+
+
 def index_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
     if isinstance(g, Value):
         return apply(INDEX_ADD, g, index=index, shape=shape)

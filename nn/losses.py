@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value
+from autograd import Value, ops
 
 
 def _as_value(x: Any, name: str) -> Value:
@@ -89,8 +89,15 @@ def cross_entropy(logits: Any, target: Any) -> Value:
     nclass = logits.shape[-1]
     batch_shape = logits.shape[:-1]
     n = int(np.prod(batch_shape)) if batch_shape else 1
-    logp = logits.log_softmax(axis=-1)
     idx = _class_indices(target, batch_shape, nclass)
+    if len(batch_shape) == 1:  # a batch: one fused node, whose gradient is (p - y) / n
+        if idx is not None:
+            return ops.cross_entropy(logits, index=idx)
+        rows = _as_target(target)
+        if np.shape(rows) == logits.shape:
+            return ops.cross_entropy(logits, rows if isinstance(rows, Value)
+                                     else rows.astype(logits.dtype, copy=False))
+    logp = logits.log_softmax(axis=-1)
     if idx is not None:  # pick log p of the true class with a one-hot mask (fast backward)
         weights = np.zeros(logits.shape, dtype=logits.dtype)
         if batch_shape:

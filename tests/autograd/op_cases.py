@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from autograd.ops import cross_entropy, linear
+
 SAME = "same"
 
 
@@ -79,6 +81,13 @@ def _np_log_softmax(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 def _np_sigmoid(x: Any) -> Any:
     return 1.0 / (1.0 + np.exp(-x))
+
+
+def _affine(x: Any, w: Any, b: Any) -> Any:  # ndarrays and torch tensors alike
+    return x @ w.T + b
+
+
+_IDX = np.array([0, 3, 1])  # class indices for the (3, 4) logits of the cross_entropy rows
 
 
 S, M, B = (), (3, 4), (2, 3, 4)  # scalar, matrix, batch
@@ -186,6 +195,15 @@ CASES = [
     C("log_softmax-1d",        lambda a: a.log_softmax(),         _np_log_softmax, lambda a: a.log_softmax(-1), [(5,)]),
     C("log_softmax-axis1_3d",  lambda a: a.log_softmax(axis=1),   lambda a: _np_log_softmax(a, 1),
       lambda a: a.log_softmax(1), [B]),
+    C("linear",                lambda x, w, b: linear(x, w, b),   _affine,    _affine, [(5, 4), M, (3,)]),
+    C("linear-1d",             lambda x, w, b: linear(x, w, b),   _affine,    _affine, [(4,), M, (3,)]),
+    C("linear-3d",             lambda x, w, b: linear(x, w, b),   _affine,    _affine, [B, (5, 4), (5,)]),
+    C("cross_entropy-rows",    lambda z, t: cross_entropy(z, t),
+      lambda z, t: -(t * _np_log_softmax(z)).sum() / len(z),
+      lambda z, t: -(t * z.log_softmax(-1)).sum() / len(z), [M, M], POS_REAL[::-1]),
+    C("cross_entropy-index",   lambda z: cross_entropy(z, index=_IDX),
+      lambda z: -_np_log_softmax(z)[np.arange(3), _IDX].mean(),
+      lambda z: -z.log_softmax(-1)[np.arange(3), _IDX].mean(), [M]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",
