@@ -56,9 +56,10 @@ def few(X: np.ndarray, y: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, np
     return X[idx], y[idx]
 
 
-def run(model: nn.Sequential, train, val, test, args, seed: int) -> tuple[float, float, int]:
+def run(model: nn.Sequential, train, val, test, args, seed: int, lr: float
+        ) -> tuple[float, float, int]:
     """Train with early stopping; (test accuracy, seconds, epochs run)."""
-    opt = nn.Adam(model.parameters(), lr=args.lr)  # frozen parameters are left alone
+    opt = nn.Adam(model.parameters(), lr=lr)  # frozen parameters are left alone
     start = time.perf_counter()
     h = nn.fit(model, nn.cross_entropy, opt, train, val, epochs=args.epochs,
                batch_size=args.batch_size, patience=args.patience, verbose=False, seed=seed)
@@ -77,8 +78,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--patience", type=int, default=20)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=0.003)
+    p.add_argument("--head-lr", type=float, default=None,
+                   help="Option B's learning rate for its last layer (default: --lr)")
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args(argv)
+    if args.head_lr is None:
+        args.head_lr = args.lr
     t0 = time.perf_counter()
 
     X, y = load()
@@ -119,33 +124,37 @@ def main(argv: list[str] | None = None) -> int:
                                      "layers.2.b": model_b.layers[2].b.data})
             for layer in hidden:
                 layer.freeze()
-            rows_b.append(run(model_b, train, b_val, b_test, args, seed))
+            rows_b.append(run(model_b, train, b_val, b_test, args, seed, args.head_lr))
             # Option B again, the frozen layers' outputs computed once: the same training
             # (same head, same seed, same batches), without re-running frozen layers
             start = time.perf_counter()
             frozen = nn.Sequential(*hidden)
             feats = [(nn.predict(frozen, part[0]), part[1]) for part in (train, b_val, b_test)]
             head = nn.Sequential(nn.Layer(64, 5, "linear", seed=seed))
-            acc_c, _, epochs_c = run(head, *feats, args, seed)
+            acc_c, _, epochs_c = run(head, *feats, args, seed, args.head_lr)
             rows_c.append((acc_c, time.perf_counter() - start, epochs_c))
             # Option A: the same architecture from random weights, everything trained
             model_a = nn.Sequential(*hidden_layers(seed + 1),
                                     nn.Layer(64, 5, "linear", seed=seed))
-            rows_a.append(run(model_a, train, b_val, b_test, args, seed))
+            rows_a.append(run(model_a, train, b_val, b_test, args, seed, args.lr))
         ma, mb, mc = (np.median(rows, axis=0) for rows in (rows_a, rows_b, rows_c))
-        summary.append((n, ma, mb, mc))
+        per_epoch = [1000 * np.median([t / e for _, t, e in rows])
+                     for rows in (rows_a, rows_b, rows_c)]
+        summary.append((n, ma, mb, mc, per_epoch))
         print(f"  {n:>8} | {ma[0]:>14.1%} {ma[1]:>5.2f}s {ma[2]:>6.0f} | "
               f"{mb[0]:>15.1%} {mb[1]:>5.2f}s {mb[2]:>6.0f} | {mc[0]:>6.1%} {mc[1]:>5.2f}s")
 
     print("\n  ('B, cached features': the frozen layers' outputs computed once, then only the"
           " last layer trained:\n   the same training as B, without running frozen layers"
           " every epoch.)\n")
-    for n, ma, mb, mc in summary:
+    for n, ma, mb, mc, per_epoch in summary:
         diff = mb[0] - ma[0]
         verdict = ("B is more accurate" if diff > 0.005 else
                    "A is more accurate" if diff < -0.005 else "about equal accuracy")
-        print(f"  {n:>4} examples: {verdict} ({diff:+.1%} for B); B took {mb[1] / ma[1]:.2f}x "
-              f"A's time, {mc[1] / ma[1]:.2f}x with cached features")
+        print(f"  {n:>4} examples: {verdict} ({diff:+.1%} for B)\n"
+              f"        time: B {mb[1] / ma[1]:.2f}x A's, B cached {mc[1] / ma[1]:.2f}x A's; "
+              f"per epoch A {per_epoch[0]:.2f} ms, B {per_epoch[1]:.2f} ms, "
+              f"B cached {per_epoch[2]:.2f} ms")
     print(f"  B also needs the pretraining ({pre_secs:.1f}s, done once for every size).")
     print(f"\nTotal time {time.perf_counter() - t0:.1f}s")
     return 0
