@@ -15,9 +15,10 @@ STAMP_TEST       := $(VENV)/.stamp-test
 STAMP_CROSSCHECK := $(VENV)/.stamp-crosscheck
 STAMP_BENCH      := $(VENV)/.stamp-bench
 STAMP_DEV        := $(VENV)/.stamp-dev
+STAMP_DEMOS      := $(VENV)/.stamp-demos
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck bench lint clean
+.PHONY: help venv graphviz test demo crosscheck demo-deps bench lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -25,6 +26,7 @@ help:
 	@echo "make test        run the test suite (ARGS='-k name' to select)"
 	@echo "make demo        train XOR and write xor_graph.svg"
 	@echo "make crosscheck  add torch==2.13.0 to .venv for the PyTorch comparison tests"
+	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
 	@echo "make lint        ruff check"
 	@echo "make clean       remove .venv, build output and caches"
@@ -42,6 +44,10 @@ $(STAMP_CROSSCHECK): $(STAMP_TEST)
 
 $(STAMP_BENCH): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[bench]'
+	@touch $@
+
+$(STAMP_DEMOS): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[demos]'
 	@touch $@
 
 $(STAMP_DEV): $(STAMP_TEST)
@@ -67,6 +73,8 @@ demo: venv graphviz
 	$(PY) demos/train_xor.py
 
 crosscheck: $(STAMP_CROSSCHECK)
+
+demo-deps: $(STAMP_DEMOS)
 
 bench: $(STAMP_BENCH) graphviz
 	$(PY) benchmarks/run.py
