@@ -33,6 +33,7 @@ class Op(NamedTuple):
 
 _grad_enabled = True
 _new = object.__new__  # a bare instance; `apply` and the fast operators fill its slots
+_UNSET = object()  # during a reverse pass: "reached, no gradient summed yet"
 
 
 def is_grad_enabled() -> bool:
@@ -380,19 +381,21 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
 
     global _grad_enabled
     value_t, ndarray = Value, np.ndarray
-    # ---- pass 1: count the uses of every node that will receive a gradient
-    seen = {root}
+    # ---- pass 1: count the uses of every node that will receive a gradient. Between passes
+    # every `_g` is None; here a reached node's `_g` becomes `_UNSET` (its "seen" mark, and
+    # "no gradient yet" for pass 2).
+    unset = _UNSET
     stack = [root]
-    push, pop, see = stack.append, stack.pop, seen.add
+    push, pop = stack.append, stack.pop
     while stack:
         for x in pop()._inputs:
             if isinstance(x, value_t) and x.requires_grad:
-                if x in seen:
-                    x._n += 1
-                else:
-                    see(x)
+                if x._g is None:
+                    x._g = unset
                     x._n = 1
                     push(x)
+                else:
+                    x._n += 1
     # ---- pass 2: run each node once all its uses are in
     previous = _grad_enabled
     _grad_enabled = create_graph  # raw VJPs build nothing; Value VJPs build the new graph
@@ -442,14 +445,14 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                         if ga is not None:
                             if ta is value_t and a.requires_grad:
                                 o = a._g
-                                a._g = ga if o is None else o + ga
+                                a._g = ga if o is unset else o + ga
                                 n = a._n - 1
                                 a._n = n
                                 if not n:
                                     push(a)
                             if tb is value_t and b.requires_grad:
                                 o = b._g
-                                b._g = gb if o is None else o + gb
+                                b._g = gb if o is unset else o + gb
                                 n = b._n - 1
                                 b._n = n
                                 if not n:
@@ -466,7 +469,7 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                             else:
                                 ga = -g
                             o = a._g
-                            a._g = ga if o is None else o + ga
+                            a._g = ga if o is unset else o + ga
                             n = a._n - 1
                             a._n = n
                             if not n:
@@ -491,17 +494,29 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                         or gi.shape != xd.shape):
                     gi = unbroadcast(gi, x.shape)
                 o = x._g
-                x._g = gi if o is None else o + gi
+                x._g = gi if o is unset else o + gi
                 n = x._n - 1
                 x._n = n
                 if not n:
                     push(x)
     except BaseException:
-        for node in seen:
-            node._g = None
+        _clear(root)
         raise
     finally:
         _grad_enabled = previous
+
+
+def _clear(root: Value) -> None:
+    """After a failed pass: every `_g` under root back to None."""
+    root._g = None
+    seen = {root}
+    stack = [root]
+    while stack:
+        for x in stack.pop()._inputs:
+            if isinstance(x, Value) and x not in seen:
+                seen.add(x)
+                x._g = None
+                stack.append(x)
 
 
 def grad(output: Value, inputs: Value | Sequence[Value], gradient: Any = None,
