@@ -400,57 +400,42 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
     previous = _grad_enabled
     _grad_enabled = create_graph  # raw VJPs build nothing; Value VJPs build the new graph
     accumulate = sink is _accumulate
+    fast = accumulate and not create_graph  # backward(): scalar rules may run inline
     handed: set[int] = set()  # ids of the arrays (their memory owners) stored as .grad
     root._g = seed
     push = stack.append  # `stack` is empty again: it now holds the nodes ready to run
-    stack.append(root)
+    push(root)
     try:
         while stack:
             node = pop()
             g = node._g
             node._g = None
-            if accumulate:
-                if type(g) is ndarray:
-                    base = g.base
-                    key = id(g if base is None else base)
-                    if key in handed:
-                        g = g.copy()  # same memory as another node's .grad: give a copy
-                    else:
-                        handed.add(key)
+            if fast and type(node.data) is float:
                 old = node._grad
                 node._grad = g if old is None else old + g
-            else:
-                sink(node, g)
-            inputs = node._inputs
-            if not inputs:
-                continue
-            data = node.data
-            op = node.op
-            if type(data) is float and not create_graph:
-                # scalar fast path, for exact Values and float constants; anything else
-                # (subclasses, ints) takes the general rule below
-                if len(inputs) == 2:
+                inputs = node._inputs
+                if not inputs:
+                    continue
+                op = node.op
+                # scalar rules inline, for exact Values and float constants; anything else
+                # (subclasses, ints, other ops) takes the general rule below
+                if op == "mul" or op == "add" or op == "sub":
                     a, b = inputs
                     ta, tb = type(a), type(b)
-                    if (ta is value_t or ta is float) and (tb is value_t or tb is float):
-                        if op == "mul":
-                            ga = g * (b.data if tb is value_t else b)
-                            gb = g * (a.data if ta is value_t else a)
-                        elif op == "add":
-                            ga = gb = g
-                        elif op == "sub":
-                            ga, gb = g, -g
-                        else:
-                            ga = gb = None
-                        if ga is not None:
-                            if ta is value_t and a.requires_grad:
+                    if ta is value_t:
+                        if tb is value_t:
+                            if op == "mul":
+                                ga, gb = g * b.data, g * a.data
+                            else:
+                                ga, gb = g, (g if op == "add" else -g)
+                            if a.requires_grad:
                                 o = a._g
                                 a._g = ga if o is unset else o + ga
                                 n = a._n - 1
                                 a._n = n
                                 if not n:
                                     push(a)
-                            if tb is value_t and b.requires_grad:
+                            if b.requires_grad:
                                 o = b._g
                                 b._g = gb if o is unset else o + gb
                                 n = b._n - 1
@@ -458,14 +443,34 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                                 if not n:
                                     push(b)
                             continue
-                elif len(inputs) == 1:
+                        if tb is float:
+                            if a.requires_grad:
+                                ga = g * b if op == "mul" else g
+                                o = a._g
+                                a._g = ga if o is unset else o + ga
+                                n = a._n - 1
+                                a._n = n
+                                if not n:
+                                    push(a)
+                            continue
+                    elif ta is float and tb is value_t:
+                        if b.requires_grad:
+                            gb = g * a if op == "mul" else (g if op == "add" else -g)
+                            o = b._g
+                            b._g = gb if o is unset else o + gb
+                            n = b._n - 1
+                            b._n = n
+                            if not n:
+                                push(b)
+                        continue
+                elif op == "relu" or op == "tanh" or op == "neg":
                     a = inputs[0]
-                    if type(a) is value_t and (op == "relu" or op == "tanh" or op == "neg"):
+                    if type(a) is value_t:
                         if a.requires_grad:
                             if op == "relu":
                                 ga = g if a.data > 0 else g * 0.0
                             elif op == "tanh":
-                                ga = g * (1.0 - data * data)
+                                ga = g * (1.0 - node.data * node.data)
                             else:
                                 ga = -g
                             o = a._g
@@ -475,15 +480,31 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                             if not n:
                                 push(a)
                         continue
+            else:
+                if not accumulate:
+                    sink(node, g)
+                else:
+                    if type(g) is ndarray:
+                        base = g.base
+                        key = id(g if base is None else base)
+                        if key in handed:
+                            g = g.copy()  # same memory as another node's .grad: give a copy
+                        else:
+                            handed.add(key)
+                    old = node._grad
+                    node._grad = g if old is None else old + g
+                inputs = node._inputs
+                if not inputs:
+                    continue
             # the general rule: the op's VJPs from the table, on raw data or on Values
             if create_graph:
                 args = inputs
                 ans = node
             else:
                 args = [x.data if isinstance(x, value_t) else x for x in inputs]
-                ans = data
+                ans = node.data
             params = node._params
-            vjps = OPS[op].vjps
+            vjps = OPS[node.op].vjps
             for i, x in enumerate(inputs):
                 if not isinstance(x, value_t) or not x.requires_grad:
                     continue
