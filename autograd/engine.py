@@ -34,6 +34,13 @@ class Op(NamedTuple):
 _grad_enabled = True
 _new = object.__new__  # a bare instance; `apply` and the fast operators fill its slots
 _UNSET = object()  # during a reverse pass: "reached, no gradient summed yet"
+_NO = object()  # in a node's `_a`/`_b` slot: no input there
+
+
+class _Rest(tuple):
+    """A node's third input and on, kept in its `_b` slot (told apart from a constant)."""
+
+    __slots__ = ()
 
 
 def is_grad_enabled() -> bool:
@@ -90,11 +97,12 @@ class Value:
     graph; ``backward()`` fills ``.grad`` of every Value in it.
     """
 
-    # Slots keep nodes small and quick to make. `_inputs` holds every op input (Values and
-    # constants); there is no separate parents tuple: one object less per node to allocate
-    # and for the garbage collector to visit (long scalar graphs spend their time there).
+    # Slots keep nodes small and quick to make. The op's inputs (Values and constants) sit in
+    # `_a` and `_b` (`_NO` when absent; a `_Rest` tuple in `_b` for a third input and on), not
+    # in a tuple: one object less per node to allocate, free, and for the garbage collector to
+    # visit, which is where long scalar graphs spend much of their time.
     # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
-    __slots__ = ("__weakref__", "_g", "_grad", "_inputs", "_n", "_params", "data", "label",
+    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_n", "_params", "data", "label",
                  "op", "requires_grad")
     __array_ufunc__ = None  # make `ndarray + Value` call Value.__radd__, not numpy's loop
 
@@ -108,7 +116,7 @@ class Value:
         self._grad = None
         self.label = label
         self.op = ""
-        self._inputs = ()
+        self._a = self._b = _NO
         self._params = None
         self.requires_grad = requires_grad
         self._g = None
@@ -141,12 +149,12 @@ class Value:
     @property
     def parents(self) -> tuple[Value, ...]:
         """The Values this one was computed from (empty for a leaf)."""
-        return tuple([x for x in self._inputs if isinstance(x, Value)])
+        return tuple([x for x in _inputs(self) if isinstance(x, Value)])
 
     @property
     def inputs(self) -> tuple[Any, ...]:
         """Every input of the op, constants (plain numbers, arrays) included."""
-        return self._inputs
+        return _inputs(self)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -225,7 +233,7 @@ class Value:
         v._grad = None
         v.label = label
         v.op = ""
-        v._inputs = ()
+        v._a = v._b = _NO
         v._params = None
         v.requires_grad = True
         v._g = None
@@ -238,6 +246,19 @@ class Value:
         of its shape (the vector of a vector-Jacobian product)."""
         seed = _seed(self, gradient)
         _backprop(self, seed, create_graph=False, sink=_accumulate)
+
+
+def _inputs(node: Value) -> tuple[Any, ...]:
+    """Every op input of `node`, in order (Values and constants); () for a leaf."""
+    a = node._a
+    if a is _NO:
+        return ()
+    b = node._b
+    if b is _NO:
+        return (a,)
+    if type(b) is _Rest:
+        return (a, *b)
+    return (a, b)
 
 
 def apply(op: Op, *inputs: Any, **params: Any) -> Value:
@@ -261,7 +282,17 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     v._g = None
     if _grad_enabled:
         v.op = op.name
-        v._inputs = inputs
+        n = len(inputs)
+        if n == 2:
+            v._a, v._b = inputs
+        elif n == 1:
+            v._a = inputs[0]
+            v._b = _NO
+        elif n:
+            v._a = inputs[0]
+            v._b = _Rest(inputs[1:])
+        else:
+            v._a = v._b = _NO
         v._params = params or None
         rg = False
         for x in inputs:
@@ -271,7 +302,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         v.requires_grad = rg
     else:
         v.op = ""
-        v._inputs = ()
+        v._a = v._b = _NO
         v._params = None
         v.requires_grad = True
     return v
@@ -319,7 +350,7 @@ def topological_order(root: Value) -> list[Value]:
                 finish(node)
                 emit(node)
             continue
-        prev = node._inputs
+        prev = _inputs(node)
         if not prev:  # a leaf: nothing to wait for
             visit(node)
             finish(node)
@@ -387,15 +418,38 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
     unset = _UNSET
     stack = [root]
     push, pop = stack.append, stack.pop
+    no = _NO
     while stack:
-        for x in pop()._inputs:
-            if isinstance(x, value_t) and x.requires_grad:
-                if x._g is None:
-                    x._g = unset
-                    x._n = 1
-                    push(x)
-                else:
-                    x._n += 1
+        node = pop()
+        x = node._a
+        if x is no:
+            continue
+        if isinstance(x, value_t) and x.requires_grad:
+            if x._g is None:
+                x._g = unset
+                x._n = 1
+                push(x)
+            else:
+                x._n += 1
+        x = node._b
+        if x is no:
+            continue
+        if type(x) is _Rest:  # a third input and on
+            for y in x:
+                if isinstance(y, value_t) and y.requires_grad:
+                    if y._g is None:
+                        y._g = unset
+                        y._n = 1
+                        push(y)
+                    else:
+                        y._n += 1
+        elif isinstance(x, value_t) and x.requires_grad:
+            if x._g is None:
+                x._g = unset
+                x._n = 1
+                push(x)
+            else:
+                x._n += 1
     # ---- pass 2: run each node once all its uses are in
     previous = _grad_enabled
     _grad_enabled = create_graph  # raw VJPs build nothing; Value VJPs build the new graph
@@ -413,14 +467,14 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
             if fast and type(node.data) is float:
                 old = node._grad
                 node._grad = g if old is None else old + g
-                inputs = node._inputs
-                if not inputs:
+                a = node._a
+                if a is no:
                     continue
                 op = node.op
                 # scalar rules inline, for exact Values and float constants; anything else
                 # (subclasses, ints, other ops) takes the general rule below
                 if op == "mul" or op == "add" or op == "sub":
-                    a, b = inputs
+                    b = node._b
                     ta, tb = type(a), type(b)
                     if ta is value_t:
                         if tb is value_t:
@@ -463,23 +517,21 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                             if not n:
                                 push(b)
                         continue
-                elif op == "relu" or op == "tanh" or op == "neg":
-                    a = inputs[0]
-                    if type(a) is value_t:
-                        if a.requires_grad:
-                            if op == "relu":
-                                ga = g if a.data > 0 else g * 0.0
-                            elif op == "tanh":
-                                ga = g * (1.0 - node.data * node.data)
-                            else:
-                                ga = -g
-                            o = a._g
-                            a._g = ga if o is unset else o + ga
-                            n = a._n - 1
-                            a._n = n
-                            if not n:
-                                push(a)
-                        continue
+                elif (op == "relu" or op == "tanh" or op == "neg") and type(a) is value_t:
+                    if a.requires_grad:
+                        if op == "relu":
+                            ga = g if a.data > 0 else g * 0.0
+                        elif op == "tanh":
+                            ga = g * (1.0 - node.data * node.data)
+                        else:
+                            ga = -g
+                        o = a._g
+                        a._g = ga if o is unset else o + ga
+                        n = a._n - 1
+                        a._n = n
+                        if not n:
+                            push(a)
+                    continue
             else:
                 if not accumulate:
                     sink(node, g)
@@ -493,10 +545,10 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                             handed.add(key)
                     old = node._grad
                     node._grad = g if old is None else old + g
-                inputs = node._inputs
-                if not inputs:
+                if node._a is no:
                     continue
             # the general rule: the op's VJPs from the table, on raw data or on Values
+            inputs = _inputs(node)
             if create_graph:
                 args = inputs
                 ans = node
@@ -533,7 +585,7 @@ def _clear(root: Value) -> None:
     seen = {root}
     stack = [root]
     while stack:
-        for x in stack.pop()._inputs:
+        for x in _inputs(stack.pop()):
             if isinstance(x, Value) and x not in seen:
                 seen.add(x)
                 x._g = None

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import engine as _engine
-from .engine import Op, Value, apply
+from .engine import _NO, Op, Value, apply
 
 OPS: dict[str, Op] = {}
 
@@ -413,11 +413,14 @@ def _binary(op: Op, reflected: bool = False) -> Any:
                 v.label = ""
                 if _engine._grad_enabled:
                     v.op = name
-                    v._inputs = (od, self) if reflected else (self, od)
+                    if reflected:
+                        v._a, v._b = od, self
+                    else:
+                        v._a, v._b = self, od
                     v.requires_grad = self.requires_grad
                 else:
                     v.op = ""
-                    v._inputs = ()
+                    v._a = v._b = _NO
                     v.requires_grad = True
                 return v
             if t is Value and type(other.data) is float:
@@ -427,11 +430,14 @@ def _binary(op: Op, reflected: bool = False) -> Any:
                 v.label = ""
                 if _engine._grad_enabled:
                     v.op = name
-                    v._inputs = (other, self) if reflected else (self, other)
+                    if reflected:
+                        v._a, v._b = other, self
+                    else:
+                        v._a, v._b = self, other
                     v.requires_grad = self.requires_grad or other.requires_grad
                 else:
                     v.op = ""
-                    v._inputs = ()
+                    v._a = v._b = _NO
                     v.requires_grad = True
                 return v
         other = _const(other)
@@ -462,11 +468,12 @@ def _unary(op: Op, doc: str) -> Any:
             v.label = ""
             if _engine._grad_enabled:
                 v.op = name
-                v._inputs = (self,)
+                v._a = self
+                v._b = _NO
                 v.requires_grad = self.requires_grad
             else:
                 v.op = ""
-                v._inputs = ()
+                v._a = v._b = _NO
                 v.requires_grad = True
             return v
         return apply(op, self)
