@@ -34,6 +34,7 @@ class Op(NamedTuple):
 _grad_enabled = True
 _new = object.__new__  # a bare instance; `apply` and the fast operators fill its slots
 _UNSET = object()  # during a reverse pass: "reached, no gradient summed yet"
+_OPS: dict[str, Op] | None = None  # ops.OPS, looked up on the first reverse pass
 _NO = object()  # in a node's `_a`/`_b` slot: no input there
 
 
@@ -408,7 +409,9 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
     hands g to both inputs; views share their base's memory) is copied before it is stored
     for a second node, so no two ``.grad`` arrays share memory.
     """
-    from .ops import OPS  # the table; imported here so this file names no op
+    global _OPS
+    if _OPS is None:
+        from .ops import OPS as _OPS  # the table; imported late so this file names no op
 
     global _grad_enabled
     value_t, ndarray = Value, np.ndarray
@@ -556,7 +559,7 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                 args = [x.data if isinstance(x, value_t) else x for x in inputs]
                 ans = node.data
             params = node._params
-            vjps = OPS[node.op].vjps
+            vjps = _OPS[node.op].vjps
             for i, x in enumerate(inputs):
                 if not isinstance(x, value_t) or not x.requires_grad:
                     continue

@@ -119,14 +119,17 @@ def _matmul(a: Any, b: Any) -> Any:
     return np.matmul(a, b)
 
 
+# (ufunc.reduce directly: np.max / np.sum add a Python layer that small batches notice)
 def _softmax(x: Any, axis: int) -> Any:
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    e /= np.add.reduce(e, axis=axis, keepdims=True)
+    return e
 
 
 def _log_softmax(x: Any, axis: int) -> Any:
-    s = x - np.max(x, axis=axis, keepdims=True)
-    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))
+    s = x - np.maximum.reduce(x, axis=axis, keepdims=True)
+    s -= np.log(np.add.reduce(np.exp(s), axis=axis, keepdims=True))
+    return s
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -205,9 +208,31 @@ def _relu_vjp(g: Any, ans: Any, a: Any) -> Any:
     return g * mask
 
 
-def _reduce_vjp(g: Any, a: Any, axis: Any, keepdims: bool) -> Any:
+def _reduce_vjp(g: Any, a: Any, axis: Any, keepdims: bool, scale: float = 1.0) -> Any:
+    """g spread back over the reduced axes (times `scale`: 1/count for mean)."""
     shape = _shape(a)
-    return broadcast_to(_expand(g, shape, axis, keepdims), shape)
+    if type(g) is np.ndarray and type(a) is np.ndarray and a.size <= 4096:
+        # small: a filled array costs less than np.broadcast_to's Python layer
+        out = np.empty(shape, dtype=np.result_type(g, a))
+        out[...] = _expand(g, shape, axis, keepdims)
+        if scale != 1.0:
+            out *= scale
+        return out
+    g = broadcast_to(_expand(g, shape, axis, keepdims), shape)
+    return g if scale == 1.0 else g * scale
+
+
+def _sum(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if type(a) is np.ndarray:
+        return np.add.reduce(a, axis=axis, keepdims=keepdims)
+    return np.sum(a, axis=axis, keepdims=keepdims)
+
+
+def _mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    if type(a) is np.ndarray and a.size:
+        total = np.add.reduce(a, axis=axis, keepdims=keepdims)
+        return total / (a.size // max(np.size(total), 1))
+    return np.mean(a, axis=axis, keepdims=keepdims)
 
 
 def _max_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -246,12 +271,11 @@ SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
 RELU = defop("relu", lambda a: np.maximum(a, 0.0), _relu_vjp)
 ABS = defop("abs", np.abs, lambda g, ans, a: g * np.sign(_data(a)))
 
-SUM = defop("sum", lambda a, axis=None, keepdims=False: np.sum(a, axis=axis, keepdims=keepdims),
+SUM = defop("sum", _sum,
             lambda g, ans, a, axis=None, keepdims=False: _reduce_vjp(g, a, axis, keepdims))
-MEAN = defop("mean",
-             lambda a, axis=None, keepdims=False: np.mean(a, axis=axis, keepdims=keepdims),
+MEAN = defop("mean", _mean,
              lambda g, ans, a, axis=None, keepdims=False:
-                 _reduce_vjp(g, a, axis, keepdims) * (np.size(ans) / np.size(_data(a))))
+                 _reduce_vjp(g, a, axis, keepdims, np.size(_data(ans)) / np.size(_data(a))))
 MAX = defop("max", lambda a, axis=None, keepdims=False: np.max(a, axis=axis, keepdims=keepdims),
             _max_vjp)
 
@@ -278,11 +302,12 @@ LOG_SOFTMAX = defop("log_softmax", _log_softmax,
 # of which a Value in the graph would keep as its .grad).
 def _linear(x: Any, w: Any, b: Any) -> Any:
     """x @ wᵀ + b, w shaped (nout, nin) as the document writes a layer's weights."""
-    sx, sw = np.shape(x), np.shape(w)
+    sx = x.shape if type(x) is np.ndarray else np.shape(x)
+    sw = w.shape if type(w) is np.ndarray else np.shape(w)
     if len(sw) != 2 or not sx or sx[-1] != sw[1]:
         raise ValueError(f"linear needs w of shape (nout, nin) and x with nin = {sw[-1:]} "
                          f"features in its last axis; got x {sx} and w {sw}")
-    if np.shape(b) != sw[:1]:
+    if (b.shape if type(b) is np.ndarray else np.shape(b)) != sw[:1]:
         raise ValueError(f"linear needs b of shape {sw[:1]} (one per output), got {np.shape(b)}")
     out = np.matmul(x, w.T)
     out += b  # out is a fresh array: add in place
@@ -295,6 +320,8 @@ def _linear_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
 
 def _linear_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     """dL/dw = gᵀ x, summed over the batch (every leading axis of x)."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and x.ndim == 2:
+        return g.T @ x
     nd = len(_shape(x))
     if nd == 1:
         return g.reshape((-1, 1)) * x
@@ -305,6 +332,8 @@ def _linear_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
 
 
 def _linear_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
+    if type(g) is np.ndarray and g.ndim == 2:
+        return np.add.reduce(g, axis=0)
     nd = len(_shape(g))
     return g if nd == 1 else g.sum(axis=tuple(range(nd - 1)))
 
@@ -320,8 +349,8 @@ def _cross_entropy(z: Any, t: Any = None, index: Any = None) -> Any:
     logp = _log_softmax(z, -1)
     n = z.shape[0]
     if index is not None:
-        return -logp[np.arange(n), index].sum() / n
-    return -(t * logp).sum() / n
+        return -np.add.reduce(logp[np.arange(n), index]) / n
+    return -np.add.reduce((t * logp).ravel()) / n
 
 
 def _cross_entropy_vjp_z(g: Any, ans: Any, z: Any, t: Any = None, index: Any = None) -> Any:
