@@ -1,0 +1,635 @@
+"""Benchmarks: this project's engine side by side with its peers, in one run.
+
+    .venv/bin/python benchmarks/run.py            # full run (a few minutes)
+    .venv/bin/python benchmarks/run.py --quick    # one tiny repetition of everything
+    .venv/bin/python benchmarks/run.py --json out.json --only 2,3
+
+Workloads (see the README's Performance section):
+  1. scalar MLP 2→16→16→1 on 100 two-moons points (micrograd's setting)
+  2. tensor MLP step 784→256→10, batch 256, float64 and float32
+  3. tiny step: XOR, 2→8→2, batch 4
+  4. deep chain y = y × 1.0001 + 0.0001, then backward()
+  5. peak memory of one workload-2 step (tracemalloc)
+  6. the machine's float64 GEMM rate, and the share of a workload-2 step its products need
+
+Machines are noisy, so engines are interleaved: every round times each engine once (in a
+rotating order), and the ratio to the reference is the median over rounds of the ratio
+within a round. Times are medians; the spread is min–max over rounds. BLAS runs on one
+thread (set below, before numpy loads) and so does PyTorch. Peers that are not installed
+(torch, micrograd) are reported as absent: this script installs nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # one BLAS thread: before numpy (or torch) is imported
+
+import argparse
+import datetime
+import gc
+import importlib.util
+import itertools
+import json
+import platform
+import random
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from typing import Any
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+import numpy as np
+
+import nn
+from autograd import Value
+
+
+def have(module: str) -> bool:
+    """True when `module` can be imported (checked without importing it)."""
+    return importlib.util.find_spec(module) is not None
+
+
+def load_torch() -> Any:
+    if not have("torch"):
+        return None
+    import torch
+    torch.set_num_threads(1)
+    return torch
+
+
+TORCH = load_torch()
+HAVE_MICROGRAD = have("micrograd")
+
+
+# ---- timing ------------------------------------------------------------------------------
+class Engine:
+    """One contestant of a workload: `step()` runs one unit of work (a training step, a
+    chain); `per` divides its time (e.g. the chain's iterations); `check` is a number that
+    should agree with the reference's (a loss, a gradient) to show it did the same work."""
+
+    def __init__(self, name: str, make: Callable[[], Callable[[], Any]] | None,
+                 per: int = 1, absent: str = "") -> None:
+        self.name, self.make, self.per, self.absent = name, make, per, absent
+        self.step: Callable[[], Any] | None = None
+        self.check: float | None = None
+        self.inner = 1
+        self.times: list[float] = []
+
+
+def time_engines(engines: list[Engine], reps: int, target: float, budget: float) -> None:
+    """Fill each engine's `times` (seconds per unit), interleaving engines round by round.
+
+    Each timed batch repeats the step `inner` times so that it lasts about `target`
+    seconds; the number of rounds is cut so no engine spends much more than `budget`."""
+    live = [e for e in engines if e.make is not None]
+    for e in live:
+        e.step = e.make()
+        out = e.step()  # warm-up, and the value to cross-check
+        e.check = None if out is None else float(out)
+        gc.collect()
+        t0 = time.perf_counter()
+        e.step()
+        one = max(time.perf_counter() - t0, 1e-7)
+        e.inner = max(1, int(target / one))
+        reps = min(reps, max(3, int(budget / (one * e.inner))))
+    for r in range(reps):
+        for k in range(len(live)):
+            e = live[(r + k) % len(live)]
+            step, inner = e.step, e.inner
+            gc.collect()
+            t0 = time.perf_counter()
+            for _ in range(inner):
+                step()
+            e.times.append((time.perf_counter() - t0) / (inner * e.per))
+
+
+def summarise(engines: list[Engine], ref: str) -> list[dict[str, Any]]:
+    """Median, paired ratio to the reference (median over rounds) and spread per engine."""
+    by_name = {e.name: e for e in engines}
+    ref_e = by_name.get(ref)
+    rows = []
+    for e in engines:
+        row: dict[str, Any] = {"engine": e.name}
+        if not e.times:
+            row["absent"] = e.absent or "absent"
+            rows.append(row)
+            continue
+        row.update(median=statistics.median(e.times), min=min(e.times), max=max(e.times),
+                   rounds=len(e.times), inner=e.inner, check=e.check)
+        if ref_e is not None and ref_e.times:
+            n = min(len(e.times), len(ref_e.times))
+            if n == len(e.times) == len(ref_e.times):
+                row["ratio"] = statistics.median(a / b for a, b in zip(e.times, ref_e.times))
+            else:  # different round counts: compare medians
+                row["ratio"] = row["median"] / statistics.median(ref_e.times)
+        rows.append(row)
+    return rows
+
+
+def fmt_time(t: float) -> str:
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6), ("ns", 1e-9)):
+        if t >= scale:
+            return f"{t / scale:.3g} {unit}"
+    return f"{t / 1e-9:.3g} ns"
+
+
+def print_table(title: str, rows: list[dict[str, Any]], ref: str, unit: str) -> None:
+    print(f"\n## {title}")
+    print(f"{'engine':<34} {'median ' + unit:>16} {'ratio to ' + ref:>22} {'spread (min–max)':>24}"
+          f"  check")
+    for row in rows:
+        if "absent" in row:
+            print(f"{row['engine']:<34} {row['absent']:>16}")
+            continue
+        ratio = f"{row['ratio']:.3g}×" if "ratio" in row else "-"
+        spread = f"{fmt_time(row['min'])} – {fmt_time(row['max'])}"
+        check = "" if row["check"] is None else f"{row['check']:.6g}"
+        print(f"{row['engine']:<34} {fmt_time(row['median']):>16} {ratio:>22} {spread:>24}"
+              f"  {check}")
+
+
+# ---- data --------------------------------------------------------------------------------
+def two_moons(n: int, seed: int = 0, noise: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles with Gaussian noise; labels -1 and +1."""
+    rng = np.random.default_rng(seed)
+    n1 = n // 2
+    t1 = np.linspace(0.0, np.pi, n1)
+    t2 = np.linspace(0.0, np.pi, n - n1)
+    upper = np.stack([np.cos(t1), np.sin(t1)], axis=1)
+    lower = np.stack([1.0 - np.cos(t2), 0.5 - np.sin(t2)], axis=1)
+    x = np.concatenate([upper, lower]) + rng.normal(scale=noise, size=(n, 2))
+    y = np.concatenate([-np.ones(n1), np.ones(n - n1)])
+    return x, y
+
+
+def init_layers(sizes: list[int], seed: int, dtype: Any = np.float64) -> list[tuple[Any, Any]]:
+    """(W, b) per layer, W shaped (nout, nin), He-scaled normal; shared by every engine."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for nin, nout in itertools.pairwise(sizes):
+        w = (rng.standard_normal((nout, nin)) * np.sqrt(2.0 / nin)).astype(dtype)
+        out.append((w, np.zeros(nout, dtype=dtype)))
+    return out
+
+
+# ---- workload 1: scalar MLP -------------------------------------------------------------
+def scalar_mlp_step(value_cls: Any, weights: list[tuple[np.ndarray, np.ndarray]],
+                    x: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], float]:
+    """A micrograd-style network of scalar Values (one Value per weight), trained on every
+    point with micrograd's max-margin loss, mean of relu(1 - yᵢ × scoreᵢ), and plain SGD."""
+    layers = [[([value_cls(float(wij)) for wij in wi], value_cls(float(bi)))
+               for wi, bi in zip(w, b)] for w, b in weights]
+    params = [p for layer in layers for w, b in layer for p in [*w, b]]
+    rows, ys = x.tolist(), y.tolist()
+    last = len(layers) - 1
+
+    def forward(xi: list[Any]) -> Any:
+        for li, layer in enumerate(layers):
+            out = []
+            for w, b in layer:
+                act = sum((wj * xj for wj, xj in zip(w, xi)), b)
+                out.append(act if li == last else act.relu())
+            xi = out
+        return xi[0]
+
+    def step() -> float:
+        scores = [forward(xi) for xi in rows]
+        losses = [(1 + -yi * si).relu() for yi, si in zip(ys, scores)]
+        loss = sum(losses) * (1.0 / len(losses))
+        for p in params:
+            p.grad = 0.0
+        loss.backward()
+        for p in params:
+            p.data -= lr * p.grad
+        return loss.data
+
+    return step
+
+
+def tensor_moons_step(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
+                      y: np.ndarray, lr: float) -> Callable[[], float]:
+    """The same network and loss with this project's nn.MLP on the whole batch."""
+    model = nn.MLP.from_weights(weights)
+    opt = nn.SGD(model.parameters(), lr=lr)
+    yc = y.reshape(-1, 1)
+
+    def step() -> float:
+        loss = (1.0 - yc * model(x)).relu().mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def workload_1(quick: bool, reps: int) -> dict[str, Any]:
+    n = 20 if quick else 100
+    x, y = two_moons(n, seed=1)
+    weights = init_layers([2, 16, 16, 1], seed=2)
+    lr = 0.05
+
+    def micrograd() -> Callable[[], float]:
+        from micrograd.engine import Value as MValue
+        return scalar_mlp_step(MValue, weights, x, y, lr)
+
+    engines = [
+        Engine("micrograd (scalar Values)", micrograd if HAVE_MICROGRAD else None,
+               absent="absent (pip install micrograd)"),
+        Engine("this project, scalar Values", lambda: scalar_mlp_step(Value, weights, x, y, lr)),
+        Engine("this project, tensor nn.MLP", lambda: tensor_moons_step(weights, x, y, lr)),
+    ]
+    ref = engines[0].name if HAVE_MICROGRAD else engines[1].name
+    time_engines(engines, reps if not quick else 1, target=0.05, budget=8.0)
+    return {"title": f"1. Scalar MLP 2→16→16→1, {n} two-moons points, time per SGD step",
+            "ref": ref, "unit": "per step", "rows": summarise(engines, ref)}
+
+
+# ---- workloads 2 and 3: tensor MLP steps ------------------------------------------------
+def numpy_step(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, labels: np.ndarray,
+               lr: float) -> Callable[[], float]:
+    """Forward, softmax cross-entropy, manual backward and SGD in plain numpy: the floor."""
+    (w1, b1), (w2, b2) = [(w.copy(), b.copy()) for w, b in weights]
+    n = x.shape[0]
+    rows = np.arange(n)
+
+    def step() -> float:
+        nonlocal w1, b1, w2, b2
+        h = x @ w1.T
+        h += b1
+        np.maximum(h, 0, out=h)
+        z = h @ w2.T
+        z += b2
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float(np.mean(np.log(s[:, 0]) - z[rows, labels]))
+        dz = e / s
+        dz[rows, labels] -= 1.0
+        dz /= n
+        dw2 = dz.T @ h
+        db2 = dz.sum(axis=0)
+        dh = dz @ w2
+        dh *= h > 0
+        dw1 = dh.T @ x
+        db1 = dh.sum(axis=0)
+        w1 -= lr * dw1
+        b1 -= lr * db1
+        w2 -= lr * dw2
+        b2 -= lr * db2
+        return loss
+
+    return step
+
+
+def gemm_only_step(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
+                   labels: np.ndarray, lr: float) -> Callable[[], None]:
+    """Only the five matrix products of a step (2 forward, 3 backward: none for the input)."""
+    (w1, _), (w2, _) = weights
+    h = np.maximum(x @ w1.T, 0)
+    dz = np.ones((x.shape[0], w2.shape[0]), dtype=x.dtype) / x.shape[0]
+
+    def step() -> None:
+        x @ w1.T
+        h @ w2.T
+        dz.T @ h
+        dh = dz @ w2
+        dh.T @ x
+
+    return step
+
+
+def torch_step(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, labels: np.ndarray,
+               lr: float) -> Callable[[], float]:
+    """The same network in PyTorch eager mode (Linear, ReLU, cross_entropy, optim.SGD)."""
+    torch = TORCH
+    layers: list[Any] = []
+    for i, (w, b) in enumerate(weights):
+        lin = torch.nn.Linear(w.shape[1], w.shape[0], dtype=torch.float64
+                              if w.dtype == np.float64 else torch.float32)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(w))
+            lin.bias.copy_(torch.from_numpy(b))
+        layers.append(lin)
+        if i < len(weights) - 1:
+            layers.append(torch.nn.ReLU())
+    model = torch.nn.Sequential(*layers)
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+    xt = torch.from_numpy(x)
+    yt = torch.from_numpy(labels.astype(np.int64))
+    ce = torch.nn.functional.cross_entropy
+
+    def step() -> float:
+        loss = ce(model(xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def project_step(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
+                 labels: np.ndarray, lr: float) -> Callable[[], float]:
+    """The same network with this project: nn.MLP, nn.cross_entropy, nn.SGD."""
+    model = nn.MLP.from_weights([(w.copy(), b.copy()) for w, b in weights])
+    opt = nn.SGD(model.parameters(), lr=lr)
+
+    def step() -> float:
+        loss = nn.cross_entropy(model(x), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def mlp_engines(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
+                labels: np.ndarray, lr: float, gemm: bool) -> list[Engine]:
+    def bind(fn: Callable[..., Callable[[], Any]]) -> Callable[[], Callable[[], Any]]:
+        return lambda: fn(weights, x, labels, lr)
+
+    engines = [
+        Engine("numpy by hand", bind(numpy_step)),
+        Engine("PyTorch eager (CPU)", bind(torch_step) if TORCH is not None else None,
+               absent="absent (torch not installed)"),
+        Engine("this project (nn.MLP)", bind(project_step)),
+    ]
+    if gemm:
+        engines.append(Engine("matrix products alone", bind(gemm_only_step)))
+    return engines
+
+
+def mnist_like(dtype: Any, quick: bool) -> tuple[Any, np.ndarray, np.ndarray]:
+    n = 32 if quick else 256
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((n, 784)).astype(dtype)
+    labels = rng.integers(0, 10, size=n)
+    return init_layers([784, 256, 10], seed=4, dtype=dtype), x, labels
+
+
+def workload_2(quick: bool, reps: int) -> list[dict[str, Any]]:
+    out = []
+    for dtype in (np.float64, np.float32):
+        weights, x, labels = mnist_like(dtype, quick)
+        engines = mlp_engines(weights, x, labels, 0.01, gemm=True)
+        time_engines(engines, reps if not quick else 1, target=0.05, budget=6.0)
+        name = np.dtype(dtype).name
+        out.append({"title": f"2. Tensor MLP 784→256→10, batch {x.shape[0]}, {name}, time per "
+                             "SGD step", "ref": engines[0].name, "unit": "per step",
+                    "rows": summarise(engines, engines[0].name)})
+    return out
+
+
+def workload_3(quick: bool, reps: int) -> dict[str, Any]:
+    x = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    labels = np.array([0, 1, 1, 0])
+    weights = init_layers([2, 8, 2], seed=5)
+    engines = mlp_engines(weights, x, labels, 0.1, gemm=False)
+    time_engines(engines, reps if not quick else 1, target=0.05, budget=4.0)
+    return {"title": "3. Tiny step: XOR 2→8→2, batch 4, float64 (per-op overhead)",
+            "ref": engines[0].name, "unit": "per step", "rows": summarise(engines, engines[0].name)}
+
+
+# ---- workload 4: deep chain --------------------------------------------------------------
+def chain_ours(n: int) -> Callable[[], float]:
+    def step() -> float:
+        x = Value(1.0)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + 0.0001
+        y.backward()
+        return x.grad / 1.0001 ** n  # 1.0 when the gradient is right
+
+    return step
+
+
+def chain_micrograd(n: int) -> Callable[[], float]:
+    from micrograd.engine import Value as MValue
+
+    def step() -> float:
+        x = MValue(1.0)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + 0.0001
+        y.backward()
+        return x.grad / 1.0001 ** n
+
+    return step
+
+
+def chain_torch(n: int) -> Callable[[], float]:
+    torch = TORCH
+
+    def step() -> float:
+        x = torch.tensor(1.0, dtype=torch.float64, requires_grad=True)
+        y = x
+        for _ in range(n):
+            y = y * 1.0001 + 0.0001
+        y.backward()
+        return x.grad.item() / 1.0001 ** n
+
+    return step
+
+
+def workload_4(quick: bool, reps: int) -> dict[str, Any]:
+    n_small, n_big, n_micro = (2_000, 20_000, 200) if quick else (100_000, 1_000_000, 400)
+
+    def at(fn: Callable[[int], Callable[[], float]], n: int) -> Callable[[], Callable[[], float]]:
+        return lambda: fn(n)
+
+    engines = [
+        Engine(f"PyTorch eager, N={n_small:,}", at(chain_torch, n_small) if TORCH else None,
+               per=n_small, absent="absent (torch not installed)"),
+        Engine(f"micrograd, N={n_micro:,}", at(chain_micrograd, n_micro) if HAVE_MICROGRAD
+               else None, per=n_micro, absent="absent (pip install micrograd)"),
+        Engine(f"this project, N={n_small:,}", at(chain_ours, n_small), per=n_small),
+        Engine(f"this project, N={n_big:,}", at(chain_ours, n_big), per=n_big),
+    ]
+    ref = engines[0].name if TORCH else engines[2].name
+    time_engines(engines, reps if not quick else 1, target=0.0, budget=12.0)
+    return {"title": "4. Deep chain y = y × 1.0001 + 0.0001, N times, then backward(); "
+                     "time per iteration (check: grad / 1.0001^N)",
+            "ref": ref, "unit": "per iter", "rows": summarise(engines, ref)}
+
+
+# ---- workload 5: memory ------------------------------------------------------------------
+def peak_bytes(make: Callable[[], Callable[[], Any]]) -> int:
+    """Peak bytes allocated (above what was live before) during one step, after a warm-up."""
+    step = make()
+    step()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        step()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+def workload_5(quick: bool) -> dict[str, Any]:
+    rows = []
+    for dtype in (np.float64, np.float32):
+        weights, x, labels = mnist_like(dtype, quick)
+        hand = peak_bytes(lambda w=weights, x=x, y=labels: numpy_step(w, x, y, 0.01))
+        ours = peak_bytes(lambda w=weights, x=x, y=labels: project_step(w, x, y, 0.01))
+        name = np.dtype(dtype).name
+        rows.append({"engine": f"numpy by hand, {name}", "bytes": hand, "ratio": 1.0})
+        rows.append({"engine": f"this project, {name}", "bytes": ours, "ratio": ours / hand})
+    return {"title": "5. Peak memory allocated during one workload-2 step (tracemalloc)",
+            "ref": "numpy by hand", "rows": rows}
+
+
+# ---- workload 6: the GEMM limit ----------------------------------------------------------
+def workload_6(quick: bool, reps: int, w2_rows: list[dict[str, Any]] | None) -> dict[str, Any]:
+    n = 256 if quick else 1024
+    rates = {}
+    for dtype in (np.float64, np.float32):
+        rng = np.random.default_rng(6)
+        a = rng.standard_normal((n, n)).astype(dtype)
+        b = rng.standard_normal((n, n)).astype(dtype)
+        a @ b
+        times = []
+        for _ in range(1 if quick else max(3, reps // 2)):
+            t0 = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - t0)
+        rates[np.dtype(dtype).name] = 2 * n ** 3 / statistics.median(times) / 1e9
+    result: dict[str, Any] = {"title": f"6. The limit: GEMM rate ({n}×{n} @ {n}×{n}, one thread)",
+                              "gflops": rates}
+    batch = 32 if quick else 256
+    flops = 2 * batch * (784 * 256 + 256 * 10) * 2 + 2 * batch * 256 * 10
+    result["step_flops"] = flops
+    shares = {}
+    for table in w2_rows or []:
+        rows = {r["engine"]: r for r in table["rows"]}
+        gemm = rows.get("matrix products alone", {}).get("median")
+        if gemm is None:
+            continue
+        key = "float32" if "float32" in table["title"] else "float64"
+        shares[key] = {name: gemm / r["median"] for name, r in rows.items()
+                       if "median" in r and name != "matrix products alone"}
+        shares[key]["matrix products alone (s)"] = gemm
+    result["gemm_share"] = shares
+    return result
+
+
+def print_w5(res: dict[str, Any]) -> None:
+    print(f"\n## {res['title']}")
+    for row in res["rows"]:
+        print(f"{row['engine']:<34} {row['bytes'] / 1e6:>10.2f} MB {row['ratio']:>8.3g}×")
+
+
+def print_w6(res: dict[str, Any]) -> None:
+    print(f"\n## {res['title']}")
+    for name, rate in res["gflops"].items():
+        print(f"{name:<10} {rate:8.1f} GFLOP/s")
+    print(f"A workload-2 step does {res['step_flops'] / 1e6:.0f} MFLOP of matrix products; "
+          "share of each engine's step they alone take:")
+    for dtype, shares in res["gemm_share"].items():
+        parts = ", ".join(f"{k} {v:.0%}" for k, v in shares.items() if not k.endswith("(s)"))
+        print(f"  {dtype}: products alone {fmt_time(shares['matrix products alone (s)'])}; "
+              f"{parts}")
+
+
+# ---- main --------------------------------------------------------------------------------
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "python": platform.python_version(), "numpy": np.__version__,
+        "cores": os.cpu_count(), "platform": platform.platform(),
+        "torch": TORCH.__version__ if TORCH is not None else None,
+        "blas_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+    }
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    info["cpu"] = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    try:
+        cfg = np.show_config(mode="dicts")
+        blas = cfg["Build Dependencies"]["blas"]
+        info["blas"] = f"{blas.get('name')} {blas.get('version')}"
+    except (TypeError, KeyError, AttributeError):  # older numpy: no dict mode
+        info["blas"] = "unknown"
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="one tiny repetition of each workload (a smoke test, not a measurement)")
+    ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
+    ap.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated workloads to run")
+    ap.add_argument("--reps", type=int, default=15, help="rounds per workload (default 15)")
+    args = ap.parse_args(argv)
+    try:
+        only = {int(s) for s in args.only.split(",") if s.strip()}
+    except ValueError:
+        ap.error(f"--only takes workload numbers 1-6 separated by commas, got {args.only!r}")
+    if not only <= {1, 2, 3, 4, 5, 6}:
+        ap.error(f"--only: workloads are numbered 1 to 6, got {sorted(only)}")
+    if args.reps < 1:
+        ap.error(f"--reps must be at least 1, got {args.reps}")
+    random.seed(0)
+    info = machine()
+    print(f"# Benchmarks, {info['date']}: {info.get('cpu', '?')}, {info['cores']} cores, "
+          f"BLAS {info['blas']} ({info['blas_threads']} thread), Python {info['python']}, "
+          f"numpy {info['numpy']}, torch {info['torch'] or 'absent'}, "
+          f"micrograd {'present' if HAVE_MICROGRAD else 'absent'}")
+    results: dict[str, Any] = {"machine": info, "quick": args.quick, "workloads": {}}
+    # The peers' imports (torch alone brings ~150,000 objects) would be walked by every full
+    # garbage collection, a cost that depends on what else this process loaded. Freezing
+    # them leaves each engine paying for the collection of its own objects, as in a process
+    # that imported only that engine. Every timed batch also starts after a collection.
+    gc.collect()
+    gc.freeze()
+    w2 = None
+    for k in sorted(only):
+        if k == 1:
+            res = workload_1(args.quick, args.reps)
+            print_table(res["title"], res["rows"], res["ref"], res["unit"])
+        elif k == 2:
+            res = w2 = workload_2(args.quick, args.reps)
+            for table in res:
+                print_table(table["title"], table["rows"], table["ref"], table["unit"])
+        elif k == 3:
+            res = workload_3(args.quick, args.reps)
+            print_table(res["title"], res["rows"], res["ref"], res["unit"])
+        elif k == 4:
+            res = workload_4(args.quick, args.reps)
+            print_table(res["title"], res["rows"], res["ref"], res["unit"])
+        elif k == 5:
+            res = workload_5(args.quick)
+            print_w5(res)
+        else:
+            res = workload_6(args.quick, args.reps, w2)
+            print_w6(res)
+        results["workloads"][str(k)] = res
+        sys.stdout.flush()
+    if args.json:
+        path = os.path.abspath(args.json)
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(path), suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            json.dump(results, f, indent=2, default=float)
+        os.replace(tmp, path)
+        print(f"\nwrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
