@@ -179,8 +179,8 @@ class Value:
 
     @grad.setter
     def grad(self, value: Any) -> None:
-        if value is None:
-            self._grad = None
+        if value is None or (type(value) is float and type(self.data) is float):
+            self._grad = value  # None, or a float for a scalar (micrograd's `p.grad = 0`)
             return
         if isinstance(value, Value):
             value = value.data

@@ -428,51 +428,76 @@ def _binary(op: Op, reflected: bool = False) -> Any:
     """The operator method for `op`. For +, - and × of two scalars (a scalar Value and a
     float, or two scalar Values) it builds the node directly, skipping `apply`: scalar
     graphs (micrograd-style networks, long chains) spend their time here."""
-    fast = op.name in ("add", "sub", "mul")
     fn, name = op.forward, op.name
 
-    def method(self: Value, other: Any) -> Any:
-        if fast and type(self.data) is float:
+    def general(self: Value, other: Any) -> Any:
+        other = _const(other)
+        if other is None:
+            return NotImplemented
+        return apply(op, other, self) if reflected else apply(op, self, other)
+
+    if name not in ("add", "sub", "mul"):
+        method = general
+    elif reflected:  # number (op) Value: Python only asks the Value when the number can't
+        def method(self: Value, other: Any) -> Any:
             t = type(other)
-            if t is float or t is int:
+            sd = self.data
+            if (t is float or t is int) and type(sd) is float:
                 od = float(other)
                 v = _new(Value)
-                v.data = fn(od, self.data) if reflected else fn(self.data, od)
+                v.data = fn(od, sd)
                 v._grad = v._g = v._params = None
                 v.label = ""
                 if _engine._grad_enabled:
                     v.op = name
-                    if reflected:
-                        v._a, v._b = od, self
-                    else:
-                        v._a, v._b = self, od
+                    v._a = od
+                    v._b = self
                     v.requires_grad = self.requires_grad
                 else:
                     v.op = ""
                     v._a = v._b = _NO
                     v.requires_grad = True
                 return v
-            if t is Value and type(other.data) is float:
-                v = _new(Value)
-                v.data = fn(other.data, self.data) if reflected else fn(self.data, other.data)
-                v._grad = v._g = v._params = None
-                v.label = ""
-                if _engine._grad_enabled:
-                    v.op = name
-                    if reflected:
-                        v._a, v._b = other, self
+            return general(self, other)
+    else:
+        def method(self: Value, other: Any) -> Any:
+            t = type(other)
+            sd = self.data
+            if type(sd) is float:
+                if t is Value:
+                    od = other.data
+                    if type(od) is float:
+                        v = _new(Value)
+                        v.data = fn(sd, od)
+                        v._grad = v._g = v._params = None
+                        v.label = ""
+                        if _engine._grad_enabled:
+                            v.op = name
+                            v._a = self
+                            v._b = other
+                            v.requires_grad = self.requires_grad or other.requires_grad
+                        else:
+                            v.op = ""
+                            v._a = v._b = _NO
+                            v.requires_grad = True
+                        return v
+                elif t is float or t is int:
+                    od = float(other)
+                    v = _new(Value)
+                    v.data = fn(sd, od)
+                    v._grad = v._g = v._params = None
+                    v.label = ""
+                    if _engine._grad_enabled:
+                        v.op = name
+                        v._a = self
+                        v._b = od
+                        v.requires_grad = self.requires_grad
                     else:
-                        v._a, v._b = self, other
-                    v.requires_grad = self.requires_grad or other.requires_grad
-                else:
-                    v.op = ""
-                    v._a = v._b = _NO
-                    v.requires_grad = True
-                return v
-        other = _const(other)
-        if other is None:
-            return NotImplemented
-        return apply(op, other, self) if reflected else apply(op, self, other)
+                        v.op = ""
+                        v._a = v._b = _NO
+                        v.requires_grad = True
+                    return v
+            return general(self, other)
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     return method
 
