@@ -143,13 +143,17 @@ def fmt_time(t: float) -> str:
 
 def print_table(title: str, rows: list[dict[str, Any]], ref: str, unit: str) -> None:
     print(f"\n## {title}")
-    print(f"{'engine':<34} {'median ' + unit:>16} {'ratio to ' + ref:>22} {'spread (min–max)':>24}"
+    print(f"reference: {ref}")
+    print(f"{'engine':<34} {'median ' + unit:>16} {'ratio':>22} {'spread (min–max)':>24}"
           f"  check")
     for row in rows:
         if "absent" in row:
             print(f"{row['engine']:<34} {row['absent']:>16}")
             continue
-        ratio = f"{row['ratio']:.3g}×" if "ratio" in row else "-"
+        ratio = "-"
+        if "ratio" in row:
+            r = row["ratio"]
+            ratio = f"{r:.3g}×" if r >= 0.5 else f"{r:.3g}× (1/{1 / r:.3g})"
         spread = f"{fmt_time(row['min'])} – {fmt_time(row['max'])}"
         check = "" if row["check"] is None else f"{row['check']:.6g}"
         print(f"{row['engine']:<34} {fmt_time(row['median']):>16} {ratio:>22} {spread:>24}"
