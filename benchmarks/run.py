@@ -12,7 +12,8 @@ Workloads (see the README's Performance section):
   5. peak memory of one workload-2 step (tracemalloc)
   6. the machine's float64 GEMM rate, and the share of a workload-2 step its products need
 
-Machines are noisy, so engines are interleaved: every round times each engine once (in a
+The `faults` column is the median number of minor page faults per timed step (fresh memory
+the allocator had to take from the kernel). Machines are noisy, so engines are interleaved: every round times each engine once (in a
 rotating order), and the ratio to the reference is the median over rounds of the ratio
 within a round. Times are medians; the spread is min–max over rounds. BLAS runs on one
 thread (set below, before numpy loads) and so does PyTorch. Peers that are not installed
@@ -34,6 +35,7 @@ import itertools
 import json
 import platform
 import random
+import resource
 import statistics
 import sys
 import tempfile
@@ -82,6 +84,7 @@ class Engine:
         self.check: float | None = None
         self.inner = 1
         self.times: list[float] = []
+        self.faults: list[float] = []  # minor page faults per unit of work
 
 
 def time_engines(engines: list[Engine], reps: int, target: float, budget: float) -> None:
@@ -105,10 +108,12 @@ def time_engines(engines: list[Engine], reps: int, target: float, budget: float)
             e = live[(r + k) % len(live)]
             step, inner = e.step, e.inner
             gc.collect()
+            f0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             t0 = time.perf_counter()
             for _ in range(inner):
                 step()
             e.times.append((time.perf_counter() - t0) / (inner * e.per))
+            e.faults.append((resource.getrusage(resource.RUSAGE_SELF).ru_minflt - f0) / inner)
 
 
 def summarise(engines: list[Engine], ref: str) -> list[dict[str, Any]]:
@@ -123,7 +128,8 @@ def summarise(engines: list[Engine], ref: str) -> list[dict[str, Any]]:
             rows.append(row)
             continue
         row.update(median=statistics.median(e.times), min=min(e.times), max=max(e.times),
-                   rounds=len(e.times), inner=e.inner, check=e.check)
+                   rounds=len(e.times), inner=e.inner, check=e.check,
+                   page_faults=statistics.median(e.faults))
         if ref_e is not None and ref_e.times:
             n = min(len(e.times), len(ref_e.times))
             if n == len(e.times) == len(ref_e.times):
@@ -145,7 +151,7 @@ def print_table(title: str, rows: list[dict[str, Any]], ref: str, unit: str) -> 
     print(f"\n## {title}")
     print(f"reference: {ref}")
     print(f"{'engine':<34} {'median ' + unit:>16} {'ratio':>22} {'spread (min–max)':>24}"
-          f"  check")
+          f" {'faults':>7}  check")
     for row in rows:
         if "absent" in row:
             print(f"{row['engine']:<34} {row['absent']:>16}")
@@ -157,7 +163,7 @@ def print_table(title: str, rows: list[dict[str, Any]], ref: str, unit: str) -> 
         spread = f"{fmt_time(row['min'])} – {fmt_time(row['max'])}"
         check = "" if row["check"] is None else f"{row['check']:.6g}"
         print(f"{row['engine']:<34} {fmt_time(row['median']):>16} {ratio:>22} {spread:>24}"
-              f"  {check}")
+              f" {row['page_faults']:>7.0f}  {check}")
 
 
 # ---- data --------------------------------------------------------------------------------
