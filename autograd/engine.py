@@ -2,9 +2,13 @@
 
 This file knows no operation. An operation is a row of the table in `ops.py`: a forward
 function on raw data and one vector-Jacobian product (VJP) per input. The engine records
-which op made each Value from which inputs, and `backward()` walks the graph once, in
-reverse topological order, handing each node's gradient to its op's VJPs (the chain rule:
-dL/dx = dL/dout × dout/dx).
+which op made each Value from which inputs, and `backward()` applies the chain rule once
+per node, in reverse topological order, handing each node's gradient to its op's VJPs
+(dL/dx = dL/dout × dout/dx). Nothing recurses: a chain of millions of nodes is fine.
+
+Speed: scalar graphs (micrograd-style networks) cost Python time per node, so nodes are
+slotted objects holding their inputs in two slots, the common scalar operators build nodes
+without going through `apply`, and the reverse pass applies their rules inline.
 
 A Value's data is either a Python float (a *scalar*) or a numpy array (a *tensor*).
 """
