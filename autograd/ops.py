@@ -428,7 +428,8 @@ def _binary(op: Op, reflected: bool = False) -> Any:
     """The operator method for `op`. For +, - and × of two scalars (a scalar Value and a
     float, or two scalar Values) it builds the node directly, skipping `apply`: scalar
     graphs (micrograd-style networks, long chains) spend their time here."""
-    fn, name = op.forward, op.name
+    name = op.name
+    kind = ("add", "sub", "mul").index(name) if name in ("add", "sub", "mul") else -1
 
     def general(self: Value, other: Any) -> Any:
         other = _const(other)
@@ -445,7 +446,7 @@ def _binary(op: Op, reflected: bool = False) -> Any:
             if (t is float or t is int) and type(sd) is float:
                 od = float(other)
                 v = _new(Value)
-                v.data = fn(od, sd)
+                v.data = od + sd if kind == 0 else (od - sd if kind == 1 else od * sd)
                 v._grad = v._g = v._params = None
                 v.label = ""
                 if _engine._grad_enabled:
@@ -468,7 +469,7 @@ def _binary(op: Op, reflected: bool = False) -> Any:
                     od = other.data
                     if type(od) is float:
                         v = _new(Value)
-                        v.data = fn(sd, od)
+                        v.data = sd + od if kind == 0 else (sd - od if kind == 1 else sd * od)
                         v._grad = v._g = v._params = None
                         v.label = ""
                         if _engine._grad_enabled:
@@ -484,7 +485,7 @@ def _binary(op: Op, reflected: bool = False) -> Any:
                 elif t is float or t is int:
                     od = float(other)
                     v = _new(Value)
-                    v.data = fn(sd, od)
+                    v.data = sd + od if kind == 0 else (sd - od if kind == 1 else sd * od)
                     v._grad = v._g = v._params = None
                     v.label = ""
                     if _engine._grad_enabled:
@@ -502,22 +503,20 @@ def _binary(op: Op, reflected: bool = False) -> Any:
     return method
 
 
-def _scalar_relu(x: float) -> float:
-    return x if x > 0 or math.isnan(x) else 0.0  # NaN passes through, as np.maximum
-
-
-_SCALAR_UNARY = {"neg": operator.neg, "relu": _scalar_relu, "tanh": math.tanh}
-
-
 def _unary(op: Op, doc: str) -> Any:
     """The method for a one-input `op`; neg, relu and tanh of a scalar skip `apply`."""
-    fast = _SCALAR_UNARY.get(op.name)
     name = op.name
+    kind = ("relu", "neg", "tanh").index(name) if name in ("relu", "neg", "tanh") else -1
+    tanh = math.tanh
 
     def method(self: Value) -> Value:
-        if fast is not None and type(self.data) is float:
+        sd = self.data
+        if kind >= 0 and type(sd) is float:
             v = _new(Value)
-            v.data = fast(self.data)
+            if kind == 0:  # relu; NaN passes through, as np.maximum
+                v.data = sd if sd > 0 or math.isnan(sd) else 0.0
+            else:
+                v.data = -sd if kind == 1 else tanh(sd)
             v._grad = v._g = v._params = None
             v.label = ""
             if _engine._grad_enabled:
