@@ -16,7 +16,8 @@ The `faults` column is the median number of minor page faults per timed step (fr
 the allocator had to take from the kernel). Machines are noisy, so engines are interleaved: every round times each engine once (in a
 rotating order), and the ratio to the reference is the median over rounds of the ratio
 within a round. Times are medians; the spread is min–max over rounds. BLAS runs on one
-thread (set below, before numpy loads) and so does PyTorch. Peers that are not installed
+thread (set below, before numpy loads) and so does PyTorch, whose idle OpenMP threads are
+told not to spin. Peers that are not installed
 (torch, micrograd) are reported as absent: this script installs nothing.
 """
 
@@ -26,6 +27,9 @@ import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"  # one BLAS thread: before numpy (or torch) is imported
+# Idle OpenMP threads (torch's) otherwise spin for a while after each batch, on a core the
+# next engine in the round needs: micrograd's chain ran 12× slower right after PyTorch's.
+os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
 
 import argparse
 import datetime
