@@ -12,13 +12,13 @@ Workloads (see the README's Performance section):
   5. peak memory of one workload-2 step (tracemalloc)
   6. the machine's float64 GEMM rate, and the share of a workload-2 step its products need
 
-The `faults` column is the median number of minor page faults per timed step (fresh memory
-the allocator had to take from the kernel). Machines are noisy, so engines are interleaved: every round times each engine once (in a
+Machines are noisy, so engines are interleaved: every round times each engine once (in a
 rotating order), and the ratio to the reference is the median over rounds of the ratio
-within a round. Times are medians; the spread is min–max over rounds. BLAS runs on one
-thread (set below, before numpy loads) and so does PyTorch, whose idle OpenMP threads are
-told not to spin. Peers that are not installed
-(torch, micrograd) are reported as absent: this script installs nothing.
+within a round. Times are medians; the spread is min–max over rounds; `faults` is the
+median number of minor page faults per step (fresh memory taken from the kernel). BLAS runs
+on one thread (set below, before numpy loads) and so does PyTorch, whose idle OpenMP
+threads are told not to spin. Peers that are not installed (torch, micrograd) are reported
+as absent: this script installs nothing.
 """
 
 from __future__ import annotations
