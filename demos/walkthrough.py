@@ -26,26 +26,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import nn
 from autograd import Value, explain, save_graph
-
-# ---- the document's inputs and weights ------------------------------------------------------
-DIGIT_X = [0.1, 0.7, 0.2, 0.1, 0.2, 0.8, 0.2, 0.1, 0.1, 0.6, 0.3, 0.2, 0.1, 0.7, 0.1, 0.1]
-DIGIT_W1 = [[0.5, 0.8, 0.1, 0.0, 0.3, 0.9, 0.2, 0.0, 0.4, 0.7, 0.1, 0.1, 0.2, 0.8, 0.0, 0.0],
-            [0.1, 0.2, 0.3, 0.1, 0.2, 0.1, 0.2, 0.1, 0.3, 0.2, 0.1, 0.1, 0.2, 0.3, 0.1, 0.1],
-            [0.2, 0.1, 0.4, 0.2, 0.1, 0.2, 0.3, 0.1, 0.2, 0.1, 0.3, 0.2, 0.1, 0.2, 0.2, 0.1],
-            [0.1, 0.3, 0.2, 0.1, 0.1, 0.2, 0.1, 0.1, 0.1, 0.2, 0.2, 0.1, 0.1, 0.3, 0.1, 0.1]]
-DIGIT_B1 = [-0.5, -0.2, -0.3, -0.1]
-DIGIT_W2 = [[0.6, 0.3, 0.2, 0.1], [0.2, 0.5, 0.4, 0.3], [0.1, 0.4, 0.3, 0.5]]
-DIGIT_B2 = [-0.2, -0.1, -0.15]
-DIGIT_W3 = [[0.8, 0.4, 0.2], [0.1, 0.3, 0.5]]
-DIGIT_B3 = [-0.3, -0.2]
-
-DOG_X = [0.9, 0.2, 0.8, 0.3]
-DOG_W1 = [[0.6, 0.4, 0.5, 0.3], [0.2, 0.7, 0.3, 0.6], [0.3, 0.5, 0.2, 0.8]]
-DOG_B1 = [-0.4, -0.3, -0.5]
-DOG_W2 = [[0.8, 0.6, 0.3], [0.3, 0.7, 0.9]]
-DOG_B2 = [-0.2, -0.3]
-DOG_Y = [1.0, 0.0]  # the true label: dog
-LR = 0.01
+from nn.document import (  # the document's inputs and weights
+    DIGIT_B1,
+    DIGIT_X,
+    DOG_W2,
+    DOG_X,
+    DOG_Y,
+    NEURON_W,
+    NEURON_X,
+    digit_network,
+    dog_cat_network,
+    single_neuron,
+)
+from nn.document import LEARNING_RATE as LR
 
 
 @dataclass
@@ -99,8 +92,7 @@ def _data(v: Value) -> np.ndarray:
 # ---- 1. the digit "1" network ---------------------------------------------------------------
 def digit_checks() -> list[Check]:
     s = "1. Digit '1' (16-4-3-2)"
-    model = nn.MLP.from_weights([(DIGIT_W1, DIGIT_B1), (DIGIT_W2, DIGIT_B2),
-                                 (DIGIT_W3, DIGIT_B3)])
+    model = digit_network()
     x = np.array(DIGIT_X)
     l1, l2, l3 = model.layers
     prods = Value(x) * l1.w[0]                       # neuron 1's 16 products
@@ -224,23 +216,12 @@ def activation_checks() -> list[Check]:
 
 
 # ---- 3. the single neuron -----------------------------------------------------------------
-def single_neuron() -> Value:
-    """a = ReLU(w₁x₁ + w₂x₂ + w₃x₃ + b) with scalar Values, labelled as the document."""
-    x = [Value(v, label=f"x{i}") for i, v in enumerate((0.8, 0.3, 0.5), 1)]
-    w = [Value(v, label=f"w{i}") for i, v in enumerate((0.5, 0.7, 0.2), 1)]
-    z = w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + (-0.3)
-    z.label = "z"
-    a = z.relu()
-    a.label = "a"
-    return a
-
-
 def neuron_checks() -> list[Check]:
     s = "3. Single neuron"
     a = single_neuron()
     z = a.parents[0]
-    x = [Value(v) for v in (0.8, 0.3, 0.5)]
-    w = [Value(v) for v in (0.5, 0.7, 0.2)]
+    x = [Value(v) for v in NEURON_X]
+    w = [Value(v) for v in NEURON_W]
     return [
         Check(s, "products w·x", "0.4, 0.21, 0.1", [(wi * xi).data for wi, xi in zip(w, x)]),
         Check(s, "z", "0.41", z.data),
@@ -249,10 +230,6 @@ def neuron_checks() -> list[Check]:
 
 
 # ---- 4-7. the dog/cat network, its loss, gradient and update ----------------------------------
-def dogcat_model() -> nn.MLP:
-    return nn.MLP.from_weights([(DOG_W1, DOG_B1), (DOG_W2, DOG_B2)])
-
-
 def dogcat_forward(model: nn.MLP) -> tuple[Value, Value]:
     """h = ReLU(x @ W1.T + b1), z = h @ W2.T + b2 (labelled for drawings and explain)."""
     h = model.layers[0](DOG_X)
@@ -265,7 +242,7 @@ def dogcat_forward(model: nn.MLP) -> tuple[Value, Value]:
 def dogcat_loss(kind: str) -> tuple[nn.MLP, Value, Value, Value]:
     """(model, h, z, L) after L.backward(): "mse" is the document's
     (1/2) × Σ (p - y)² on p = softmax(z); "ce" is softmax + cross-entropy."""
-    model = dogcat_model()
+    model = dog_cat_network()
     h, z = dogcat_forward(model)
     if kind == "mse":
         p = z.softmax()
@@ -281,7 +258,7 @@ def dogcat_loss(kind: str) -> tuple[nn.MLP, Value, Value, Value]:
 def dogcat_checks() -> list[Check]:
     s4, s5, s6, s7 = ("4. Dog/cat forward (4-3-2)", "5. Loss (1/2)Σ(p-y)²",
                       "6. One-weight update", "7. Backpropagation")
-    model = dogcat_model()
+    model = dog_cat_network()
     h, z = dogcat_forward(model)
     x = np.array(DOG_X)
     l1, l2 = model.layers

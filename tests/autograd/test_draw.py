@@ -9,20 +9,16 @@ import pytest
 
 import autograd.draw as draw_mod
 from autograd import Value, draw_graph, save_graph
+from nn.document import single_neuron
 
 SVG = "{http://www.w3.org/2000/svg}"
 
 
 def neuron():
-    """The document's single neuron: z = (0.5 × 0.8) + (0.7 × 0.3) + (0.2 × 0.5) + (-0.3)."""
-    x = [Value(v, label=f"x{i}") for i, v in enumerate((0.8, 0.3, 0.5), 1)]
-    w = [Value(v, label=f"w{i}") for i, v in enumerate((0.5, 0.7, 0.2), 1)]
-    z = w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + (-0.3)
-    z.label = "z"
-    a = z.relu()
-    a.label = "a"
+    """The document's single neuron, after backward: z = 0.5×0.8 + 0.7×0.3 + 0.2×0.5 - 0.3."""
+    a = single_neuron()
     a.backward()
-    return a, w, x
+    return a
 
 
 def svg_texts(path):
@@ -43,7 +39,7 @@ def node_ids(source, text):
 
 
 def test_svg_rendered_by_dot_shows_labels_data_and_gradients(tmp_path):
-    a, _, _ = neuron()
+    a = neuron()
     out = save_graph(a, tmp_path / "neuron.svg")
     assert out == tmp_path / "neuron.svg"
     texts = svg_texts(out)
@@ -63,7 +59,7 @@ def test_svg_rendered_by_dot_shows_labels_data_and_gradients(tmp_path):
 
 
 def test_show_grad_false_drops_the_grad_rows(tmp_path):
-    a, _, _ = neuron()
+    a = neuron()
     texts = svg_texts(save_graph(a, str(tmp_path / "g.svg"), show_grad=False))
     assert "grad" not in texts and "data" in texts
 
@@ -81,7 +77,7 @@ def test_edges_follow_the_data_flow():
 
 
 def test_leaves_root_and_intermediates_look_different():
-    a, _, _ = neuron()
+    a = neuron()
     src = draw_graph(a).source
     (wid,) = node_ids(src, "<B>w1</B>")
     (zid,) = node_ids(src, "<B>z</B>")
@@ -121,7 +117,7 @@ def test_refuses_graphs_over_2000_values():
 
 
 def test_dot_extension_writes_the_source_only(tmp_path):
-    a, _, _ = neuron()
+    a = neuron()
     path = tmp_path / "n.dot"
     save_graph(a, path)
     assert path.read_text().startswith("digraph")
@@ -137,7 +133,7 @@ def test_bad_extension_lists_the_valid_ones(tmp_path, name):
 
 def test_without_dot_writes_the_dot_file_and_says_how_to_install(tmp_path, monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None)
-    a, _, _ = neuron()
+    a = neuron()
     with pytest.raises(RuntimeError) as err:
         save_graph(a, tmp_path / "g.svg")
     msg = str(err.value)
@@ -157,7 +153,7 @@ def test_dot_missing_from_path_is_caught_from_graphviz_too(tmp_path, monkeypatch
 
 
 def test_png_and_pdf_render(tmp_path):
-    a, _, _ = neuron()
+    a = neuron()
     assert save_graph(a, tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
     assert save_graph(a, tmp_path / "g.pdf").read_bytes()[:4] == b"%PDF"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["g.pdf", "g.png"]

@@ -8,33 +8,30 @@ import pytest
 from autograd import Value, explain, topological_order
 from autograd.explain import FORMATS, fmt
 from autograd.ops import OPS
-
-X = [0.9, 0.2, 0.8, 0.3]                       # the 2×2 dog/cat image, flattened
-W1 = [[0.6, 0.4, 0.5, 0.3], [0.2, 0.7, 0.3, 0.6], [0.3, 0.5, 0.2, 0.8]]
-B1 = [-0.4, -0.3, -0.5]
-W2 = [[0.8, 0.6, 0.3], [0.3, 0.7, 0.9]]      # rows: dog, cat
-B2 = [-0.2, -0.3]
-
-
-def neuron():
-    x = [Value(v, label=f"x{i}") for i, v in enumerate((0.8, 0.3, 0.5), 1)]
-    w = [Value(v, label=f"w{i}") for i, v in enumerate((0.5, 0.7, 0.2), 1)]
-    z = w[0] * x[0] + w[1] * x[1] + w[2] * x[2] + (-0.3)
-    z.label = "z"
-    a = z.relu()
-    a.label = "a"
-    return a
+from nn.document import (  # the document's inputs and weights
+    DIGIT_B1,
+    DIGIT_W1,
+    DIGIT_X,
+    DOG_B1,
+    DOG_B2,
+    DOG_W1,
+    DOG_W2,
+    DOG_X,
+    DOG_Y,
+    dog_cat_network,
+)
+from nn.document import single_neuron as neuron
 
 
 def dogcat(loss="ce"):
     """The 4-3-2 network with engine Values: h = ReLU(x @ W1.T + b1), z = h @ W2.T + b2."""
-    w1, b1 = Value(W1, label="W1"), Value(B1, label="b1")
-    w2, b2 = Value(W2, label="W"), Value(B2, label="b")
-    h = (np.array(X) @ w1.T + b1).relu()
+    w1, b1 = Value(DOG_W1, label="W1"), Value(DOG_B1, label="b1")
+    w2, b2 = Value(DOG_W2, label="W"), Value(DOG_B2, label="b")
+    h = (np.array(DOG_X) @ w1.T + b1).relu()
     h.label = "h"
     z = h @ w2.T + b2
     z.label = "z"
-    y = np.array([1.0, 0.0])                   # the true label: dog
+    y = np.array(DOG_Y)                        # the true label: dog
     if loss == "ce":
         L = (z.log_softmax() * y).sum() * -1.0
     else:                                      # the document's (1/2) × Σ (p - y)²
@@ -97,8 +94,8 @@ def test_dog_cat_gradient_is_the_documents_chain_rule():
 
 
 def test_a_tensor_root_starts_from_the_gradient_it_holds():
-    w, h = Value(W2, label="W"), Value([0.71, 0.44, 0.27], label="h")
-    z = h @ w.T + Value(B2, label="b")
+    w, h = Value(DOG_W2, label="W"), Value([0.71, 0.44, 0.27], label="h")
+    z = h @ w.T + Value(DOG_B2, label="b")
     z.label = "z"
     (z.log_softmax() * np.array([-1.0, 0.0])).sum().backward()
     text = explain(z)
@@ -126,8 +123,8 @@ def test_nn_cross_entropy_graph_reads_as_p_minus_y():
     nn = pytest.importorskip("nn")
     if not hasattr(nn, "cross_entropy"):
         pytest.skip("nn.cross_entropy not available yet")
-    model = nn.MLP.from_weights([(W1, B1), (W2, B2)])
-    z = model(X)
+    model = dog_cat_network()
+    z = model(DOG_X)
     L = nn.cross_entropy(z, 0)
     L.backward()
     text = explain(L)
@@ -199,11 +196,8 @@ def test_large_tensors_are_summarised_and_the_text_says_so():
 
 def test_sixteen_products_are_still_written_out():
     """The document's digit network: z₁ is a sum of 16 products, written out in full."""
-    x = [0.1, 0.7, 0.2, 0.1, 0.2, 0.8, 0.2, 0.1, 0.1, 0.6, 0.3, 0.2, 0.1, 0.7, 0.1, 0.1]
-    w = Value([[0.5, 0.8, 0.1, 0.0, 0.3, 0.9, 0.2, 0.0, 0.4, 0.7, 0.1, 0.1, 0.2, 0.8, 0.0, 0.0],
-               [0.1, 0.2, 0.3, 0.1, 0.2, 0.1, 0.2, 0.1, 0.3, 0.2, 0.1, 0.1, 0.2, 0.3, 0.1, 0.1]],
-              label="W")
-    z = np.array(x) @ w.T + Value([-0.5, -0.2], label="b")
+    w = Value(DIGIT_W1[:2], label="W")            # its first two hidden neurons
+    z = np.array(DIGIT_X) @ w.T + Value(DIGIT_B1[:2], label="b")
     z.label = "z"
     text = explain(z)
     assert "W: shape (2, 16), 32 values" in text

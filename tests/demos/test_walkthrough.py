@@ -12,6 +12,7 @@ import pytest
 
 import nn
 from autograd import Value
+from nn import document as doc
 
 DEMO = Path(__file__).resolve().parents[2] / "demos" / "walkthrough.py"
 
@@ -91,8 +92,8 @@ def test_tolerance_is_half_a_unit_of_the_last_written_decimal():
 
 def test_document_numbers_straight_from_the_engine():
     """The headline numbers, computed here through the public API."""
-    model = nn.MLP.from_weights([(wt.DOG_W1, wt.DOG_B1), (wt.DOG_W2, wt.DOG_B2)])
-    h = model.layers[0](wt.DOG_X)
+    model = doc.dog_cat_network()
+    h = model.layers[0](doc.DOG_X)
     z = model.layers[1](h)
     np.testing.assert_allclose(h.data, [0.71, 0.44, 0.27], atol=1e-12)
     np.testing.assert_allclose(z.data, [0.713, 0.464], atol=1e-12)
@@ -104,9 +105,8 @@ def test_document_numbers_straight_from_the_engine():
     model.zero_grad()
     nn.cross_entropy(z, 0).backward()
     assert model.layers[1].w.grad[0, 0] == pytest.approx(-0.438 * 0.71, abs=5e-4)
-    digit = nn.MLP.from_weights([(wt.DIGIT_W1, wt.DIGIT_B1), (wt.DIGIT_W2, wt.DIGIT_B2),
-                                 (wt.DIGIT_W3, wt.DIGIT_B3)])
-    np.testing.assert_allclose(digit.layers[0](wt.DIGIT_X).data, [2.04, 0.64, 0.53, 0.83],
+    digit = doc.digit_network()
+    np.testing.assert_allclose(digit.layers[0](doc.DIGIT_X).data, [2.04, 0.64, 0.53, 0.83],
                                atol=1e-12)
     # the document's later layers do follow from its stated hidden values
     np.testing.assert_allclose(digit.layers[1](Value([2.04, 0.11, 0.19, 0.26])).data,

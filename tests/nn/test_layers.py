@@ -9,29 +9,19 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Value
-
-# The document's dog/cat network: 4 pixels -> 3 hidden (ReLU) -> 2 outputs (dog, cat).
-DOG_W1 = [[0.6, 0.4, 0.5, 0.3], [0.2, 0.7, 0.3, 0.6], [0.3, 0.5, 0.2, 0.8]]
-DOG_B1 = [-0.4, -0.3, -0.5]
-DOG_W2 = [[0.8, 0.6, 0.3], [0.3, 0.7, 0.9]]
-DOG_B2 = [-0.2, -0.3]
-DOG_X = [0.9, 0.2, 0.8, 0.3]
-
-# The document's digit network: 16 pixels -> 4 -> 3 -> 2.
-DIGIT_X = [0.1, 0.7, 0.2, 0.1, 0.2, 0.8, 0.2, 0.1, 0.1, 0.6, 0.3, 0.2, 0.1, 0.7, 0.1, 0.1]
-DIGIT_W1 = [[0.5, 0.8, 0.1, 0.0, 0.3, 0.9, 0.2, 0.0, 0.4, 0.7, 0.1, 0.1, 0.2, 0.8, 0.0, 0.0],
-            [0.1, 0.2, 0.3, 0.1, 0.2, 0.1, 0.2, 0.1, 0.3, 0.2, 0.1, 0.1, 0.2, 0.3, 0.1, 0.1],
-            [0.2, 0.1, 0.4, 0.2, 0.1, 0.2, 0.3, 0.1, 0.2, 0.1, 0.3, 0.2, 0.1, 0.2, 0.2, 0.1],
-            [0.1, 0.3, 0.2, 0.1, 0.1, 0.2, 0.1, 0.1, 0.1, 0.2, 0.2, 0.1, 0.1, 0.3, 0.1, 0.1]]
-DIGIT_B1 = [-0.5, -0.2, -0.3, -0.1]
-DIGIT_W2 = [[0.6, 0.3, 0.2, 0.1], [0.2, 0.5, 0.4, 0.3], [0.1, 0.4, 0.3, 0.5]]
-DIGIT_B2 = [-0.2, -0.1, -0.15]
-DIGIT_W3 = [[0.8, 0.4, 0.2], [0.1, 0.3, 0.5]]
-DIGIT_B3 = [-0.3, -0.2]
-
-
-def dog_cat() -> nn.MLP:
-    return nn.MLP.from_weights([(DOG_W1, DOG_B1), (DOG_W2, DOG_B2)], activation="relu")
+from nn.document import (  # the document's inputs and weights
+    DIGIT_B1,
+    DIGIT_W1,
+    DIGIT_X,
+    DOG_B1,
+    DOG_W1,
+    DOG_X,
+    NEURON_B,
+    NEURON_W,
+    NEURON_X,
+    digit_network,
+)
+from nn.document import dog_cat_network as dog_cat
 
 
 # ---- the document's numbers -------------------------------------------------------------
@@ -64,14 +54,13 @@ def test_dog_cat_gradient_and_sgd_step_match_document():
 
 def test_single_neuron_example():
     neuron = nn.Neuron(3, activation="relu")
-    neuron.w.data[:] = [0.5, 0.7, 0.2]
-    neuron.b.data = -0.3
-    assert neuron([0.8, 0.3, 0.5]).item() == pytest.approx(0.41, abs=1e-12)
+    neuron.w.data[:] = NEURON_W
+    neuron.b.data = NEURON_B
+    assert neuron(NEURON_X).item() == pytest.approx(0.41, abs=1e-12)
 
 
 def test_digit_network_builds_from_document_numbers():
-    model = nn.MLP.from_weights([(DIGIT_W1, DIGIT_B1), (DIGIT_W2, DIGIT_B2),
-                                 (DIGIT_W3, DIGIT_B3)])
+    model = digit_network()
     assert [(la.nin, la.nout) for la in model.layers] == [(16, 4), (4, 3), (3, 2)]
     assert model.num_parameters() == 16 * 4 + 4 + 4 * 3 + 3 + 3 * 2 + 2
     h1 = model.layers[0](DIGIT_X).data
