@@ -11,11 +11,11 @@ from __future__ import annotations
 import html
 import os
 import shutil
-import tempfile
 from typing import Any
 
 import numpy as np
 
+from ._files import atomic_write
 from .engine import Value, topological_order
 
 MAX_NODES = 2000
@@ -151,28 +151,13 @@ def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
     return dot
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _write_atomic(path: str, data: bytes) -> None:
     """Write to a temporary file beside `path`, then rename it over `path`."""
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise FileNotFoundError(f"cannot save the graph to {path}: no directory {folder}")
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp",
-                               dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give a normal file's mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path) as f:
+        f.write(data)
 
 
 def _install_hint(dot_path: str) -> str:

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import zipfile
 from typing import Any
 
 import numpy as np
+
+from autograd._files import atomic_write
 
 from .module import REGISTRY, Module
 
@@ -37,16 +38,8 @@ def save(model: Module, path: str | os.PathLike) -> str:
             "config": model.config()}
     arrays = {_PREFIX + name: arr for name, arr in model.state_dict().items()}
     arrays[_META] = np.array(json.dumps(meta))
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path, suffix=".npz") as f:
+        np.savez(f, **arrays)
     return path
 
 

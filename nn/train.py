@@ -13,7 +13,6 @@ import math
 import os
 import signal
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +21,7 @@ from typing import Any, TextIO
 import numpy as np
 
 from autograd import Value, no_grad
+from autograd._files import atomic_write
 
 from . import data as _data
 from . import metrics as _metrics
@@ -124,16 +124,8 @@ def save_figure(fig: Any, path: str | os.PathLike) -> str:
     if not ext:
         raise ValueError(f"give the picture's file an extension (.svg, .png, .pdf), "
                          f"got {path!r}")
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext,
-                               dir=os.path.dirname(os.path.abspath(path)))
-    try:
-        with os.fdopen(fd, "wb") as f:
-            fig.savefig(f, format=ext[1:])
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    with atomic_write(path, suffix=ext) as f:
+        fig.savefig(f, format=ext[1:])
     return path
 
 
