@@ -31,17 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import nn
 
 
-def load() -> tuple[np.ndarray, np.ndarray]:
-    """Phase 1: the data set. Pixels are 0..16 in scikit-learn's copy."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        sys.exit("demos/digits.py needs scikit-learn for its built-in digits data set: "
-                 "pip install scikit-learn  (or: pip install -e '.[demos]')")
-    digits = load_digits()
-    return nn.data.scale_pixels(digits.data, max_value=16.0), digits.target
-
-
 def build(hidden: int, dropout: float, seed: int) -> nn.Sequential:
     """Phase 3: 64 pixels → `hidden` ReLU neurons → dropout → 10 logits."""
     return nn.Sequential(nn.Layer(64, hidden, "relu", seed=seed),
@@ -114,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     t0 = time.perf_counter()
 
-    X, y = load()
+    try:
+        X, y = nn.data.load_digits()
+    except ImportError as e:
+        sys.exit(f"demos/digits.py: {e}")
     print(f"Phase 1: {len(X)} handwritten digits, 8x8 pixels, classes "
           f"{np.bincount(y).tolist()} (images per digit 0-9)")
     train_part, val_part, test_part = nn.data.split(X, y, seed=args.seed, stratify=True)

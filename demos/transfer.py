@@ -31,16 +31,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import nn
 
 
-def load() -> tuple[np.ndarray, np.ndarray]:
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        sys.exit("demos/transfer.py needs scikit-learn for its built-in digits data set: "
-                 "pip install scikit-learn  (or: pip install -e '.[demos]')")
-    digits = load_digits()
-    return nn.data.scale_pixels(digits.data, max_value=16.0), digits.target
-
-
 def hidden_layers(seed: int) -> list[nn.Layer]:
     return [nn.Layer(64, 128, "relu", seed=seed), nn.Layer(128, 64, "relu", seed=seed + 1)]
 
@@ -86,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         args.head_lr = args.lr
     t0 = time.perf_counter()
 
-    X, y = load()
+    try:
+        X, y = nn.data.load_digits()
+    except ImportError as e:
+        sys.exit(f"demos/transfer.py: {e}")
     old, new = y < 5, y >= 5
     a_train, a_val, a_test = nn.data.split(X[old], y[old], seed=args.seed, stratify=True)
     b_pool, b_val, b_test = nn.data.split(X[new], y[new] - 5, seed=args.seed, stratify=True)

@@ -4,6 +4,7 @@
   the same seed, optionally stratified (each class keeps its share in every part).
 - `batches`: mini-batches of a data set, shuffled with their own seed; the last partial
   batch is kept.
+- `load_digits`: scikit-learn's 8×8 handwritten digits, scaled to [0, 1] (the demos' data).
 - `scale_pixels` ([0, 255] to [0, 1]) and `Standardizer` (per-feature mean and standard
   deviation, fitted on the training part only, then applied to every part).
 - Image augmentations on ``(N, H, W)`` arrays: `flip`, `shift`, `rotate`, `noise`,
@@ -24,6 +25,7 @@ __all__ = [
     "brightness",
     "compose",
     "flip",
+    "load_digits",
     "noise",
     "one_hot",
     "rotate",
@@ -129,6 +131,20 @@ def scale_pixels(X: Any, max_value: float = 255.0) -> np.ndarray:
     if max_value <= 0:
         raise ValueError(f"scale_pixels: max_value must be positive, got {max_value}")
     return X / float(max_value)
+
+
+def load_digits() -> Pair:
+    """scikit-learn's 1,797 handwritten digits (8×8 images shipped inside its package, no
+    download) as (X, y): X of shape (1797, 64) with pixels scaled from 0..16 to [0, 1], y the
+    digits 0-9. Raises ImportError saying what to install when scikit-learn is missing."""
+    try:
+        from sklearn.datasets import load_digits as sklearn_digits
+    except ImportError:
+        raise ImportError("the digits data set comes with scikit-learn, which is not "
+                          "installed: pip install scikit-learn  (or: pip install -e "
+                          "'.[demos]')") from None
+    digits = sklearn_digits()
+    return scale_pixels(digits.data, max_value=16.0), digits.target
 
 
 class Standardizer:

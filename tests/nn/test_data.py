@@ -1,5 +1,7 @@
 """nn.data: splits, batches, normalisation and image augmentations."""
 
+import sys
+
 import numpy as np
 import pytest
 
@@ -256,3 +258,22 @@ def test_compose_chains_augmentations():
     both = data.compose(lambda a, r: data.flip(a, r, p=1.0),
                         lambda a, r: data.flip(a, r, p=1.0))
     np.testing.assert_array_equal(both(x, np.random.default_rng(0)), x)
+
+
+# ---- load_digits -------------------------------------------------------------------------
+
+def test_load_digits_scales_sklearn_digits_to_unit_range():
+    datasets = pytest.importorskip("sklearn.datasets")
+    X, y = data.load_digits()
+    raw = datasets.load_digits()
+    assert X.shape == (1797, 64) and X.dtype == np.float64
+    np.testing.assert_array_equal(X * 16.0, raw.data)
+    assert X.min() == 0.0 and X.max() == 1.0
+    np.testing.assert_array_equal(y, raw.target)
+
+
+def test_load_digits_without_sklearn_names_the_extra(monkeypatch):
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+    monkeypatch.setitem(sys.modules, "sklearn.datasets", None)
+    with pytest.raises(ImportError, match=r"pip install -e '\.\[demos\]'"):
+        data.load_digits()
