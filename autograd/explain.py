@@ -230,40 +230,45 @@ class Fmt(NamedTuple):
     back: Callable[..., list[str] | None] | None = None
 
 
-def _softmax_lines(v: Value, name: Callable[[Value, Any], str], args: list[Any]) -> list[str]:
-    """softmax(zᵢ) = e^zᵢ / Σⱼ e^zⱼ: the exponentials, their sum, each quotient."""
+def _exp_rows(v: Value) -> tuple[np.ndarray, list[tuple[Any, np.ndarray, Any]]]:
+    """The input z of a (log-)softmax node and, for each row along its axis, (the row's
+    index, e^z of the row, Σ e^z); an overflow to inf is written as inf, not warned about."""
     z = np.asarray(v.inputs[0].data if isinstance(v.inputs[0], Value) else v.inputs[0])
     axis = v.params.get("axis", -1) % max(z.ndim, 1)
-    lines = []
+    rows = []
     with np.errstate(over="ignore"):
         for row in _rows(z.shape, axis):
             ez = np.exp(z[row])
-            total = ez.sum()
-            for i, zi in zip(_flat(z.shape, row), z[row]):
-                lines.append(f"  {_e(zi)} = {fmt(np.exp(zi))}")
-            lines.append(f"  Sum = {' + '.join(fmt(e) for e in ez)} = {fmt(total)}")
-            for i, e in zip(_flat(z.shape, row), ez):
-                lines.append(f"  {name(v, i)} = {fmt(e)} / {fmt(total)} = {fmt(e / total)}")
+            rows.append((row, ez, ez.sum()))
+    return z, rows
+
+
+def _softmax_lines(v: Value, name: Callable[[Value, Any], str], args: list[Any]) -> list[str]:
+    """softmax(zᵢ) = e^zᵢ / Σⱼ e^zⱼ: the exponentials, their sum, each quotient."""
+    z, rows = _exp_rows(v)
+    lines = []
+    for row, ez, total in rows:
+        for zi, e in zip(z[row], ez):
+            lines.append(f"  {_e(zi)} = {fmt(e)}")
+        lines.append(f"  Sum = {' + '.join(fmt(e) for e in ez)} = {fmt(total)}")
+        for i, e in zip(_flat(z.shape, row), ez):
+            lines.append(f"  {name(v, i)} = {fmt(e)} / {fmt(total)} = {fmt(e / total)}")
     return lines
 
 
 def _log_softmax_lines(v: Value, name: Callable[[Value, Any], str],
                        args: list[Any]) -> list[str]:
     """log softmax(z)ᵢ = zᵢ - log Σⱼ e^zⱼ."""
-    z = np.asarray(v.inputs[0].data if isinstance(v.inputs[0], Value) else v.inputs[0])
-    axis = v.params.get("axis", -1) % max(z.ndim, 1)
+    z, rows = _exp_rows(v)
     lines = []
-    with np.errstate(over="ignore"):
-        for row in _rows(z.shape, axis):
-            ez = np.exp(z[row])
-            total = ez.sum()
-            lse = math.log(total) if math.isfinite(total) else float(np.logaddexp.reduce(z[row]))
-            exps = " + ".join(_e(zi) for zi in z[row])
-            zname = name(v.inputs[0]) if isinstance(v.inputs[0], Value) else "z"
-            lines.append(f"  log Σ e^{zname} = log({exps}) = log({' + '.join(fmt(e) for e in ez)}) "
-                         f"= log({fmt(total)}) = {fmt(lse)}")
-            for i, zi in zip(_flat(z.shape, row), z[row]):
-                lines.append(f"  {name(v, i)} = {fmt(zi)} - {fmt(lse)} = {fmt(zi - lse)}")
+    for row, ez, total in rows:
+        lse = math.log(total) if math.isfinite(total) else float(np.logaddexp.reduce(z[row]))
+        exps = " + ".join(_e(zi) for zi in z[row])
+        zname = name(v.inputs[0]) if isinstance(v.inputs[0], Value) else "z"
+        lines.append(f"  log Σ e^{zname} = log({exps}) = log({' + '.join(fmt(e) for e in ez)}) "
+                     f"= log({fmt(total)}) = {fmt(lse)}")
+        for i, zi in zip(_flat(z.shape, row), z[row]):
+            lines.append(f"  {name(v, i)} = {fmt(zi)} - {fmt(lse)} = {fmt(zi - lse)}")
     return lines
 
 

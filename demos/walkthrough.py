@@ -392,18 +392,16 @@ def main(argv: Sequence[str] | None = None) -> int:
           "section uses (1/2) × Σ (p - y)² (0.192). Each number follows its own formula, but "
           "the two definitions differ by the factor 1/2.")
     print("Notation: both softmax formulas write e^z² where e^z₂ is meant.")
-    _, _, _, ce = dogcat_loss("ce")
-    key = [ln.strip() for ln in explain(ce).splitlines()
-           if ln.strip().startswith(("dL/dz₁ =", "dL/dlayers.1.w₁,₁ ="))]
-    print("The chain rule as explain() writes it for softmax + cross-entropy:")
-    for ln in key:
-        print("  " + ln)
-    _, _, _, mse = dogcat_loss("mse")
-    key = [ln.strip() for ln in explain(mse).splitlines()
-           if ln.strip().startswith(("dL/dz₁ =", "dL/dlayers.1.w₁,₁ ="))]
-    print("... and for the document's (1/2)Σ(p - y)² loss:")
-    for ln in key:
-        print("  " + ln)
+    headings = {"ce": "The chain rule as explain() writes it for softmax + cross-entropy:",
+                "mse": "... and for the document's (1/2)Σ(p - y)² loss:"}
+    losses = {}
+    for kind, heading in headings.items():
+        losses[kind] = dogcat_loss(kind)[3]
+        print(heading)
+        for ln in explain(losses[kind]).splitlines():
+            if ln.strip().startswith(("dL/dz₁ =", "dL/dlayers.1.w₁,₁ =")):
+                print("  " + ln.strip())
+    ce = losses["ce"]
     if args.explain:
         print("\n---- explain(single neuron) ----")
         a = single_neuron()
