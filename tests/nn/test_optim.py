@@ -5,6 +5,7 @@ import pytest
 
 import nn
 from autograd import Value
+from nn.document import DOG_X
 
 
 def test_plain_sgd_is_the_document_rule():
@@ -131,7 +132,7 @@ def test_zero_grad_and_module_argument():
 def test_sgd_trains_the_dog_cat_network():
     model = nn.MLP(4, [3, 2], seed=0)
     opt = nn.SGD(model.parameters(), lr=0.1)
-    x = [0.9, 0.2, 0.8, 0.3]
+    x = DOG_X
     first = None
     for _ in range(30):
         opt.zero_grad()
