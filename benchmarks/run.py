@@ -68,6 +68,10 @@ def load_torch() -> Any:
         return None
     import torch
     torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:  # only possible before torch's first parallel work
+        pass
     return torch
 
 
@@ -470,7 +474,9 @@ def workload_4(quick: bool, reps: int) -> dict[str, Any]:
         Engine(f"this project, N={n_big:,}", at(chain_ours, n_big), per=n_big),
     ]
     ref = engines[0].name if TORCH else engines[2].name
-    time_engines(engines, reps if not quick else 1, target=0.0, budget=12.0)
+    # micrograd's short chain repeats to ~50 ms per batch: a one-off stall of ~25 ms, seen
+    # in its first step after a collection that follows PyTorch's chain, averages out
+    time_engines(engines, reps if not quick else 1, target=0.05, budget=12.0)
     return {"title": "4. Deep chain y = y × 1.0001 + 0.0001, N times, then backward(); "
                      "time per iteration (check: grad / 1.0001^N)",
             "ref": ref, "unit": "per iter", "rows": summarise(engines, ref)}
