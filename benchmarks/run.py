@@ -111,6 +111,18 @@ def time_engines(engines: list[Engine], reps: int, target: float, budget: float)
         one = max(time.perf_counter() - t0, 1e-7)
         e.inner = max(1, int(target / one))
         reps = min(reps, max(3, int(budget / (one * e.inner))))
+    # Everything alive now (modules, models, data) is frozen out of the collector's sight, so
+    # each engine pays for collecting its own objects only, whatever ran before it.
+    gc.collect()
+    gc.freeze()
+    try:
+        timed_rounds(live, reps)
+    finally:
+        gc.unfreeze()
+
+
+def timed_rounds(live: list[Engine], reps: int) -> None:
+    """`reps` rounds; each times every engine once, starting one further along each round."""
     for r in range(reps):
         for k in range(len(live)):
             e = live[(r + k) % len(live)]
@@ -613,11 +625,10 @@ def main(argv: list[str] | None = None) -> int:
           f"micrograd {'present' if HAVE_MICROGRAD else 'absent'}")
     results: dict[str, Any] = {"machine": info, "quick": args.quick, "workloads": {}}
     # The peers' imports (torch alone brings ~150,000 objects) would be walked by every full
-    # garbage collection, a cost that depends on what else this process loaded. Freezing
-    # them leaves each engine paying for the collection of its own objects, as in a process
-    # that imported only that engine. Every timed batch also starts after a collection.
-    gc.collect()
-    gc.freeze()
+    # garbage collection, a cost that depends on what else this process loaded: each
+    # workload freezes what is alive before it times (see time_engines), leaving each engine
+    # to pay for collecting its own objects, as in a process that imported only that engine.
+    # Every timed batch also starts after a collection.
     w2 = None
     for k in sorted(only):
         if k == 1:
