@@ -486,8 +486,7 @@ def workload_4(quick: bool, reps: int) -> dict[str, Any]:
         Engine(f"this project, N={n_big:,}", at(chain_ours, n_big), per=n_big),
     ]
     ref = engines[0].name if TORCH else engines[2].name
-    # micrograd's short chain repeats to ~50 ms per batch: a one-off stall of ~25 ms, seen
-    # in its first step after a collection that follows PyTorch's chain, averages out
+    # micrograd's short chain (~2 ms) repeats to ~50 ms per batch, like the other short steps
     time_engines(engines, reps if not quick else 1, target=0.05, budget=12.0)
     return {"title": "4. Deep chain y = y × 1.0001 + 0.0001, N times, then backward(); "
                      "time per iteration (check: grad / 1.0001^N)",
