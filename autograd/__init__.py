@@ -9,8 +9,17 @@ from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name
 from .gradcheck import gradcheck
 
-__all__ = ["Value", "no_grad", "is_grad_enabled", "grad", "gradcheck", "topological_order",
-           "draw_graph", "save_graph", "explain"]
+__all__ = [
+    "Value",
+    "draw_graph",
+    "explain",
+    "grad",
+    "gradcheck",
+    "is_grad_enabled",
+    "no_grad",
+    "save_graph",
+    "topological_order",
+]
 
 
 def __getattr__(name: str):  # drawing (and its graphviz import) loads on first use

@@ -363,6 +363,7 @@ FORMATS: dict[str, Fmt] = {
                         inline=True),
     "getitem": Fmt("{0}[…]", _view(lambda a, v: a[v.params["index"]]), inline=True),
     "index_add": Fmt("index_add({0})", None),
+    "to_scalar": Fmt("{0}", _view(lambda a, v: a.reshape(())), inline=True),
     "softmax": Fmt("softmax({0})", None, lines=_softmax_lines),
     "log_softmax": Fmt("log_softmax({0})", None, lines=_log_softmax_lines,
                        back=_log_softmax_back),

@@ -290,6 +290,10 @@ GETITEM = defop("getitem", lambda a, index: a[index],
                 lambda g, ans, a, index: index_add(g, index, _shape(a)))
 INDEX_ADD = defop("index_add", _index_add,
                   lambda g, ans, a, index, shape: g[index])
+TO_SCALAR = defop("to_scalar", lambda a: float(np.reshape(a, ())),
+                  # g as a Python float (or scalar Value) so a float32 input keeps its dtype
+                  lambda g, ans, a: (to_scalar(g) if isinstance(g, Value) else float(g))
+                  * np.ones_like(_data(a)))
 
 SOFTMAX = defop("softmax", _softmax,
                 lambda g, ans, a, axis: ans * (g - (g * ans).sum(axis=axis, keepdims=True)))
@@ -399,6 +403,15 @@ def cross_entropy(logits: Any, target: Any = None, index: Any = None) -> Value:
     if index is not None:
         return apply(CROSS_ENTROPY, logits, index=np.asarray(index))
     return apply(CROSS_ENTROPY, logits, target)
+
+
+def to_scalar(x: Value) -> Value:
+    """A one-element tensor as a scalar Value (its data a Python float), as losses return."""
+    if x.is_scalar:
+        return x
+    if x.size != 1:
+        raise ValueError(f"to_scalar needs a Value with one element, got shape {x.shape}")
+    return apply(TO_SCALAR, x)
 
 
 def index_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:

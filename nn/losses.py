@@ -5,6 +5,8 @@ Each is built from engine operations, so ``loss.backward()`` reaches every weigh
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,15 @@ def _as_target(t: Any, name: str = "target") -> Any:
     return arr
 
 
+def _returns_scalar(loss: Callable[..., Value]) -> Callable[..., Value]:
+    """Every loss returns a scalar Value (``.data`` a Python float), whatever the batch."""
+    @functools.wraps(loss)
+    def wrapper(*args: Any, **kwargs: Any) -> Value:
+        return ops.to_scalar(loss(*args, **kwargs))
+    return wrapper
+
+
+@_returns_scalar
 def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Value:
     """Squared error between prediction and target.
 
@@ -75,6 +86,7 @@ def _class_indices(target: Any, batch_shape: tuple[int, ...], nclass: int) -> np
     return idx
 
 
+@_returns_scalar
 def cross_entropy(logits: Any, target: Any) -> Value:
     """Softmax and negative log-likelihood in one stable step, averaged over the batch.
 
@@ -118,6 +130,7 @@ def _clamp(x: Value, lo: float, hi: float) -> Value:
     return x - (x - hi).relu() + (lo - x).relu()
 
 
+@_returns_scalar
 def binary_cross_entropy(prob: Any, target: Any, eps: float | None = None) -> Value:
     """``L = -mean(y log p + (1 - y) log(1 - p))`` over all elements, for probabilities p
     (e.g. a sigmoid output). p is clipped to [eps, 1 - eps] so 0 and 1 give no inf."""

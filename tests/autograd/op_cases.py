@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from autograd.ops import cross_entropy, linear
+from autograd.ops import cross_entropy, linear, to_scalar
 
 SAME = "same"
 
@@ -204,6 +204,8 @@ CASES = [
     C("cross_entropy-index",   lambda z: cross_entropy(z, index=_IDX),
       lambda z: -_np_log_softmax(z)[np.arange(3), _IDX].mean(),
       lambda z: -z.log_softmax(-1)[np.arange(3), _IDX].mean(), [M]),
+    C("to_scalar",             lambda a: to_scalar(a),            lambda a: float(a.reshape(())),
+      lambda a: a.reshape(()), [(1,)]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",

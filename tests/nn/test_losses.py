@@ -162,3 +162,20 @@ def test_losses_match_torch():
         tl.backward()
         assert loss.item() == pytest.approx(tl.item(), rel=1e-12)
         np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("make", [
+    lambda z: nn.mse_loss(z, np.zeros(z.shape)),
+    lambda z: nn.mse_loss(z[0], np.zeros(3), reduction="half_sum"),
+    lambda z: nn.cross_entropy(z, [0, 2]),
+    lambda z: nn.cross_entropy(z[1], 2),
+    lambda z: nn.binary_cross_entropy(z.sigmoid(), np.ones(z.shape)),
+], ids=["mse-batch", "mse-one", "ce-batch", "ce-one", "bce"])
+def test_every_loss_is_a_scalar_value_and_keeps_the_weights_dtype(make, dtype):
+    """SPEC: each loss returns a scalar Value (data a Python float); gradients keep dtype."""
+    z = Value(np.array([[0.2, -1.0, 0.5], [1.5, 0.3, -0.7]], dtype=dtype))
+    loss = make(z)
+    assert type(loss.data) is float and loss.shape == ()
+    loss.backward()
+    assert z.grad.dtype == dtype and np.any(z.grad != 0)
