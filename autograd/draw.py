@@ -92,10 +92,19 @@ def _op_text(v: Value) -> str:
     params = {k: p for k, p in v.params.items()
               if p is not None and not (k == "keepdims" and not p)}
     if v.op == "getitem":
-        text = f"[{params.pop('index', '')}]"
+        text = f"[{_param_text(params.pop('index', ''))}]"
     if params:
-        text += " " + ", ".join(f"{k}={p}" for k, p in params.items())
+        text += " " + ", ".join(f"{k}={_param_text(p)}" for k, p in params.items())
     return text
+
+
+def _param_text(p: Any) -> str:
+    """An op argument, long index arrays shortened (`[0 1 1 ... 0 1 0]`) to keep captions short."""
+    if isinstance(p, tuple):
+        return ", ".join(_param_text(q) for q in p)
+    if isinstance(p, np.ndarray):
+        return np.array2string(p, threshold=8, edgeitems=3)
+    return str(p)
 
 
 def _const_text(c: Any) -> str:

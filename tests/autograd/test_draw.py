@@ -165,3 +165,11 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="rankdir"):
         draw_graph(Value(1.0), rankdir="up")
     assert 'rankdir=TB' in draw_graph(Value(1.0), rankdir="TB").source
+
+
+def test_long_index_arguments_are_shortened_in_op_captions():
+    x = Value(np.arange(200.0).reshape(100, 2))
+    picked = x[np.arange(100), np.zeros(100, dtype=int)].sum()
+    source = draw_graph(picked).source
+    assert "..." in source and "99" in source          # ends shown, middle elided
+    assert source.count(" 5 ") == 0                     # not all 100 indices written out
