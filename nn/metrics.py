@@ -12,7 +12,8 @@ length (ints, or any labels numpy can sort).
 - confusion matrix: ``C[i, j]`` counts samples of true class i predicted as class j
   (rows true, columns predicted, as scikit-learn's).
 
-`average` selects how a multi-class score is summarised: ``"binary"`` (only the class
+`average` selects how a multi-class score is summarised: ``"auto"`` (the default:
+``"binary"`` for two classes one of which is `pos_label`, else ``"macro"``), ``"binary"`` (only the class
 `pos_label`, default 1: needs at most two classes), ``"macro"`` (unweighted mean over
 classes), ``"micro"`` (from the summed counts), ``"weighted"`` (mean weighted by each
 class's number of true samples) or ``None`` (one score per class, in the order of
@@ -37,7 +38,7 @@ __all__ = [
     "recall",
 ]
 
-_AVERAGES = ("binary", "macro", "micro", "weighted", None)
+_AVERAGES = ("auto", "binary", "macro", "micro", "weighted", None)
 
 
 def _labels_pair(y_true: Any, y_pred: Any, where: str) -> tuple[np.ndarray, np.ndarray]:
@@ -93,7 +94,7 @@ def _ratio(num: np.ndarray, den: np.ndarray, zero_division: float) -> np.ndarray
     return out
 
 
-def precision_recall_f1(y_true: Any, y_pred: Any, average: str | None = "binary",
+def precision_recall_f1(y_true: Any, y_pred: Any, average: str | None = "auto",
                         pos_label: Any = 1, labels: Sequence[Any] | None = None,
                         zero_division: float = 0.0) -> tuple[Any, Any, Any]:
     """Precision, recall and F1 together, each a float (or an array when
@@ -102,6 +103,10 @@ def precision_recall_f1(y_true: Any, y_pred: Any, average: str | None = "binary"
         raise ValueError(f"average must be one of {_AVERAGES}, got {average!r}")
     t, p = _labels_pair(y_true, y_pred, "precision/recall/f1")
     present = np.unique(np.concatenate([t, p]))
+    if average == "auto":  # two classes, pos_label among them: its score; else the macro mean
+        binary = len(present) <= 2 and (pos_label in present.tolist()
+                                        or set(present.tolist()) <= {0, 1})
+        average = "binary" if binary else "macro"
     if average == "binary":
         if len(present) > 2:
             raise ValueError(
@@ -137,19 +142,19 @@ def precision_recall_f1(y_true: Any, y_pred: Any, average: str | None = "binary"
     return float(np.mean(prec)), float(np.mean(rec)), float(np.mean(f))
 
 
-def precision(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: Any = 1,
+def precision(y_true: Any, y_pred: Any, average: str | None = "auto", pos_label: Any = 1,
               labels: Sequence[Any] | None = None, zero_division: float = 0.0) -> Any:
     """TP / (TP + FP): of the samples predicted as the class, the share that are it."""
     return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[0]
 
 
-def recall(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: Any = 1,
+def recall(y_true: Any, y_pred: Any, average: str | None = "auto", pos_label: Any = 1,
            labels: Sequence[Any] | None = None, zero_division: float = 0.0) -> Any:
     """TP / (TP + FN): of the samples of the class, the share predicted as it."""
     return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[1]
 
 
-def f1(y_true: Any, y_pred: Any, average: str | None = "binary", pos_label: Any = 1,
+def f1(y_true: Any, y_pred: Any, average: str | None = "auto", pos_label: Any = 1,
        labels: Sequence[Any] | None = None, zero_division: float = 0.0) -> Any:
     """2 × precision × recall / (precision + recall)."""
     return precision_recall_f1(y_true, y_pred, average, pos_label, labels, zero_division)[2]

@@ -197,12 +197,8 @@ def _metric_fns(metrics: Any) -> dict[str, MetricFn]:
 
 
 def _score(fn: MetricFn, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """A metric on labels; the named precision/recall/f1 use the binary score for 0/1
-    labels and the macro average (mean over classes) otherwise."""
-    if fn in (_metrics.precision, _metrics.recall, _metrics.f1):
-        labels = np.union1d(y_true, y_pred)
-        binary = len(labels) <= 2 and set(labels.tolist()) <= {0, 1}
-        return float(fn(y_true, y_pred, average="binary" if binary else "macro"))
+    """A metric on labels (precision/recall/f1 by their default average: the binary score
+    for 0/1 labels, the macro average otherwise)."""
     return float(fn(y_true, y_pred))
 
 

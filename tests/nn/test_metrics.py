@@ -79,11 +79,18 @@ def test_bad_inputs_say_what_is_wrong():
     with pytest.raises(ValueError, match="argmax"):
         metrics.accuracy([0, 1], np.eye(2))
     with pytest.raises(ValueError, match="macro"):
-        metrics.precision(T3, P3)  # binary by default, three classes here
+        metrics.precision(T3, P3, average="binary")  # three classes here
     with pytest.raises(ValueError, match="average"):
         metrics.f1(T2, P2, average="mean")
     with pytest.raises(ValueError, match="empty"):
         metrics.accuracy([], [])
+
+
+def test_default_average_is_binary_for_two_classes_and_macro_for_more():
+    for fn in (metrics.precision, metrics.recall, metrics.f1):
+        assert fn(T3, P3) == pytest.approx(fn(T3, P3, average="macro"))
+        assert fn(T2, P2) == pytest.approx(fn(T2, P2, average="binary"))
+        assert fn(T3, P3) != pytest.approx(fn(T3, P3, average="micro"))
 
 
 def test_classification_report_lists_every_class():
