@@ -117,14 +117,7 @@ class Value:
             data = data.data.copy() if isinstance(data.data, np.ndarray) else data.data
         else:
             data = _as_data(data)
-        self.data = data
-        self._grad = None
-        self.label = label
-        self.op = ""
-        self._a = self._b = _NO
-        self._params = None
-        self.requires_grad = requires_grad
-        self._g = None
+        _init_leaf(self, data, label, requires_grad)
 
     # ---- what a Value is ---------------------------------------------------------------
     @property
@@ -233,15 +226,9 @@ class Value:
     # ---- graph construction -------------------------------------------------------------
     @classmethod
     def _leaf(cls, data: Any, label: str = "") -> Value:
+        """A leaf around already-validated data (no copy, no checks)."""
         v = _new(cls)
-        v.data = data
-        v._grad = None
-        v.label = label
-        v.op = ""
-        v._a = v._b = _NO
-        v._params = None
-        v.requires_grad = True
-        v._g = None
+        _init_leaf(v, data, label, True)
         return v
 
     # ---- the reverse pass ----------------------------------------------------------------
@@ -251,6 +238,18 @@ class Value:
         of its shape (the vector of a vector-Jacobian product)."""
         seed = _seed(self, gradient)
         _backprop(self, seed, create_graph=False, sink=_accumulate)
+
+
+def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
+    """Fill the slots of a Value that has no history."""
+    v.data = data
+    v._grad = None
+    v.label = label
+    v.op = ""
+    v._a = v._b = _NO
+    v._params = None
+    v.requires_grad = requires_grad
+    v._g = None
 
 
 def _inputs(node: Value) -> tuple[Any, ...]:
