@@ -170,8 +170,7 @@ class Value:
             return np.zeros_like(d)
         if (type(g) is not np.ndarray or g.shape != d.shape or g.dtype != d.dtype
                 or not g.flags.writeable):  # e.g. the read-only broadcast that sum's VJP gives
-            g = np.broadcast_to(np.asarray(g, dtype=d.dtype), d.shape).copy()
-            self._grad = g
+            g = self._grad = _like(self, g)
         return g
 
     @grad.setter
@@ -381,7 +380,7 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
         return g
     lead = len(gshape) - len(shape)
     if lead < 0:  # the gradient is smaller than its input (a broadcast constant): expand it
-        return _broadcast_to(g, shape)
+        return broadcast_to(g, shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and gshape[lead + i] != 1
     )
@@ -390,7 +389,8 @@ def unbroadcast(g: Any, shape: tuple[int, ...]) -> Any:
     return g.reshape(shape) if lead else g
 
 
-def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    """x repeated to `shape` as numpy broadcasting does; raw arrays and Values alike."""
     if isinstance(x, Value):
         return x.broadcast_to(shape)
     return np.broadcast_to(x, shape)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import engine as _engine
-from .engine import _NO, Op, Value, apply
+from .engine import _NO, Op, Value, apply, broadcast_to
 
 OPS: dict[str, Op] = {}
 
@@ -56,12 +56,6 @@ def power(a: Any, b: Any) -> Any:
     if isinstance(a, Value) or isinstance(b, Value):
         return a ** b
     return np.power(a, b)
-
-
-def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
-    if isinstance(x, Value):
-        return x.broadcast_to(shape)
-    return np.broadcast_to(x, shape)
 
 
 def _mT(x: Any) -> Any:
