@@ -196,12 +196,6 @@ def _metric_fns(metrics: Any) -> dict[str, MetricFn]:
     return out
 
 
-def _score(fn: MetricFn, y_true: np.ndarray, y_pred: np.ndarray) -> float:
-    """A metric on labels (precision/recall/f1 by their default average: the binary score
-    for 0/1 labels, the macro average otherwise)."""
-    return float(fn(y_true, y_pred))
-
-
 def evaluate(model: Module, loss_fn: Callable[[Value, Any], Value], X: Any, y: Any,
              metrics: Any = None, batch_size: int = 1024,
              threshold: float = 0.5) -> dict[str, float]:
@@ -213,7 +207,7 @@ def evaluate(model: Module, loss_fn: Callable[[Value, Any], Value], X: Any, y: A
     fns = _metric_fns(metrics)
     if fns:
         yt, yp = _true_labels(y), to_labels(out, threshold)
-        result.update({name: _score(fn, yt, yp) for name, fn in fns.items()})
+        result.update({name: float(fn(yt, yp)) for name, fn in fns.items()})
     return result
 
 
@@ -401,7 +395,7 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
             if fns:
                 yt = _true_labels(np.concatenate(train_y))
                 yp = to_labels(np.concatenate(train_out), threshold)
-                train_scores = {name: _score(fn, yt, yp) for name, fn in fns.items()}
+                train_scores = {name: float(fn(yt, yp)) for name, fn in fns.items()}
             if Xva is not None:
                 ev = evaluate(model, loss_fn, Xva, yva, fns, threshold=threshold)
                 values["val_loss"] = ev.pop("loss")
