@@ -8,6 +8,7 @@ from . import ops  # noqa: F401  (attaches the operators and methods to Value)
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name
 from .gradcheck import gradcheck
+from .html import save_html
 
 __all__ = [
     "Value",
@@ -17,6 +18,7 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
+    "save_html",
     "save_graph",
     "topological_order",
 ]

@@ -168,12 +168,15 @@ def _inner_lines(gr: _Graph, v: Value) -> list[str]:
     user = gr.uses[v][0]
     while gr.inlined[user]:
         user = gr.uses[user][0]
+    head = f"  (part of {gr.names[user]}) {gr.sym(v)}"
     data = np.asarray(v.data)
-    lines = []
-    for idx in np.ndindex(data.shape):
-        text, value = gr.expr[v][idx].text, fmt(data[idx])
-        lines.append(f"  {text} = {value}" if text != value else f"  {value}")
-    return [f"  (part of {gr.names[user]}) {gr.sym(v)}:"] + lines
+    texts = [gr.expr[v][idx].text for idx in np.ndindex(data.shape)]
+    values = [fmt(data[idx]) for idx in np.ndindex(data.shape)]
+    if texts == values:  # a view (transpose, reshape): nothing to compute, only values
+        return [f"{head} = {values_text(v.data)}"]
+    if not v.shape:
+        return [f"{head} = {texts[0]} = {values[0]}"]
+    return [head + ":"] + [f"    {t} = {x}" for t, x in zip(texts, values)]
 
 
 def _node_lines(gr: _Graph, v: Value) -> list[str]:
