@@ -18,8 +18,8 @@ __all__ = [
     "gradcheck",
     "is_grad_enabled",
     "no_grad",
-    "save_html",
     "save_graph",
+    "save_html",
     "topological_order",
 ]
 

@@ -59,7 +59,7 @@ def _svg(root: Value) -> str:
             "install Graphviz (Debian/Ubuntu: `sudo apt-get install graphviz`; macOS: "
             "`brew install graphviz`) and try again") from None
     svg = svg[svg.index("<svg"):]
-    return re.sub(r"<!--.*?-->", "", svg, flags=re.S)
+    return re.sub(r"<!--.*?-->", "", svg, flags=re.DOTALL)
 
 
 def _drawn_ids(order: list[Value], root: Value) -> dict[str, str]:
@@ -113,6 +113,7 @@ def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
         state["svg"] = _svg(root)
     except ValueError as e:  # too big to draw: say so, summarise
         state["summary"] = _summary(order, root, f"Too big to draw: {e}.")
+        return state
     forward, backward = explain_steps(root, inner=True)
     names: dict[Value, str] = {}
     for phase, groups in (("forward", forward), ("backward", backward)):
