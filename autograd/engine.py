@@ -34,7 +34,7 @@ class Op:
     in `meta`.
     """
 
-    __slots__ = ("forward", "formula", "meta", "name", "symbol", "vjps")
+    __slots__ = ("formula", "forward", "meta", "name", "symbol", "vjps")
 
     def __init__(self, name: str, forward: Callable[..., Any],
                  vjps: Sequence[Callable[..., Any]], symbol: str = "", formula: str = "",
@@ -382,7 +382,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any
             return general(self, other)
         try:
             out = fwd(od, sd) if reflected else fwd(sd, od)
-        except Exception:  # let apply report it with the shapes
+        except (ArithmeticError, ValueError, TypeError, IndexError):  # apply reports it
             return general(self, other)
         if type(out) is not float:
             out = float(out)
@@ -419,7 +419,7 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
             return apply(op, self)
         try:
             out = fwd(sd)
-        except Exception:  # let apply report it
+        except (ArithmeticError, ValueError, TypeError, IndexError):  # apply reports it
             return apply(op, self)
         if type(out) is not float:
             out = float(out)
@@ -682,24 +682,7 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                 if node._a is no:
                     continue
             # the general rule: the op's VJPs from the table, on raw data or on Values
-            inputs = _inputs(node)
-            if create_graph:
-                args = inputs
-                ans = node
-            else:
-                args = [x.data if isinstance(x, value_t) else x for x in inputs]
-                ans = node.data
-            params = node._params
-            vjps = OPS[node.op].vjps
-            for i, x in enumerate(inputs):
-                if not isinstance(x, value_t) or not x.requires_grad:
-                    continue
-                vjp = vjps[i]
-                gi = vjp(g, ans, *args, **params) if params else vjp(g, ans, *args)
-                xd = x.data
-                if (type(gi) is not ndarray or type(xd) is not ndarray
-                        or gi.shape != xd.shape):
-                    gi = unbroadcast(gi, x.shape)
+            for x, gi in input_grads(node, g, create_graph):
                 o = x._g
                 x._g = gi if o is unset else o + gi
                 n = x._n - 1
@@ -711,6 +694,37 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
         raise
     finally:
         _grad_enabled = previous
+
+
+def input_grads(node: Value, g: Any, create_graph: bool = False) -> list[tuple[Value, Any]]:
+    """One chain-rule step: given g = dL/d(node), the pairs (input, dL/d(input)) for each
+    input Value of `node` that takes a gradient, from its op's VJPs in the table, each summed
+    back to its input's shape. On raw data (first order), or with `create_graph` on the
+    Values themselves, so the results are Values that can be differentiated again.
+    `backward`, `grad` and `explain` all step through a graph with this."""
+    inputs = _inputs(node)
+    if not inputs:
+        return []
+    if create_graph:
+        args: Sequence[Any] = inputs
+        ans: Any = node
+    else:
+        args = [x.data if isinstance(x, Value) else x for x in inputs]
+        ans = node.data
+    params = node._params
+    vjps = OPS[node.op].vjps
+    ndarray = np.ndarray
+    out = []
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value) or not x.requires_grad:
+            continue
+        vjp = vjps[i]
+        gi = vjp(g, ans, *args, **params) if params else vjp(g, ans, *args)
+        xd = x.data
+        if type(gi) is not ndarray or type(xd) is not ndarray or gi.shape != xd.shape:
+            gi = unbroadcast(gi, x.shape)
+        out.append((x, gi))
+    return out
 
 
 def _clear(root: Value) -> None:

@@ -102,7 +102,7 @@ def _tanh(x: Any) -> Any:
 def _relu(x: Any) -> Any:
     """max(0, x); NaN passes through, as np.maximum."""
     if type(x) is float:
-        return x if x > 0 or x != x else 0.0
+        return x if x > 0 or math.isnan(x) else 0.0
     return np.maximum(x, 0.0)
 
 
