@@ -12,11 +12,10 @@ test_torch_crosscheck.py pick it up.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-import math
 
 import numpy as np
 
