@@ -40,13 +40,8 @@ MAX_BODY = 1 << 20  # bytes of JSON a request may send
 
 
 def document() -> ModuleType:
-    """The module holding the document's inputs and weights (`nn.document`, or
-    `demos/document.py` in the project's checkout)."""
-    try:
-        import nn.document as doc
-        return doc
-    except ImportError:
-        pass
+    """The module holding the document's inputs and weights: demos/document.py of the
+    project's checkout (the playground runs from a checkout, as the demos do)."""
     path = Path(__file__).resolve().parent.parent / "demos" / "document.py"
     if not path.exists():
         raise RuntimeError("the playground's examples are the document's numbers, kept in "

@@ -9,7 +9,7 @@ import pytest
 from autograd import Value, explain, save_html
 from autograd.explain import explain_steps
 from autograd.html import page_state
-from nn.document import DOG_B1, DOG_B2, DOG_W1, DOG_W2, DOG_X, DOG_Y, single_neuron
+from demos.document import DOG_B1, DOG_B2, DOG_W1, DOG_W2, DOG_X, DOG_Y, single_neuron
 
 
 def neuron():

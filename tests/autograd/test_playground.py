@@ -12,7 +12,7 @@ import pytest
 
 from autograd import Value
 from autograd.playground import Playground, make_server
-from nn.document import DOG_W2, NEURON_B, NEURON_W, NEURON_X
+from demos.document import DOG_W2, NEURON_B, NEURON_W, NEURON_X
 
 
 @pytest.fixture(scope="module")
