@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, topological_order, unbroadcast
+from .engine import Value, input_grads, topological_order
 from .explain_numbers import (
     TERMS_LIMIT,
     WRITE_LIMIT,
@@ -34,7 +34,6 @@ from .explain_numbers import (
     values_text,
 )
 from .explain_writers import FORMATS
-from .ops import OPS
 
 __all__ = ["FORMATS", "explain", "explain_steps", "fmt"]
 
@@ -230,8 +229,9 @@ def _region(gr: _Graph, out: Value) -> tuple[list[Value], list[Value]]:
 
 
 def _vjp(nodes: list[Value], seed: Any) -> dict[Value, Any]:
-    """Send `seed` = d(something)/d(out) back through the region with the derivative table;
-    return what reaches each boundary Value."""
+    """Send `seed` = d(something)/d(out) back through the region, one chain-rule step per
+    node (the engine's `input_grads`, as backward does); return what reaches each boundary
+    Value."""
     inner = set(nodes)
     g: dict[Value, Any] = {nodes[0]: seed}
     reached: dict[Value, Any] = {}
@@ -239,13 +239,7 @@ def _vjp(nodes: list[Value], seed: Any) -> dict[Value, Any]:
         gn = g.pop(n, None)
         if gn is None:
             continue
-        rule = OPS[n.op]
-        args = [x.data if isinstance(x, Value) else x for x in n.inputs]
-        params = n._params or {}
-        for i, x in enumerate(n.inputs):
-            if not isinstance(x, Value) or not x.requires_grad:
-                continue
-            gi = unbroadcast(rule.vjps[i](gn, n.data, *args, **params), x.shape)
+        for x, gi in input_grads(n, gn):
             box = g if x in inner else reached
             box[x] = gi if x not in box else box[x] + gi
     return reached
