@@ -5,9 +5,9 @@ computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
 from . import ops  # noqa: F401  (attaches the operators and methods to Value)
+from .conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name
-from .conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .functions import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
 

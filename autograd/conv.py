@@ -191,7 +191,7 @@ def _offsets(ksize: tuple[int, ...]) -> list[tuple[int, tuple[int, ...]]]:
 def _pool_scatter(g: np.ndarray, *, index: np.ndarray, shape: tuple[int, ...],
                   ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
     """Each g entry added at its window's chosen entry (`index`): max pooling's VJP."""
-    flat = dict((o, i) for i, o in _offsets(ksize))
+    flat = {o: i for i, o in _offsets(ksize)}
     zero = np.zeros((), dtype=g.dtype)
     return _fold(lambda o: np.where(index == flat[o], g, zero), shape, ksize, stride,
                  (0,) * len(ksize), g.shape[2:], g.dtype)

@@ -100,7 +100,7 @@ def pool_scatter(g: np.ndarray, index: np.ndarray, shape: Any, ksize: Any,
     nd = g.ndim
     g2, idx = _as2d(g), _as2d(index)
     out = np.zeros(_as2d(np.zeros(shape)).shape)
-    (kh, kw), (sh, sw) = _pair(ksize), _pair(stride)
+    kw, (sh, sw) = _pair(ksize)[1], _pair(stride)
     for n, c, i, j in np.ndindex(*g2.shape):
         r, s = divmod(int(idx[n, c, i, j]), kw)
         out[n, c, i * sh + r, j * sw + s] += g2[n, c, i, j]
@@ -111,7 +111,7 @@ def pool_gather(h: np.ndarray, index: np.ndarray, shape: Any, ksize: Any,
                 stride: Any) -> np.ndarray:
     nd = h.ndim
     h2, idx = _as2d(h), _as2d(index)
-    (kh, kw), (sh, sw) = _pair(ksize), _pair(stride)
+    kw, (sh, sw) = _pair(ksize)[1], _pair(stride)
     out = np.zeros(idx.shape)
     for n, c, i, j in np.ndindex(*idx.shape):
         r, s = divmod(int(idx[n, c, i, j]), kw)

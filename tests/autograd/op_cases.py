@@ -17,9 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 import conv_reference as cref
+import numpy as np
 
 from autograd import (
     avg_pool2d,

@@ -139,27 +139,27 @@ X4, W4 = np.zeros((2, 3, 8, 8)), np.zeros((4, 3, 3, 3))
 @pytest.mark.parametrize("call, message", [
     (lambda: conv2d(np.zeros((3, 8, 8)), W4),
      r"conv2d expects x of shape \(N, C, H, W\) \(4-D.*got shape \(3, 8, 8\)"),
-    (lambda: conv2d(X4, np.zeros((4, 3, 3))), r"conv2d expects w of shape \(C_out, C_in, KH, KW\), "
-     r"got shape \(4, 3, 3\)"),
+    (lambda: conv2d(X4, np.zeros((4, 3, 3))), (r"conv2d expects w of shape \(C_out, C_in, KH, KW\), "
+                                                r"got shape \(4, 3, 3\)")),
     (lambda: conv2d(X4, np.zeros((4, 1, 3, 3))),
      r"conv2d: x has 3 channels \(shape \(2, 3, 8, 8\)\) but w expects 1 input channels"),
     (lambda: conv1d(np.zeros((2, 2, 9)), np.zeros((4, 3, 3))),
      r"conv1d: x has 2 channels \(shape \(2, 2, 9\)\) but w expects 3"),
     (lambda: conv2d(X4, np.zeros((4, 3, 9, 3))),
-     r"conv2d: the kernel \(9, 3\) is larger than the input's spatial size \(8, 8\) "
-     r"\(x shape \(2, 3, 8, 8\)\); expected a kernel of at most \(8, 8\)"),
+     (r"conv2d: the kernel \(9, 3\) is larger than the input's spatial size \(8, 8\) "
+      r"\(x shape \(2, 3, 8, 8\)\); expected a kernel of at most \(8, 8\)")),
     (lambda: conv2d(X4, np.zeros((4, 3, 11, 3)), padding=1),
-     r"kernel \(11, 3\) is larger than the input's spatial size \(10, 10\) "
-     r"\(x shape \(2, 3, 8, 8\) padded by \(1, 1\)\)"),
-    (lambda: conv2d(X4, W4, stride=0), r"conv2d: stride must be a positive integer or a pair "
-     r"of them, got 0"),
+     (r"kernel \(11, 3\) is larger than the input's spatial size \(10, 10\) "
+      r"\(x shape \(2, 3, 8, 8\) padded by \(1, 1\)\)")),
+    (lambda: conv2d(X4, W4, stride=0), (r"conv2d: stride must be a positive integer or a pair "
+                                               r"of them, got 0")),
     (lambda: conv2d(X4, W4, stride=1.5), r"conv2d: stride must be a positive integer.*got 1.5"),
     (lambda: conv2d(X4, W4, stride=(1, 2, 3)), r"stride must be .* got \(1, 2, 3\)"),
     (lambda: conv1d(np.zeros((1, 1, 5)), np.zeros((1, 1, 2)), stride=(1, 1)),
      r"conv1d: stride must be a positive integer, got \(1, 1\)"),
     (lambda: conv2d(X4, W4, padding=-1), r"conv2d: padding must be a non-negative integer"),
-    (lambda: conv2d(X4, W4, np.zeros(3)), r"conv2d: b must have shape \(4,\), one per output "
-     r"channel, got shape \(3,\)"),
+    (lambda: conv2d(X4, W4, np.zeros(3)), (r"conv2d: b must have shape \(4,\), one per output "
+                                                  r"channel, got shape \(3,\)")),
     (lambda: conv2d("x", W4), r"conv2d: x must be a Value or an array, got str"),
     (lambda: max_pool2d(np.zeros((2, 3, 8)), 2), r"max_pool2d expects x of shape \(N, C, H, W\)"),
     (lambda: max_pool1d(np.zeros((2, 3, 2)), 3),
