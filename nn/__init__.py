@@ -7,7 +7,12 @@ training lifecycle (data, metrics, fit, Dropout, serving).
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
-from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
+from .losses import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+)
 from .module import Module, Sequential, register  # noqa: F401
 from .optim import SGD, Adam, Optimizer  # noqa: F401
 
