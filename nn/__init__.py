@@ -16,3 +16,8 @@ from .optim import SGD, Adam, Optimizer  # noqa: F401
 from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .train import History, evaluate, fit, predict  # noqa: F401
+
+# isort: split
+# ---- sequences: embeddings, attention, recurrent layers -----------------------------------
+from .attention import MultiheadAttention  # noqa: F401
+from .embedding import Embedding  # noqa: F401
