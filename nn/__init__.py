@@ -15,7 +15,9 @@ from .optim import SGD, Adam, Optimizer  # noqa: F401
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
 from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
-from .train import History, evaluate, fit, predict  # noqa: F401
+from .evaluate import evaluate, predict, to_labels  # noqa: F401
+from .history import History  # noqa: F401
+from .train import fit  # noqa: F401
 
 # isort: split
 # ---- sequences: embeddings, attention, recurrent layers -----------------------------------

@@ -21,7 +21,7 @@ import numpy as np
 
 from autograd import Value, ops
 
-from .layers import _check_size, _dtype, _rng
+from ._checks import float_dtype, generator, positive_int
 from .module import Module
 
 
@@ -60,14 +60,14 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim: int, num_heads: int, bias: bool = True,
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.embed_dim = e = _check_size("embed_dim", embed_dim)
-        self.num_heads = _check_size("num_heads", num_heads)
+        self.embed_dim = e = positive_int(embed_dim, "embed_dim")
+        self.num_heads = positive_int(num_heads, "num_heads")
         if e % self.num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({e}) must be divisible by "
                              f"num_heads ({self.num_heads})")
         self.bias = bool(bias)
-        self.dtype = _dtype(dtype)
-        rng = _rng(seed)
+        self.dtype = float_dtype(dtype)
+        rng = generator(seed)
         bound_in = math.sqrt(6.0 / (e + 3 * e))  # Xavier-uniform on the (3E, E) matrix
         self.w_in = Value(rng.uniform(-bound_in, bound_in, (3 * e, e)).astype(self.dtype),
                           label="w_in")

@@ -15,7 +15,7 @@ import numpy as np
 
 from autograd import Value
 
-from .layers import _check_size, _dtype, _rng
+from ._checks import float_dtype, generator, positive_int
 from .module import Module
 
 
@@ -26,10 +26,10 @@ class Embedding(Module):
     def __init__(self, num_embeddings: int, embedding_dim: int,
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.num_embeddings = _check_size("num_embeddings", num_embeddings)
-        self.embedding_dim = _check_size("embedding_dim", embedding_dim)
-        self.dtype = _dtype(dtype)
-        w = _rng(seed).standard_normal((self.num_embeddings, self.embedding_dim))
+        self.num_embeddings = positive_int(num_embeddings, "num_embeddings")
+        self.embedding_dim = positive_int(embedding_dim, "embedding_dim")
+        self.dtype = float_dtype(dtype)
+        w = generator(seed).standard_normal((self.num_embeddings, self.embedding_dim))
         self.w = Value(w.astype(self.dtype), label="w")
 
     def _indices(self, idx: Any) -> np.ndarray:
