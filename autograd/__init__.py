@@ -4,7 +4,7 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import ops  # noqa: F401  (attaches the operators and methods to Value)
+from . import ops, recurrent  # noqa: F401  (Value's operators and methods; the recurrent cells)
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name
 from .functions import concatenate, maximum, minimum, stack, where

@@ -36,6 +36,7 @@ OP_SYMBOLS = {
     "getitem": "[ ]", "index_add": "index_add",
     "maximum": "max", "minimum": "min", "leaky_relu": "LeakyReLU", "gelu": "GELU",
     "concatenate": "concat", "logsumexp": "logsumexp",
+    "rnn_cell": "RNN cell", "gru_cell": "GRU cell", "lstm_cell": "LSTM cell",
 }
 
 

@@ -23,3 +23,4 @@ from .train import fit  # noqa: F401
 # ---- sequences: embeddings, attention, recurrent layers -----------------------------------
 from .attention import MultiheadAttention  # noqa: F401
 from .embedding import Embedding  # noqa: F401
+from .recurrent import GRU, LSTM, RNN  # noqa: F401
