@@ -91,18 +91,23 @@ def _subclasses() -> Iterator[type[Module]]:
 def _children(obj: Any) -> Iterator[tuple[str, Any]]:
     """(name, item) for the Modules and Values directly held by a module's attributes."""
     for name, value in vars(obj).items():
-        if name.startswith("_"):
-            continue
-        if isinstance(value, Module | Value):
-            yield name, value
-        elif isinstance(value, list | tuple):
-            for i, item in enumerate(value):
-                if isinstance(item, Module | Value):
-                    yield f"{name}.{i}", item
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(item, Module | Value):
-                    yield f"{name}.{key}", item
+        if not name.startswith("_"):
+            yield from _children_of(name, value)
+
+
+def _children_of(name: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """(name, item) for the Modules and Values held by one attribute (lists and dicts
+    one level deep: ``layers.0``, ``heads.q``)."""
+    if isinstance(value, Module | Value):
+        yield name, value
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            if isinstance(item, Module | Value):
+                yield f"{name}.{i}", item
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, Module | Value):
+                yield f"{name}.{key}", item
 
 
 class Module:
@@ -121,6 +126,20 @@ class Module:
 
     def __init__(self) -> None:
         self.training = True
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Set the attribute; a parameter or sub-module assigned here is named after its
+        attribute path (``fc1.w``), so `explain` and `draw_graph` show which one it is."""
+        object.__setattr__(self, name, value)
+        if not name.startswith("_") and isinstance(value, Module | Value | list | tuple | dict):
+            for path, item in _children_of(name, value):
+                if isinstance(item, Value):
+                    if not item.label:
+                        item.label = path
+                else:
+                    for sub, p in item.named_parameters():
+                        if not p.label or p.label == sub or p.label.endswith("." + sub):
+                            p.label = f"{path}.{sub}"
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
