@@ -57,7 +57,7 @@ def _as_input(x: Any, nin: int, dtype: np.dtype, who: str) -> Any:
         try:
             x = np.asarray(x, dtype=dtype)
         except (TypeError, ValueError) as e:
-            raise TypeError(f"{who} expects numbers: a Value, an ndarray, or a list of "
+            raise TypeError(f"{who} expects numeric input: a Value, an ndarray, or a list of "
                             f"numbers or of Values; got a {type(x).__name__} it cannot read "
                             f"as numbers ({e})") from None
     shape = x.shape
