@@ -17,6 +17,7 @@ from 1, as in the document (z₁, w₂,₃).
 
 from __future__ import annotations
 
+import html
 import math
 from typing import Any
 
@@ -541,6 +542,17 @@ def explain_steps(root: Value, inner: bool = False) -> tuple[list[Step], list[St
     return forward, backward
 
 
+class Explanation(str):
+    """explain()'s text: a plain ``str`` that also shows as itself, line by line, at the
+    Python prompt and in Jupyter (instead of one quoted line full of ``\\n``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f'<pre style="line-height: 1.4">{html.escape(str(self))}</pre>'
+
+
 def explain(root: Value) -> str:
     """The hand calculation behind `root`, written like the source document: inputs and
     parameters, each forward step in forward (topological) order with its formula and
@@ -551,4 +563,4 @@ def explain(root: Value) -> str:
     if backward:
         lines.append("")
         lines.extend(line for _, group in backward for line in group)
-    return "\n".join(lines) + "\n"
+    return Explanation("\n".join(lines) + "\n")
