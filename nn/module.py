@@ -27,6 +27,7 @@ REGISTRY: dict[str, type[Module]] = {}
 _EXTRA: contextvars.ContextVar[Mapping[str, type[Module]] | None] = \
     contextvars.ContextVar("nn_load_classes", default=None)
 M = TypeVar("M", bound=type)
+_STRUCTURE = [0]  # counts changes to any module's parameters or sub-modules (for labels)
 
 
 def register(cls: M) -> M:
@@ -128,23 +129,29 @@ class Module:
         self.training = True
 
     def __setattr__(self, name: str, value: Any) -> None:
-        """Set the attribute; a parameter or sub-module assigned here is named after its
-        attribute path (``fc1.w``), so `explain` and `draw_graph` show which one it is."""
         object.__setattr__(self, name, value)
-        if not name.startswith("_") and isinstance(value, Module | Value | list | tuple | dict):
-            for path, item in _children_of(name, value):
-                if isinstance(item, Value):
-                    if not item.label:
-                        item.label = path
-                else:
-                    for sub, p in item.named_parameters():
-                        if not p.label or p.label == sub or p.label.endswith("." + sub):
-                            p.label = f"{path}.{sub}"
+        if isinstance(value, Module | Value | list | tuple | dict) and not name.startswith("_"):
+            _STRUCTURE[0] += 1  # the tree may have changed: labels are brought up to date
+
+    def _label_parameters(self) -> None:
+        """Label each parameter with its attribute path from this module (``fc1.w``), so
+        `explain` and `draw_graph` tell them apart. A label of one's own (anything that is
+        not the tail of the path) is kept. Runs when a module is called after its tree
+        changed; every module under it is marked, so calling one alone keeps the names."""
+        version = _STRUCTURE[0]
+        for _, module in self.named_modules():
+            object.__setattr__(module, "_labels_at", version)
+        for name, p in self.named_parameters():
+            label = p.label
+            if not label or (label != name and name.endswith("." + label)):
+                p.label = name
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_labels_at") != _STRUCTURE[0]:
+            self._label_parameters()
         return self.forward(*args, **kwargs)
 
     # ---- walking the tree -----------------------------------------------------------------

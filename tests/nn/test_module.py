@@ -197,6 +197,7 @@ class TwoLayers(nn.Module):
 
 def test_custom_module_parameters_are_labelled_by_their_path():
     net = TwoLayers()
+    net(np.ones(2))  # labels are brought up to date when a module is called
     labels = {name: p.label for name, p in net.named_parameters()}
     assert labels == {"fc1.w": "fc1.w", "fc1.b": "fc1.b", "fc2.w": "fc2.w", "fc2.b": "fc2.b",
                       "scale": "scale", "named": "γ"}
@@ -206,7 +207,13 @@ def test_custom_module_parameters_are_labelled_by_their_path():
             super().__init__()
             self.blocks = [TwoLayers()]
 
-    assert {n: p.label for n, p in Outer().named_parameters()} == {
+        def forward(self, x):
+            return self.blocks[0](x)
+
+    outer = Outer()
+    outer(np.ones(2))
+    outer.blocks[0].fc1(np.ones(2))  # a part called alone keeps the full names
+    assert {n: p.label for n, p in outer.named_parameters()} == {
         "blocks.0.scale": "blocks.0.scale", "blocks.0.named": "γ",
         "blocks.0.fc1.w": "blocks.0.fc1.w", "blocks.0.fc1.b": "blocks.0.fc1.b",
         "blocks.0.fc2.w": "blocks.0.fc2.w", "blocks.0.fc2.b": "blocks.0.fc2.b"}
