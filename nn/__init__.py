@@ -4,6 +4,12 @@ Modules (Neuron, Layer, MLP, Sequential), losses, optimizers, saving and loading
 training lifecycle (data, metrics, fit, Dropout, serving).
 """
 
+# isort: off
+from ._engine import check_autograd
+
+check_autograd()  # a foreign `autograd` package gets a clear error, not a puzzling one
+# isort: on
+
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
