@@ -9,7 +9,7 @@ from . import init  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
 from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
-from .module import Module, Sequential  # noqa: F401
+from .module import Module, Sequential, register  # noqa: F401
 from .optim import (  # noqa: F401
     SGD,
     Adam,
