@@ -10,6 +10,7 @@ from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name
 from .functions import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
+from .html import save_html
 
 __all__ = [
     "Value",
@@ -28,6 +29,7 @@ __all__ = [
     "minimum",
     "no_grad",
     "save_graph",
+    "save_html",
     "stack",
     "topological_order",
     "where",
