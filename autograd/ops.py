@@ -203,6 +203,8 @@ def _pow_vjp_exponent(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 def _relu_vjp(g: Any, ans: Any, a: Any) -> Any:
     """dReLU/dx = 1 where x > 0, else 0."""
+    if type(a) is float:
+        return g if a > 0 else 0.0 * g
     mask = _data(a) > 0
     if isinstance(g, Value):  # as 0/1 of a's dtype: a bool array would turn float32 to float64
         mask = _zero_one(np.asarray(mask), a)
