@@ -118,44 +118,53 @@ class _Mode(threading.local):
 
 
 _mode = _Mode()
-# How many threads are inside a no_grad() block right now. While it is 0, which it almost
-# always is, recording is on in every thread and the hot paths need look no further.
-# Raised before a thread's own count and lowered after it, so it is never 0 while a
-# thread has recording off.
-_threads_off = 0
-_mode_lock = threading.Lock()
+# The threads inside a no_grad() block right now. While it is empty, which it almost always
+# is, recording is on in every thread and the hot paths look no further. A thread is added
+# after its own count goes up and removed after it is back down, so it is never missing
+# while its recording is off.
+_off_threads: set[int] = set()
 
 
 def is_grad_enabled() -> bool:
     """True unless this thread is inside a `no_grad()` block."""
-    return not _threads_off or not _mode.off
+    return not _off_threads or not _mode.off
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
     """Values computed inside the block, in this thread, record no history and have
     ``requires_grad=False``. Other threads keep recording."""
-    global _threads_off
-    with _mode_lock:
-        _threads_off += 1
-    _mode.off += 1
-    try:
+    previous = _mode.off
+    me = threading.get_ident()
+    try:  # every change inside the try, each a plain assignment: an interrupt at any point
+        _mode.off = previous + 1  # leaves the finally to put back what was there
+        _off_threads.add(me)
         yield
     finally:
-        _mode.off -= 1
-        with _mode_lock:
-            _threads_off -= 1
+        _mode.off = previous
+        if not previous:
+            _off_threads.discard(me)
 
 
 @contextlib.contextmanager
 def _recording() -> Iterator[None]:
     """Recording on in this thread for the block, even inside no_grad() (create_graph)."""
     previous = _mode.off
-    _mode.off = 0
     try:
+        _mode.off = 0
         yield
     finally:
         _mode.off = previous
+
+
+def _number(x: bool | float) -> float:
+    """A Python number as a float; an int beyond float's range is a ValueError."""
+    try:
+        return float(x)
+    except OverflowError:
+        digits = int(abs(int(x)).bit_length() * 0.30103) + 1  # (str() refuses huge ints)
+        raise ValueError(f"an integer of about {digits} digits is too large for a float64 "
+                         "Value (the largest float is about 1.8e308)") from None
 
 
 def _as_data(data: Any) -> float | np.ndarray:
@@ -164,7 +173,7 @@ def _as_data(data: Any) -> float | np.ndarray:
     if type(data) is float:
         return data
     if isinstance(data, bool | int | float) and not isinstance(data, np.ndarray):
-        return float(data)
+        return _number(data)
     if isinstance(data, str | bytes):
         raise TypeError(f"Value data must be a number, list or numpy array, got a string: {data!r}")
     if not isinstance(data, list | tuple | np.ndarray | np.generic):
@@ -201,7 +210,7 @@ class Value:
     # in a tuple: one object less per node to allocate, free, and for the garbage collector to
     # visit, which is where long scalar graphs spend much of their time.
     # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
-    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_n", "_params", "data", "label",
+    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "data",
                  "op", "requires_grad")
     __array_ufunc__ = None  # make `ndarray + Value` call Value.__radd__, not numpy's loop
 
@@ -214,6 +223,15 @@ class Value:
         _init_leaf(self, data, label, requires_grad)
 
     # ---- what a Value is ---------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """A name shown by draw_graph and explain ("" for none)."""
+        return self._label
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._label = _check_label(value)
+
     @property
     def shape(self) -> tuple[int, ...]:
         d = self.data
@@ -335,11 +353,20 @@ class Value:
         _backprop(self, seed, create_graph=False, sink=_accumulate)
 
 
+def _check_label(label: Any) -> str:
+    if type(label) is not str:
+        if not isinstance(label, str):
+            raise TypeError(f"a Value's label must be a string, got {type(label).__name__} "
+                            f"{label!r}")
+        label = str(label)
+    return label
+
+
 def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
     """Fill the slots of a Value that has no history."""
     v.data = data
     v._grad = None
-    v.label = label
+    v._label = _check_label(label)
     v.op = ""
     v._a = v._b = _NO
     v._params = None
@@ -373,13 +400,14 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         raise type(e)(f"{op.name} on inputs of shapes {shapes}: {e}") from None
     t = type(out)
     if t is not float and t is not np.ndarray:
-        out = float(out) if all(type(d) is float for d in datas) else np.asarray(out)
+        # a scalar when every input is one (np.float64 counts: it is a float, as precise)
+        out = float(out) if all(isinstance(d, float) for d in datas) else np.asarray(out)
     v = _new(Value)  # the slots are set by hand: this is the hot path of every op
     v.data = out
     v._grad = None
-    v.label = ""
+    v._label = ""
     v._g = None
-    if not _threads_off or not _mode.off:  # is_grad_enabled(), inlined
+    if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = op.name
         n = len(inputs)
         if n == 2:
@@ -413,10 +441,10 @@ def operand(x: Any) -> Any:
     when it is not a number or array."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool | int | float):
-        return float(x)
-    if isinstance(x, np.ndarray | np.generic):
+    if isinstance(x, np.ndarray | np.generic):  # before float: np.float64 is strong (NumPy 2)
         return x if x.dtype.kind == "f" else np.asarray(x, dtype=np.float64)
+    if isinstance(x, bool | int | float):
+        return _number(x)
     if isinstance(x, list | tuple):
         return np.asarray(Value(x).data)
     return None
@@ -455,8 +483,8 @@ def make(general, fwd, name):
     v = _new(Value)
     v.data = out
     v._grad = v._g = v._params = None
-    v.label = ""
-    if not _threads_off or not _mode.off:  # is_grad_enabled(), inlined
+    v._label = ""
+    if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = name
         v._a = {first}
         v._b = {second}
@@ -520,8 +548,8 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
         v = _new(Value)
         v.data = out
         v._grad = v._g = v._params = None
-        v.label = ""
-        if not _threads_off or not _mode.off:  # is_grad_enabled(), inlined
+        v._label = ""
+        if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
             v.op = name
             v._a = self
             v._b = _NO
@@ -623,9 +651,9 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
 
 
 # One reverse pass at a time, process-wide: passes over graphs that share Values (the same
-# parameters) would otherwise interleave their sums in the shared nodes.
-_pass_lock = threading.Lock()
-_in_pass = threading.local()
+# parameters) would otherwise interleave their sums in the shared nodes. (Reentrant, so a
+# VJP that itself differentiates does not deadlock.)
+_pass_lock = threading.RLock()
 
 
 def _backprop(root: Value, seed: Any, create_graph: bool,
@@ -636,21 +664,17 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
     gradient, how many uses (edges) it has in the graph, in its ``_n`` slot. Second pass: a
     node runs when all its uses have sent their part of its gradient (summed in ``_g``: a
     Value used twice gets both). `sink(node, g)` receives the total, then the op's VJPs from
-    the table send it on (`input_grads`; for scalar nodes the same VJPs are called from the
-    loop directly, which spares a list per node). Constants and ``requires_grad=False``
-    inputs get nothing and are not walked.
+    the table send it on. Constants and ``requires_grad=False`` inputs get nothing and are
+    not walked.
 
     The pass's marks live in the nodes' ``_g`` slots but belong to this pass alone: a node
     counts as reached when its ``_g`` holds this pass's own `token`, so whatever an
     interrupted pass (an exception, Ctrl-C) left behind is never mistaken for a mark by the
-    next one. One pass runs at a time (`_pass_lock`), so concurrent passes over shared
+    next one, and grad mode is not touched (create_graph switches recording on for this
+    thread only). One pass runs at a time (`_pass_lock`), so concurrent passes over shared
     parameters queue instead of mixing their sums.
     """
-    if getattr(_in_pass, "on", False):
-        raise RuntimeError("backward()/grad() was called from inside a reverse pass (a VJP); "
-                           "compute that gradient before or after the pass")
     with _pass_lock:
-        _in_pass.on = True
         try:
             if create_graph:
                 with _recording():  # VJPs on Values build the gradient's own graph
@@ -660,8 +684,6 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
         except BaseException:
             _clear(root)  # drop partial sums (memory); correctness does not depend on it
             raise
-        finally:
-            _in_pass.on = False
 
 
 def _count_uses(root: Value, token: object) -> None:
