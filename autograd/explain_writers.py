@@ -334,9 +334,45 @@ _BLOCKS = {
     "concatenate": Fmt(_AllArgs("concatenate"), _joined(np.concatenate), inline=True),
     "stack": Fmt(_AllArgs("stack"), _joined(np.stack), inline=True),
 }
+
+
+def _conv(v: Value, args: list[Any]) -> Any:
+    """Each output element of a convolution as the document writes a neuron: the kernel's
+    weights times the patch under it, summed, plus the bias,
+    ``y₁,₁,₁,₁ = (w₁,₁,₁,₁ × x₁,₁,₁,₁) + (w₁,₁,₁,₂ × x₁,₁,₁,₂) + ... - 0.1``.
+    The same neuron (kernel o, bias o) slides over the input; padded zeros add nothing and
+    are left out."""
+    x, w = args[0], args[1]
+    b = args[2] if len(args) > 2 else None
+    if x is None or w is None or (len(args) > 2 and b is None):
+        return None
+    if w[0].size > TERMS_LIMIT:
+        return None
+    stride, padding = v.params["stride"], v.params["padding"]
+    out = np.empty(np.shape(v.data), dtype=object)
+    values = np.asarray(v.data, dtype=np.float64)
+    for idx in np.ndindex(out.shape):
+        n, o, *pos = idx
+        terms = []
+        for c, *off in np.ndindex(w.shape[1:]):
+            at = [p * s + k - q for p, s, k, q in zip(pos, stride, off, padding)]
+            if any(not 0 <= i < size for i, size in zip(at, x.shape[2:])):
+                continue  # a padded zero
+            wi, xi = w[(o, c, *off)], x[(n, c, *at)]
+            terms.append(("+", E(f"({in_prod(wi)} × {in_prod(xi, True)})", PROD,
+                                 value=wi.value * xi.value)))
+        total = sum(t.value for _, t in terms)
+        e = E(" + ".join(t.text for _, t in terms) or "0", SUM if len(terms) > 1 else PROD,
+              dot=True, value=total, terms=tuple(terms) if len(terms) > 1 else ())
+        out[idx] = e if b is None else _add(e, b[o], float(values[idx]))
+    return out
+
+
 # convolution and pooling (autograd/conv.py), and the adjoint ops their gradients use
+_BLOCKS["conv1d"] = Fmt(_AllArgs("conv1d"), _conv)
+_BLOCKS["conv2d"] = Fmt(_AllArgs("conv2d"), _conv)
 _BLOCKS.update({name: Fmt(_AllArgs(name), None) for name in (
-    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv1d_weight",
+    "conv_transpose1d", "conv_transpose2d", "conv1d_weight",
     "conv2d_weight", "max_pool1d", "max_pool2d", "avg_pool2d", "avg_pool2d_backward",
     "pool_scatter", "pool_gather")})
 
