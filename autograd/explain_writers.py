@@ -266,6 +266,42 @@ def _log_softmax_back(v: Value, g: np.ndarray, names: Callable[[Any, Any], str],
     return lines
 
 
+def _cross_entropy_back(v: Value, g: Any, names: Callable[[Any, Any], str],
+                        root: str) -> list[str] | None:
+    """The fused softmax + cross-entropy of a batch of n rows: dL/dz = g × (p - y) / n,
+    the document's p - y, written per element (y one-hot from the class indices)."""
+    z = v.inputs[0]
+    if not isinstance(z, Value) or z.ndim != 2 or z.size > 16:
+        return None
+    t = v.inputs[1] if len(v.inputs) > 1 else None
+    zd = np.asarray(z.data, dtype=np.float64)
+    n = zd.shape[0]
+    e = np.exp(zd - zd.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    index = v.params.get("index")
+    if index is not None:
+        y = np.zeros_like(p)
+        y[np.arange(n), np.asarray(index)] = 1.0
+    elif t is not None and not isinstance(t, Value):
+        y = np.asarray(t, dtype=np.float64)
+        if not np.allclose(y.sum(axis=1), 1.0):
+            return None
+    else:
+        return None
+    gs = float(np.asarray(g, dtype=np.float64).reshape(()))
+    scale = gs / n
+    lines = [f"  (softmax + cross-entropy over {n} rows: d{root}/d{names(z, None)} = "
+             f"(p - y) / {n}" + (f" × {fmt(gs)}" if gs != 1 else "")
+             + ", p = softmax of each row, y the one-hot target)"]
+    for i in np.ndindex(p.shape):
+        pi, yi = f"p{sub(i, p.shape)}", f"y{sub(i, p.shape)}"
+        tail = f" × {fmt(gs)}" if gs != 1 else ""
+        lines.append(f"  d{root}/d{names(z, i)} = ({pi} - {yi}) / {n}{tail} = " + checked(
+            lambda i=i, tail=tail: ([f"({fmt(p[i])} - {fmt(y[i])}) / {n}{tail}"], E("")),
+            result((p[i] - y[i]) * scale)))
+    return lines
+
+
 def _rows(shape: tuple[int, ...], axis: int) -> list[tuple[Any, ...]]:
     """Index tuples selecting each 1-D slice along `axis`."""
     if not shape:
@@ -334,9 +370,45 @@ _BLOCKS = {
     "concatenate": Fmt(_AllArgs("concatenate"), _joined(np.concatenate), inline=True),
     "stack": Fmt(_AllArgs("stack"), _joined(np.stack), inline=True),
 }
+
+
+def _conv(v: Value, args: list[Any]) -> Any:
+    """Each output element of a convolution as the document writes a neuron: the kernel's
+    weights times the patch under it, summed, plus the bias,
+    ``y₁,₁,₁,₁ = (w₁,₁,₁,₁ × x₁,₁,₁,₁) + (w₁,₁,₁,₂ × x₁,₁,₁,₂) + ... - 0.1``.
+    The same neuron (kernel o, bias o) slides over the input; padded zeros add nothing and
+    are left out."""
+    x, w = args[0], args[1]
+    b = args[2] if len(args) > 2 else None
+    if x is None or w is None or (len(args) > 2 and b is None):
+        return None
+    if w[0].size > TERMS_LIMIT:
+        return None
+    stride, padding = v.params["stride"], v.params["padding"]
+    out = np.empty(np.shape(v.data), dtype=object)
+    values = np.asarray(v.data, dtype=np.float64)
+    for idx in np.ndindex(out.shape):
+        n, o, *pos = idx
+        terms = []
+        for c, *off in np.ndindex(w.shape[1:]):
+            at = [p * s + k - q for p, s, k, q in zip(pos, stride, off, padding)]
+            if any(not 0 <= i < size for i, size in zip(at, x.shape[2:])):
+                continue  # a padded zero
+            wi, xi = w[(o, c, *off)], x[(n, c, *at)]
+            terms.append(("+", E(f"({in_prod(wi)} × {in_prod(xi, True)})", PROD,
+                                 value=wi.value * xi.value)))
+        total = sum(t.value for _, t in terms)
+        e = E(" + ".join(t.text for _, t in terms) or "0", SUM if len(terms) > 1 else PROD,
+              dot=True, value=total, terms=tuple(terms) if len(terms) > 1 else ())
+        out[idx] = e if b is None else _add(e, b[o], float(values[idx]))
+    return out
+
+
 # convolution and pooling (autograd/conv.py), and the adjoint ops their gradients use
+_BLOCKS["conv1d"] = Fmt(_AllArgs("conv1d"), _conv)
+_BLOCKS["conv2d"] = Fmt(_AllArgs("conv2d"), _conv)
 _BLOCKS.update({name: Fmt(_AllArgs(name), None) for name in (
-    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv1d_weight",
+    "conv_transpose1d", "conv_transpose2d", "conv1d_weight",
     "conv2d_weight", "max_pool1d", "max_pool2d", "avg_pool2d", "avg_pool2d_backward",
     "pool_scatter", "pool_gather")})
 
@@ -376,7 +448,7 @@ FORMATS: dict[str, Fmt] = {
                        back=_log_softmax_back),
     # fused ops that nn uses for batches: written as formulas, values shown whole
     "linear": Fmt("{0} @ {1}.T + {2}", None),
-    "cross_entropy": Fmt("cross_entropy({0})", None),
+    "cross_entropy": Fmt("cross_entropy({0})", None, back=_cross_entropy_back),
     # one time step of a recurrent layer (autograd/recurrent.py): x and the state in, h' out
     "rnn_cell": Fmt("RNN cell({0}, {1})", None),
     "gru_cell": Fmt("GRU cell({0}, {1})", None),

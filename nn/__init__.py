@@ -11,6 +11,7 @@ check_autograd()  # a foreign `autograd` package gets a clear error, not a puzzl
 # isort: on
 
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
+from . import init  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
 from .losses import (  # noqa: F401
@@ -20,7 +21,15 @@ from .losses import (  # noqa: F401
     mse_loss,
 )
 from .module import Module, Sequential, register  # noqa: F401
-from .optim import SGD, Adam, Optimizer  # noqa: F401
+from .optim import (  # noqa: F401
+    SGD,
+    Adam,
+    AdamW,
+    Optimizer,
+    clip_grad_norm_,
+    clip_grad_value_,
+    lr_scheduler,
+)
 
 # isort: split
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
