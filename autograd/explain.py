@@ -487,6 +487,7 @@ _LOCAL = {  # d(out)/d(input `pos`), from the input's value u, the other's w and
     "sub": lambda pos, u, w, y: ("1", 1.0) if pos == 0 else ("-1", -1.0),
     "mul": lambda pos, u, w, y: (fmt(w), w),
     "neg": lambda pos, u, w, y: ("-1", -1.0),
+    "to_scalar": lambda pos, u, w, y: ("1", 1.0),
     "relu": lambda pos, u, w, y: (f"ReLU'({fmt(u)})", 1.0 if u > 0 else 0.0),
     "tanh": lambda pos, u, w, y: (f"(1 - {fmt(y)}²)", 1 - y * y),
     "sigmoid": lambda pos, u, w, y: (f"{fmt(y)} × (1 - {fmt(y)})", y * (1 - y)),
