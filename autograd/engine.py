@@ -212,7 +212,7 @@ class Value:
     # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
     __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "data",
                  "op", "requires_grad")
-    __array_ufunc__ = None  # make `ndarray + Value` call Value.__radd__, not numpy's loop
+    __array_ufunc__ = None  # numpy_functions.py replaces this: ndarray + Value, np.exp(v) ...
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):
