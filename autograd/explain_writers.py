@@ -266,6 +266,42 @@ def _log_softmax_back(v: Value, g: np.ndarray, names: Callable[[Any, Any], str],
     return lines
 
 
+def _cross_entropy_back(v: Value, g: Any, names: Callable[[Any, Any], str],
+                        root: str) -> list[str] | None:
+    """The fused softmax + cross-entropy of a batch of n rows: dL/dz = g × (p - y) / n,
+    the document's p - y, written per element (y one-hot from the class indices)."""
+    z = v.inputs[0]
+    if not isinstance(z, Value) or z.ndim != 2 or z.size > 16:
+        return None
+    t = v.inputs[1] if len(v.inputs) > 1 else None
+    zd = np.asarray(z.data, dtype=np.float64)
+    n = zd.shape[0]
+    e = np.exp(zd - zd.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    index = v.params.get("index")
+    if index is not None:
+        y = np.zeros_like(p)
+        y[np.arange(n), np.asarray(index)] = 1.0
+    elif t is not None and not isinstance(t, Value):
+        y = np.asarray(t, dtype=np.float64)
+        if not np.allclose(y.sum(axis=1), 1.0):
+            return None
+    else:
+        return None
+    gs = float(np.asarray(g, dtype=np.float64).reshape(()))
+    scale = gs / n
+    lines = [f"  (softmax + cross-entropy over {n} rows: d{root}/d{names(z, None)} = "
+             f"(p - y) / {n}" + (f" × {fmt(gs)}" if gs != 1 else "")
+             + ", p = softmax of each row, y the one-hot target)"]
+    for i in np.ndindex(p.shape):
+        pi, yi = f"p{sub(i, p.shape)}", f"y{sub(i, p.shape)}"
+        tail = f" × {fmt(gs)}" if gs != 1 else ""
+        lines.append(f"  d{root}/d{names(z, i)} = ({pi} - {yi}) / {n}{tail} = " + checked(
+            lambda i=i, tail=tail: ([f"({fmt(p[i])} - {fmt(y[i])}) / {n}{tail}"], E("")),
+            result((p[i] - y[i]) * scale)))
+    return lines
+
+
 def _rows(shape: tuple[int, ...], axis: int) -> list[tuple[Any, ...]]:
     """Index tuples selecting each 1-D slice along `axis`."""
     if not shape:
@@ -412,7 +448,7 @@ FORMATS: dict[str, Fmt] = {
                        back=_log_softmax_back),
     # fused ops that nn uses for batches: written as formulas, values shown whole
     "linear": Fmt("{0} @ {1}.T + {2}", None),
-    "cross_entropy": Fmt("cross_entropy({0})", None),
+    "cross_entropy": Fmt("cross_entropy({0})", None, back=_cross_entropy_back),
     # one time step of a recurrent layer (autograd/recurrent.py): x and the state in, h' out
     "rnn_cell": Fmt("RNN cell({0}, {1})", None),
     "gru_cell": Fmt("GRU cell({0}, {1})", None),

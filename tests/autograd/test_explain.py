@@ -397,3 +397,37 @@ def test_the_first_backward_line_is_derived():
     assert ("dL/dp₁ = dL/dL × dL/dp₁ = 1 × (-0.438) = -0.438 — from L = (sum((p - [1, 0])^2)) "
             "× 0.5: d/dp₁ = 1 × 2 × (-0.438) × 1 × 0.5 = 1 × (-0.876) × 1 × 0.5 = -0.438\n"
             ) in explain(L)
+
+
+def test_a_batch_cross_entropy_reads_as_p_minus_y_over_the_batch():
+    from autograd.ops import cross_entropy
+
+    z = Value([[0.713, 0.464], [0.2, 0.9]], label="z")
+    for L in (cross_entropy(z, index=np.array([0, 1])),
+              cross_entropy(z, np.array([[1.0, 0.0], [0.0, 1.0]]))):
+        z.zero_grad()
+        L.backward()
+        text = explain(L)
+        assert "(softmax + cross-entropy over 2 rows: dL/dz = (p - y) / 2" in text
+        assert "dL/dz₁,₁ = (p₁,₁ - y₁,₁) / 2 = (0.562 - 1) / 2 = -0.219\n" in text
+        assert "dL/dz₂,₂ = (p₂,₂ - y₂,₂) / 2 = (0.668 - 1) / 2 = -0.166\n" in text
+        assert z.grad[0, 0] == pytest.approx(-0.219, abs=5e-4)
+        assert unrecomputable(text) == []
+
+
+def test_a_max_says_which_inputs_it_passes_nothing():
+    from autograd import max_pool1d
+
+    x = Value(np.array([[[0.1, 0.5, -0.3, 0.8]]]), label="x")
+    L = max_pool1d(x, 2).sum()
+    L.backward()
+    text = explain(L)
+    assert "  dL/dx₁,₁,₁ = 0 — x₁,₁,₁ is not the maximum of its window, so max_pool1d passes" \
+        " it nothing\n" in text
+    assert "dL/dx₁,₁,₂ = dL/dv1₁,₁,₁ × dv1₁,₁,₁/dx₁,₁,₂ = 1 × 1 = 1\n" in text
+    m = Value([0.3, 0.9, 0.1], label="m")
+    M = m.max()
+    M.label = "M"
+    M.backward()
+    assert "dM/dm₁ = dM/dM × dM/dm₁ = 1 × 0 = 0 — m₁ is not the maximum of its values" \
+        in explain(M)
