@@ -4,11 +4,22 @@ Modules (Neuron, Layer, MLP, Sequential), losses, optimizers, saving and loading
 training lifecycle (data, metrics, fit, Dropout, serving).
 """
 
+# isort: off
+from ._engine import check_autograd
+
+check_autograd()  # a foreign `autograd` package gets a clear error, not a puzzling one
+# isort: on
+
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
 from . import init  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
-from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
+from .losses import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+)
 from .module import Module, Sequential, register  # noqa: F401
 from .optim import (  # noqa: F401
     SGD,
