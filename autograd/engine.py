@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import inspect
 import operator
 import threading
@@ -881,13 +882,7 @@ def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
             or f.__defaults__ or f.__kwdefaults__ or code.co_argcount != len(names)
             or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)):
         return None
-    try:
-        tree = ast.parse(inspect.getsource(inspect.getmodule(f)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Lambda) or node.lineno != code.co_firstlineno:
-            continue
+    for node in _lambdas(code.co_filename).get(code.co_firstlineno, ()):
         try:
             made = compile(ast.Expression(node), code.co_filename, "eval").co_consts[0]
         except (SyntaxError, ValueError, IndexError):
@@ -899,6 +894,21 @@ def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
         body = _Rename(rename).visit(node.body)
         return f"({ast.unparse(body)})"
     return None
+
+
+@functools.cache
+def _lambdas(filename: str) -> dict[int, list[ast.Lambda]]:
+    """The lambdas of a source file by first line (parsed once per file)."""
+    try:
+        with open(filename, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    out: dict[int, list[ast.Lambda]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda):
+            out.setdefault(node.lineno, []).append(node)
+    return out
 
 
 class _Rename(ast.NodeTransformer):

@@ -453,5 +453,6 @@ FORMATS: dict[str, Fmt] = {
     "rnn_cell": Fmt("RNN cell({0}, {1})", None),
     "gru_cell": Fmt("GRU cell({0}, {1})", None),
     "lstm_cell": Fmt("LSTM cell({0}, {1}, {2})", None),
+    "attention": Fmt("softmax({0} {1}ᵀ / √d) {2}", None),
     **_BLOCKS,
 }
