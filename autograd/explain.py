@@ -5,372 +5,41 @@ its numbers (``z₁ = (0.6 × 0.9) + (0.4 × 0.2) + (0.5 × 0.8) + (0.3 × 0.3) 
 and, once a backward pass has run, every chain-rule step
 (``dL/dw = dL/dz × dz/dw = -0.438 × 0.71 = -0.311``).
 
-How each operation is written is one entry of the table `FORMATS` below, keyed by op name
-like the derivative table `autograd.ops.OPS`. Unlabelled arithmetic that is used once is
-written inside the expression of the step that uses it (as the document writes a weighted
-sum on one line); every labelled Value, every function (ReLU, σ, softmax, ...) and every
-Value used twice gets its own line. Unlabelled Values are named v1, v2, ... in forward order.
-Tensor elements carry subscripts counted from 1, as in the document (z₁, w₂,₃).
+This file is the walk over the graph: which Values get a line, their names, the forward
+lines and the backward lines. How numbers and brackets are written lives in
+`explain_numbers`; how each op is written, in the table `explain_writers.FORMATS`.
+Unlabelled arithmetic that is used once is written inside the expression of the step that
+uses it (as the document writes a weighted sum on one line); every labelled Value, every
+function (ReLU, σ, softmax, ...) and every Value used twice gets its own line. Unlabelled
+Values are named v1, v2, ... in forward order. Tensor elements carry subscripts counted
+from 1, as in the document (z₁, w₂,₃).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 from .engine import Value, topological_order, unbroadcast
+from .explain_numbers import (
+    TERMS_LIMIT,
+    WRITE_LIMIT,
+    atom,
+    const_sym,
+    fmt,
+    sub,
+    summary,
+    times,
+    values_text,
+)
+from .explain_writers import FORMATS
 from .ops import OPS
 
-WRITE_LIMIT = 16    # tensors with more elements are summarised, not written out
-TERMS_LIMIT = 16    # a matmul element with more products than this is summarised
+__all__ = ["FORMATS", "explain", "fmt"]
+
 BUILD_LIMIT = 4096  # element expressions are only built for tensors up to this size
 TEXT_LIMIT = 300    # an expression longer than this gets its own line instead of inlining
-
-ATOM, POWER, PROD, SUM = 0, 1, 2, 3  # precedence of a written expression
-_SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def fmt(x: Any) -> str:
-    """A number as the document writes it: 3 decimals, trailing zeros trimmed (0.71,
-    -0.438, 2.366, 1), 3 significant digits below 0.01 (0.0035)."""
-    x = float(x)
-    if not math.isfinite(x):
-        return str(x)
-    if abs(x) < 1e-12:
-        return "0"
-    if 0.01 <= abs(x) < 1e6:
-        s = f"{x:.3f}".rstrip("0").rstrip(".")
-    else:
-        s = f"{x:.3g}"
-    return "0" if s in ("-0", "0") else s
-
-
-@dataclass(frozen=True)
-class E:
-    """A written expression: its text, precedence, whether it is a negative number, and
-    whether it is a matmul's sum of products (so a bias is then written ``- 0.4``).
-    (A plain class, not a tuple, so numpy keeps it as one object in object arrays.)"""
-
-    text: str
-    prec: int = ATOM
-    neg: bool = False
-    dot: bool = False
-
-
-def atom(x: Any) -> E:
-    t = fmt(x)
-    return E(t, ATOM, t.startswith("-"))
-
-
-def _paren(e: E, wrap: bool) -> str:
-    return f"({e.text})" if wrap else e.text
-
-
-def _in_sum(e: E, right: bool = False) -> str:
-    """An operand of + or -: products and negative numbers in brackets, as the document
-    writes ``(0.5 × 0.8) + (0.7 × 0.3) + (-0.3)``."""
-    return _paren(e, e.prec == PROD or (right and (e.neg or e.prec == SUM)))
-
-
-def _in_prod(e: E, right: bool = False) -> str:
-    return _paren(e, e.prec == SUM or (right and (e.neg or (e.prec == PROD and "/" in e.text))))
-
-
-def _arg(e: E) -> str:
-    return e.text
-
-
-# ---- element builders: one per op, from the inputs' element expressions ------------------
-def _ew(fn: Callable[..., E]) -> Callable[[Value, list[Any]], Any]:
-    """An elementwise builder: broadcast the inputs' expression arrays, apply fn per element
-    (fn also receives the element's value)."""
-    def build(v: Value, args: list[Any]) -> Any:
-        if any(a is None for a in args):
-            return None
-        arrs = np.broadcast_arrays(*args, np.asarray(v.data, dtype=object))
-        out = np.empty(arrs[0].shape, dtype=object)
-        for idx in np.ndindex(out.shape):
-            out[idx] = fn(*(a[idx] for a in arrs))
-        return out
-    return build
-
-
-def _add(a: E, b: E, value: Any, scalar: bool = True) -> E:
-    if b.neg and b.prec == ATOM and (a.dot or not scalar):
-        return E(f"{_in_sum(a)} - {b.text[1:]}", SUM)  # a bias: "... - 0.4"
-    return E(f"{_in_sum(a)} + {_in_sum(b, True)}", SUM)
-
-
-def _build_add(v: Value, args: list[Any]) -> Any:
-    scalar = v.is_scalar
-    return _ew(lambda a, b, val: _add(a, b, val, scalar))(v, args)
-
-
-def _pow(a: E, b: E, value: Any) -> E:
-    sup = {"2": "²", "3": "³"}.get(b.text)
-    base = _paren(a, a.prec != ATOM or a.neg)
-    return E(f"{base}{sup}" if sup else f"{base}^{_paren(b, b.prec != ATOM or b.neg)}", POWER)
-
-
-def _sigmoid(a: E, value: Any) -> E:
-    """σ(x) = 1 / (1 + e^(-x)), written out as the document does."""
-    x = float(_num(a))
-    e = math.exp(-x) if x > -700 else math.inf
-    return E(f"σ({a.text}) = 1 / (1 + {_e(-x)}) = 1 / (1 + {fmt(e)}) = 1 / {fmt(1 + e)}")
-
-
-def _num(e: E) -> float:
-    try:
-        return float(e.text)
-    except ValueError:
-        return math.nan
-
-
-def _matmul(v: Value, args: list[Any]) -> Any:
-    """Each element as the sum of its products; the weight-like factor (a leaf Value when
-    the other side is not one) is written first, as in ``(w × x)``."""
-    a, b = args
-    if a is None or b is None:
-        return None
-    k = a.shape[-1]
-    if k > TERMS_LIMIT:
-        return None
-    swap = _weight_first(v)
-    a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
-    b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
-    lead = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
-    a2 = np.broadcast_to(a2, lead + a2.shape[-2:])
-    b2 = np.broadcast_to(b2, lead + b2.shape[-2:])
-    out = np.empty(lead + (a2.shape[-2], b2.shape[-1]), dtype=object)
-    for idx in np.ndindex(out.shape):
-        *bt, i, j = idx
-        terms = []
-        for t in range(k):
-            x, w = a2[(*bt, i, t)], b2[(*bt, t, j)]
-            if swap:
-                x, w = w, x
-            terms.append(f"({_in_prod(x)} × {_in_prod(w, True)})")
-        out[idx] = E(" + ".join(terms), SUM if k > 1 else PROD, dot=True)
-    return out.reshape(np.shape(v.data))
-
-
-def _weight_first(v: Value) -> bool:
-    """True when the right operand holds the weights: a leaf (seen through an unlabelled
-    transpose/reshape), when the left is not one, or the ``x @ W.T`` pattern."""
-    def source(x: Any) -> tuple[bool, bool]:
-        moved = False
-        while isinstance(x, Value) and x.op in ("transpose", "reshape") and not x.label:
-            moved, x = moved or x.op == "transpose", x.inputs[0]
-        return isinstance(x, Value) and not x.parents, moved
-    (a_leaf, a_t), (b_leaf, b_t) = source(v.inputs[0]), source(v.inputs[1])
-    return b_leaf and (not a_leaf or (b_t and not a_t))
-
-
-def _reduce(join: Callable[[list[E], int], E]) -> Callable[[Value, list[Any]], Any]:
-    def build(v: Value, args: list[Any]) -> Any:
-        (a,) = args
-        if a is None:
-            return None
-        axis, keep = v.params.get("axis"), v.params.get("keepdims", False)
-        axes = tuple(range(a.ndim)) if axis is None else tuple(
-            ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
-        moved = np.moveaxis(a, axes, tuple(range(-len(axes), 0)))
-        flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
-        n = flat.shape[-1]
-        if n > TERMS_LIMIT:
-            return None
-        out = np.empty(flat.shape[:-1], dtype=object)
-        for idx in np.ndindex(out.shape):
-            out[idx] = join(list(flat[idx]), n)
-        return out.reshape(np.shape(v.data)) if keep or out.shape != np.shape(v.data) else out
-    return build
-
-
-def _sum_join(es: list[E], n: int) -> E:
-    if n == 1:
-        return es[0]
-    return E(" + ".join(_in_sum(e, True) for e in es), SUM)
-
-
-def _mean_join(es: list[E], n: int) -> E:
-    return E(f"({_sum_join(es, n).text}) / {n}", PROD)
-
-
-def _view(fn: Callable[[np.ndarray, Value], Any]) -> Callable[[Value, list[Any]], Any]:
-    def build(v: Value, args: list[Any]) -> Any:
-        (a,) = args
-        if a is None:
-            return None
-        out = fn(a, v)
-        if isinstance(out, E):  # a single element picked out
-            box = np.empty((), dtype=object)
-            box[()] = out
-            return box
-        return out
-    return build
-
-
-def _func(template: str) -> Callable[[Value, list[Any]], Any]:
-    return _ew(lambda a, val: E(template.format(_arg(a)), ATOM))
-
-
-class Fmt(NamedTuple):
-    """How one op is written: a symbolic form, an element builder (None: write the value
-    only), whether it may be written inside the expression that uses it, and optional
-    whole-node forward/backward writers for ops that need several lines (softmax)."""
-
-    sym: str
-    elem: Callable[[Value, list[Any]], Any] | None
-    inline: bool = False
-    lines: Callable[..., list[str]] | None = None
-    back: Callable[..., list[str] | None] | None = None
-
-
-def _exp_rows(v: Value) -> tuple[np.ndarray, list[tuple[Any, np.ndarray, Any]]]:
-    """The input z of a (log-)softmax node and, for each row along its axis, (the row's
-    index, e^z of the row, Σ e^z); an overflow to inf is written as inf, not warned about."""
-    z = np.asarray(v.inputs[0].data if isinstance(v.inputs[0], Value) else v.inputs[0])
-    axis = v.params.get("axis", -1) % max(z.ndim, 1)
-    rows = []
-    with np.errstate(over="ignore"):
-        for row in _rows(z.shape, axis):
-            ez = np.exp(z[row])
-            rows.append((row, ez, ez.sum()))
-    return z, rows
-
-
-def _softmax_lines(v: Value, name: Callable[[Value, Any], str], args: list[Any]) -> list[str]:
-    """softmax(zᵢ) = e^zᵢ / Σⱼ e^zⱼ: the exponentials, their sum, each quotient."""
-    z, rows = _exp_rows(v)
-    lines = []
-    for row, ez, total in rows:
-        for zi, e in zip(z[row], ez):
-            lines.append(f"  {_e(zi)} = {fmt(e)}")
-        lines.append(f"  Sum = {' + '.join(fmt(e) for e in ez)} = {fmt(total)}")
-        for i, e in zip(_flat(z.shape, row), ez):
-            lines.append(f"  {name(v, i)} = {fmt(e)} / {fmt(total)} = {fmt(e / total)}")
-    return lines
-
-
-def _log_softmax_lines(v: Value, name: Callable[[Value, Any], str],
-                       args: list[Any]) -> list[str]:
-    """log softmax(z)ᵢ = zᵢ - log Σⱼ e^zⱼ."""
-    z, rows = _exp_rows(v)
-    lines = []
-    for row, ez, total in rows:
-        lse = math.log(total) if math.isfinite(total) else float(np.logaddexp.reduce(z[row]))
-        exps = " + ".join(_e(zi) for zi in z[row])
-        zname = name(v.inputs[0]) if isinstance(v.inputs[0], Value) else "z"
-        lines.append(f"  log Σ e^{zname} = log({exps}) = log({' + '.join(fmt(e) for e in ez)}) "
-                     f"= log({fmt(total)}) = {fmt(lse)}")
-        for i, zi in zip(_flat(z.shape, row), z[row]):
-            lines.append(f"  {name(v, i)} = {fmt(zi)} - {fmt(lse)} = {fmt(zi - lse)}")
-    return lines
-
-
-def _log_softmax_back(v: Value, g: np.ndarray, names: Callable[[Any, Any], str],
-                      root: str) -> list[str] | None:
-    """With g = dL/d(log p) = -y × c (the negative log-likelihood of a target y whose rows
-    sum to 1, c = 1 or 1/batch), dL/dzᵢ = gᵢ - pᵢ Σⱼ gⱼ = (pᵢ - yᵢ) × c: the document's
-    ``dL/dz = p - y``. Other g get the generic chain-rule lines (None)."""
-    z = v.inputs[0]
-    if not isinstance(z, Value):
-        return None
-    axis = v.params.get("axis", -1) % max(z.ndim, 1)
-    p = np.exp(np.asarray(v.data, dtype=np.float64))
-    g = np.asarray(g, dtype=np.float64)
-    c = -g.sum(axis=axis, keepdims=True)
-    if not (np.all(c > 0) and np.allclose(c, c.flat[0])):
-        return None
-    c = float(c.flat[0])
-    y = -g / c
-    if np.any(y < -1e-12):
-        return None
-    zv = z
-    lines = [(f"  (log-softmax then the negative log-likelihood, i.e. softmax + cross-entropy: "
-              f"d{root}/dz = p - y with p = softmax({names(zv, None)}), y the target)")]
-    scale = "" if abs(c - 1) < 1e-12 else f" × {fmt(c)}"
-    for i in np.ndindex(p.shape):
-        d = (p[i] - y[i]) * c
-        pi, yi = f"p{_sub(i, p.shape)}", f"y{_sub(i, p.shape)}"
-        calc = f"{fmt(p[i])} - {fmt(y[i])}" if not scale else f"({fmt(p[i])} - {fmt(y[i])}){scale}"
-        form = f"{pi} - {yi}" if not scale else f"({pi} - {yi}){scale}"
-        lines.append(f"  d{root}/d{names(zv, i)} = {form} = {calc} = {fmt(d)}")
-    return lines
-
-
-def _e(x: float) -> str:
-    t = fmt(x)
-    return f"e^({t})" if t.startswith("-") else f"e^{t}"
-
-
-def _rows(shape: tuple[int, ...], axis: int) -> list[tuple[Any, ...]]:
-    """Index tuples selecting each 1-D slice along `axis`."""
-    if not shape:
-        return [()]
-    other = [n for k, n in enumerate(shape) if k != axis]
-    rows = []
-    for idx in np.ndindex(*other):
-        full = list(idx)
-        full.insert(axis, slice(None))
-        rows.append(tuple(full))
-    return rows
-
-
-def _flat(shape: tuple[int, ...], row: tuple[Any, ...]) -> list[tuple[int, ...]]:
-    return [idx for idx in np.ndindex(*shape)
-            if all(isinstance(r, slice) or r == i for r, i in zip(row, idx))]
-
-
-def _sub(idx: Any, shape: tuple[int, ...]) -> str:
-    """Subscripts counted from 1: (0,) → ₁, (1, 2) → ₂,₃; nothing for a scalar."""
-    if idx is None or not shape:
-        return ""
-    return ",".join(str(i + 1).translate(_SUBSCRIPT) for i in idx)
-
-
-# The table: how each op is written (mirrors autograd.ops.OPS).
-FORMATS: dict[str, Fmt] = {
-    "add": Fmt("{0} + {1}", _build_add, inline=True),
-    "sub": Fmt("{0} - {1}", _ew(lambda a, b, val: E(f"{_in_sum(a)} - {_in_sum(b, True)}",
-                                                    SUM)), inline=True),
-    "mul": Fmt("{0} × {1}", _ew(lambda a, b, val: E(f"{_in_prod(a)} × {_in_prod(b, True)}",
-                                                    PROD)), inline=True),
-    "div": Fmt("{0} / {1}", _ew(lambda a, b, val: E(
-        f"{_in_prod(a)} / {_paren(b, b.prec != ATOM or b.neg)}", PROD)), inline=True),
-    "pow": Fmt("{0}^{1}", _ew(_pow), inline=True),
-    "neg": Fmt("-{0}", _ew(lambda a, val: E(f"-{_paren(a, a.prec != ATOM or a.neg)}", PROD)),
-               inline=True),
-    "matmul": Fmt("{0} @ {1}", _matmul, inline=True),
-    "exp": Fmt("e^{0}", _ew(lambda a, val: E(f"e^{_paren(a, a.prec != ATOM or a.neg)}"))),
-    "log": Fmt("log({0})", _func("log({})")),
-    "sqrt": Fmt("√{0}", _func("√({})")),
-    "tanh": Fmt("tanh({0})", _func("tanh({})")),
-    "sigmoid": Fmt("σ({0})", _ew(_sigmoid)),
-    "relu": Fmt("ReLU({0})", _func("ReLU({})")),
-    "abs": Fmt("|{0}|", _func("|{}|")),
-    "sum": Fmt("sum({0})", _reduce(_sum_join), inline=True),
-    "mean": Fmt("mean({0})", _reduce(_mean_join), inline=True),
-    "max": Fmt("max({0})", _reduce(lambda es, n: E(f"max({', '.join(e.text for e in es)})"))),
-    "reshape": Fmt("{0}", _view(lambda a, v: a.reshape(np.shape(v.data))), inline=True),
-    "transpose": Fmt("{0}.T", _view(lambda a, v: np.transpose(a, v.params.get("axes"))),
-                     inline=True),
-    "broadcast_to": Fmt("{0}", _view(lambda a, v: np.broadcast_to(a, np.shape(v.data))),
-                        inline=True),
-    "getitem": Fmt("{0}[…]", _view(lambda a, v: a[v.params["index"]]), inline=True),
-    "index_add": Fmt("index_add({0})", None),
-    "to_scalar": Fmt("{0}", _view(lambda a, v: a.reshape(())), inline=True),
-    "softmax": Fmt("softmax({0})", None, lines=_softmax_lines),
-    "log_softmax": Fmt("log_softmax({0})", None, lines=_log_softmax_lines,
-                       back=_log_softmax_back),
-    # fused ops that nn uses for batches: written as formulas, values shown whole
-    "linear": Fmt("{0} @ {1}.T + {2}", None),
-    "cross_entropy": Fmt("cross_entropy({0})", None),
-}
 
 
 # ---- the walk ---------------------------------------------------------------------------
@@ -433,7 +102,7 @@ class _Graph:
         return all(len(e.text) <= TEXT_LIMIT for e in self.expr[v].flat)
 
     def name(self, v: Value, idx: Any = None) -> str:
-        return self.names[v] + _sub(idx, v.shape)
+        return self.names[v] + sub(idx, v.shape)
 
     def sym(self, v: Value) -> str:
         """The symbolic formula of v's step (names of displayed inputs, inlined ones
@@ -453,7 +122,7 @@ class _Graph:
             args = []
             for i, x in enumerate(n.inputs):
                 if not isinstance(x, Value):
-                    text = _const_sym(x)
+                    text = const_sym(x)
                 elif x in forms:
                     text = forms[x]
                     if " " in text and f"({{{i}}})" not in template:
@@ -465,34 +134,15 @@ class _Graph:
         return forms[v]
 
 
-def _const_sym(x: Any) -> str:
-    if isinstance(x, np.ndarray) and x.size > 1:
-        return f"const{x.shape}" if x.size > 4 else np.array2string(
-            x, separator=", ", formatter={"all": fmt})
-    return fmt(np.asarray(x).reshape(()))
-
-
-def _values_text(data: Any) -> str:
-    arr = np.asarray(data, dtype=np.float64)
-    if arr.ndim == 0:
-        return fmt(arr)
-    text = np.array2string(arr, separator=", ", formatter={"all": fmt}, max_line_width=10**6)
-    return " ".join(text.split())
-
-
-def _summary(data: Any) -> str:
-    a = np.asarray(data, dtype=np.float64)
-    return f"min {fmt(a.min())}, mean {fmt(a.mean())}, max {fmt(a.max())}"
-
 
 def _forward(gr: _Graph) -> list[str]:
     leaves = [v for v in gr.order if not v.parents]
     lines = ["Inputs and parameters:"]
     for v in leaves:
         if v.size <= WRITE_LIMIT:
-            lines.append(f"  {gr.name(v)} = {_values_text(v.data)}")
+            lines.append(f"  {gr.name(v)} = {values_text(v.data)}")
         else:
-            lines.append(f"  {gr.name(v)}: shape {v.shape}, {v.size} values ({_summary(v.data)})"
+            lines.append(f"  {gr.name(v)}: shape {v.shape}, {v.size} values ({summary(v.data)})"
                          f" — too large to write out (more than {WRITE_LIMIT} elements)")
     lines.append("")
     lines.append("Forward pass:")
@@ -507,7 +157,7 @@ def _forward(gr: _Graph) -> list[str]:
             continue
         expr = gr.expr[v]
         if expr is None and f is not None and f.elem is None and v.size <= WRITE_LIMIT:
-            lines.append(f"{head} = {_values_text(v.data)}")  # no element formula: values
+            lines.append(f"{head} = {values_text(v.data)}")  # no element formula: values
             continue
         if expr is None or v.size > WRITE_LIMIT:
             why = (f"more than {WRITE_LIMIT} elements" if v.size > WRITE_LIMIT
@@ -519,7 +169,7 @@ def _forward(gr: _Graph) -> list[str]:
             if v.size == 1:
                 lines.append(f"{head} = {fmt(v.item())} (too many terms to write out: {why})")
             else:
-                lines.append(f"{head}: shape {v.shape} ({_summary(v.data)}) — too large to "
+                lines.append(f"{head}: shape {v.shape} ({summary(v.data)}) — too large to "
                              f"write out ({why})")
             continue
         if v.shape and gr.sym(v) != gr.names[v]:
@@ -598,11 +248,11 @@ def _backward(gr: _Graph) -> list[str]:
     grads: dict[Value, Any] = {root: seed}
     parts: dict[Value, list[Any]] = {}
     if root.size == 1:
-        start = f"from d{R}/d{R} = {_values_text(seed)}"
+        start = f"from d{R}/d{R} = {values_text(seed)}"
     else:  # a tensor root: its stored gradient came from some loss further on
         R = "L" if R != "L" else "Loss"
         start = f"from the gradient {gr.name(root)} holds, d{R}/d{gr.name(root)} = " \
-                f"{_values_text(seed)}"
+                f"{values_text(seed)}"
     lines = [f"Backward pass (chain rule: d{R}/dx = d{R}/dout × dout/dx), {start}:"]
     for out in reversed(shown):
         if len(parts.get(out, ())) > 1:
@@ -638,7 +288,7 @@ def _edge_lines(gr: _Graph, out: Value, x: Value, jac_rows: list[dict[Value, Any
     eq = "+=" if partial else "="
     if jac_rows is None or x.size > WRITE_LIMIT:
         return [(f"  d{R}/d{gr.name(x)} {eq} d{R}/d{gr.name(out)} × d{gr.name(out)}/"
-                 f"d{gr.name(x)}: shape {x.shape} ({_summary(gx)}) — too large to write out "
+                 f"d{gr.name(x)}: shape {x.shape} ({summary(gx)}) — too large to write out "
                  f"(more than {WRITE_LIMIT} elements)")]
     jac = np.stack([np.ravel(np.asarray(row.get(x, 0.0), dtype=np.float64)) * np.ones(x.size)
                     for row in jac_rows])
@@ -660,19 +310,13 @@ def _edge_lines(gr: _Graph, out: Value, x: Value, jac_rows: list[dict[Value, Any
         outs = [gr.name(out, _unravel(j, out.shape)) for j in js]
         if len(js) == 1:
             form = f"d{R}/d{outs[0]} × d{outs[0]}/d{xi}"
-            nums = _times(g[js[0]], jac[js[0], i])
+            nums = times(g[js[0]], jac[js[0], i])
         else:
             form = (" + ".join(f"d{R}/d{o} × d{o}/d{xi}" for o in outs) if len(js) <= 3
                     else f"Σⱼ d{R}/d{gr.names[out]}ⱼ × d{gr.names[out]}ⱼ/d{xi}")
-            nums = " + ".join(f"({_times(g[j], jac[j, i])})" for j in js)
+            nums = " + ".join(f"({times(g[j], jac[j, i])})" for j in js)
         lines.append(f"  d{R}/d{xi} {eq} {form} = {nums} = {fmt(total[i])}")
     return lines
-
-
-def _times(a: float, b: float) -> str:
-    """``a × b`` with a negative right factor in brackets: -0.438 × 0.71, 0.438 × (-0.246)."""
-    tb = fmt(b)
-    return f"{fmt(a)} × {'(' + tb + ')' if tb.startswith('-') else tb}"
 
 
 def _unravel(j: int, shape: tuple[int, ...]) -> Any:
@@ -683,7 +327,7 @@ def _total_lines(gr: _Graph, x: Value, parts: list[Any], R: str) -> list[str]:
     """A Value used by several steps: its gradient is the sum of what each step sends."""
     if x.size > WRITE_LIMIT:
         return [(f"  d{R}/d{gr.name(x)} = the sum over its {len(parts)} uses: shape {x.shape} "
-                 f"({_summary(sum(parts))})")]
+                 f"({summary(sum(parts))})")]
     lines = []
     flat = [np.ravel(np.asarray(p, dtype=np.float64)) for p in parts]
     for i, idx in enumerate(np.ndindex(*x.shape) if x.shape else [None]):

@@ -1,0 +1,303 @@
+"""How each operation is written by explain(): the table `FORMATS`, keyed by op name like
+the derivative table.
+
+An entry (`Fmt`) gives the op's symbolic form (``{0} × {1}``), an element builder that
+writes each element of the result from its inputs' written elements (``(0.5 × 0.8)``), and
+for the ops that need several lines (softmax) whole-node forward and backward writers.
+Adding an op means adding its entry here; a test fails when one is missing.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from .engine import Value
+from .explain_numbers import (
+    ATOM,
+    POWER,
+    PROD,
+    SUM,
+    TERMS_LIMIT,
+    E,
+    exp_text,
+    fmt,
+    in_prod,
+    in_sum,
+    number,
+    paren,
+    sub,
+)
+
+
+# ---- element builders: one per op, from the inputs' element expressions ----------------
+def _ew(fn: Callable[..., E]) -> Callable[[Value, list[Any]], Any]:
+    """An elementwise builder: broadcast the inputs' expression arrays, apply fn per element
+    (fn also receives the element's value)."""
+    def build(v: Value, args: list[Any]) -> Any:
+        if any(a is None for a in args):
+            return None
+        arrs = np.broadcast_arrays(*args, np.asarray(v.data, dtype=object))
+        out = np.empty(arrs[0].shape, dtype=object)
+        for idx in np.ndindex(out.shape):
+            out[idx] = fn(*(a[idx] for a in arrs))
+        return out
+    return build
+
+
+def _add(a: E, b: E, value: Any, scalar: bool = True) -> E:
+    if b.neg and b.prec == ATOM and (a.dot or not scalar):
+        return E(f"{in_sum(a)} - {b.text[1:]}", SUM)  # a bias: "... - 0.4"
+    return E(f"{in_sum(a)} + {in_sum(b, True)}", SUM)
+
+
+def _build_add(v: Value, args: list[Any]) -> Any:
+    scalar = v.is_scalar
+    return _ew(lambda a, b, val: _add(a, b, val, scalar))(v, args)
+
+
+def _pow(a: E, b: E, value: Any) -> E:
+    sup = {"2": "²", "3": "³"}.get(b.text)
+    base = paren(a, a.prec != ATOM or a.neg)
+    return E(f"{base}{sup}" if sup else f"{base}^{paren(b, b.prec != ATOM or b.neg)}", POWER)
+
+
+def _sigmoid(a: E, value: Any) -> E:
+    """σ(x) = 1 / (1 + e^(-x)), written out as the document does."""
+    x = float(number(a))
+    e = math.exp(-x) if x > -700 else math.inf
+    return E(f"σ({a.text}) = 1 / (1 + {exp_text(-x)}) = 1 / (1 + {fmt(e)}) = 1 / {fmt(1 + e)}")
+
+
+def _matmul(v: Value, args: list[Any]) -> Any:
+    """Each element as the sum of its products; the weight-like factor (a leaf Value when
+    the other side is not one) is written first, as in ``(w × x)``."""
+    a, b = args
+    if a is None or b is None:
+        return None
+    k = a.shape[-1]
+    if k > TERMS_LIMIT:
+        return None
+    swap = _weight_first(v)
+    a2 = a.reshape((1,) + a.shape) if a.ndim == 1 else a
+    b2 = b.reshape(b.shape + (1,)) if b.ndim == 1 else b
+    lead = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    a2 = np.broadcast_to(a2, lead + a2.shape[-2:])
+    b2 = np.broadcast_to(b2, lead + b2.shape[-2:])
+    out = np.empty(lead + (a2.shape[-2], b2.shape[-1]), dtype=object)
+    for idx in np.ndindex(out.shape):
+        *bt, i, j = idx
+        terms = []
+        for t in range(k):
+            x, w = a2[(*bt, i, t)], b2[(*bt, t, j)]
+            if swap:
+                x, w = w, x
+            terms.append(f"({in_prod(x)} × {in_prod(w, True)})")
+        out[idx] = E(" + ".join(terms), SUM if k > 1 else PROD, dot=True)
+    return out.reshape(np.shape(v.data))
+
+
+def _weight_first(v: Value) -> bool:
+    """True when the right operand holds the weights: a leaf (seen through an unlabelled
+    transpose/reshape), when the left is not one, or the ``x @ W.T`` pattern."""
+    def source(x: Any) -> tuple[bool, bool]:
+        moved = False
+        while isinstance(x, Value) and x.op in ("transpose", "reshape") and not x.label:
+            moved, x = moved or x.op == "transpose", x.inputs[0]
+        return isinstance(x, Value) and not x.parents, moved
+    (a_leaf, a_t), (b_leaf, b_t) = source(v.inputs[0]), source(v.inputs[1])
+    return b_leaf and (not a_leaf or (b_t and not a_t))
+
+
+def _reduce(join: Callable[[list[E], int], E]) -> Callable[[Value, list[Any]], Any]:
+    def build(v: Value, args: list[Any]) -> Any:
+        (a,) = args
+        if a is None:
+            return None
+        axis, keep = v.params.get("axis"), v.params.get("keepdims", False)
+        axes = tuple(range(a.ndim)) if axis is None else tuple(
+            ax % a.ndim for ax in (axis if isinstance(axis, tuple) else (axis,)))
+        moved = np.moveaxis(a, axes, tuple(range(-len(axes), 0)))
+        flat = moved.reshape(moved.shape[:moved.ndim - len(axes)] + (-1,))
+        n = flat.shape[-1]
+        if n > TERMS_LIMIT:
+            return None
+        out = np.empty(flat.shape[:-1], dtype=object)
+        for idx in np.ndindex(out.shape):
+            out[idx] = join(list(flat[idx]), n)
+        return out.reshape(np.shape(v.data)) if keep or out.shape != np.shape(v.data) else out
+    return build
+
+
+def _sum_join(es: list[E], n: int) -> E:
+    if n == 1:
+        return es[0]
+    return E(" + ".join(in_sum(e, True) for e in es), SUM)
+
+
+def _mean_join(es: list[E], n: int) -> E:
+    return E(f"({_sum_join(es, n).text}) / {n}", PROD)
+
+
+def _view(fn: Callable[[np.ndarray, Value], Any]) -> Callable[[Value, list[Any]], Any]:
+    def build(v: Value, args: list[Any]) -> Any:
+        (a,) = args
+        if a is None:
+            return None
+        out = fn(a, v)
+        if isinstance(out, E):  # a single element picked out
+            box = np.empty((), dtype=object)
+            box[()] = out
+            return box
+        return out
+    return build
+
+
+def _func(template: str) -> Callable[[Value, list[Any]], Any]:
+    return _ew(lambda a, val: E(template.format(a.text), ATOM))
+
+
+class Fmt(NamedTuple):
+    """How one op is written: a symbolic form, an element builder (None: write the value
+    only), whether it may be written inside the expression that uses it, and optional
+    whole-node forward/backward writers for ops that need several lines (softmax)."""
+
+    sym: str
+    elem: Callable[[Value, list[Any]], Any] | None
+    inline: bool = False
+    lines: Callable[..., list[str]] | None = None
+    back: Callable[..., list[str] | None] | None = None
+
+
+def _exp_rows(v: Value) -> tuple[np.ndarray, list[tuple[Any, np.ndarray, Any]]]:
+    """The input z of a (log-)softmax node and, for each row along its axis, (the row's
+    index, e^z of the row, Σ e^z); an overflow to inf is written as inf, not warned about."""
+    z = np.asarray(v.inputs[0].data if isinstance(v.inputs[0], Value) else v.inputs[0])
+    axis = v.params.get("axis", -1) % max(z.ndim, 1)
+    rows = []
+    with np.errstate(over="ignore"):
+        for row in _rows(z.shape, axis):
+            ez = np.exp(z[row])
+            rows.append((row, ez, ez.sum()))
+    return z, rows
+
+
+def _softmax_lines(v: Value, name: Callable[[Value, Any], str], args: list[Any]) -> list[str]:
+    """softmax(zᵢ) = e^zᵢ / Σⱼ e^zⱼ: the exponentials, their sum, each quotient."""
+    z, rows = _exp_rows(v)
+    lines = []
+    for row, ez, total in rows:
+        for zi, e in zip(z[row], ez):
+            lines.append(f"  {exp_text(zi)} = {fmt(e)}")
+        lines.append(f"  Sum = {' + '.join(fmt(e) for e in ez)} = {fmt(total)}")
+        for i, e in zip(_flat(z.shape, row), ez):
+            lines.append(f"  {name(v, i)} = {fmt(e)} / {fmt(total)} = {fmt(e / total)}")
+    return lines
+
+
+def _log_softmax_lines(v: Value, name: Callable[[Value, Any], str],
+                       args: list[Any]) -> list[str]:
+    """log softmax(z)ᵢ = zᵢ - log Σⱼ e^zⱼ."""
+    z, rows = _exp_rows(v)
+    lines = []
+    for row, ez, total in rows:
+        lse = math.log(total) if math.isfinite(total) else float(np.logaddexp.reduce(z[row]))
+        exps = " + ".join(exp_text(zi) for zi in z[row])
+        zname = name(v.inputs[0]) if isinstance(v.inputs[0], Value) else "z"
+        lines.append(f"  log Σ e^{zname} = log({exps}) = log({' + '.join(fmt(e) for e in ez)}) "
+                     f"= log({fmt(total)}) = {fmt(lse)}")
+        for i, zi in zip(_flat(z.shape, row), z[row]):
+            lines.append(f"  {name(v, i)} = {fmt(zi)} - {fmt(lse)} = {fmt(zi - lse)}")
+    return lines
+
+
+def _log_softmax_back(v: Value, g: np.ndarray, names: Callable[[Any, Any], str],
+                      root: str) -> list[str] | None:
+    """With g = dL/d(log p) = -y × c (the negative log-likelihood of a target y whose rows
+    sum to 1, c = 1 or 1/batch), dL/dzᵢ = gᵢ - pᵢ Σⱼ gⱼ = (pᵢ - yᵢ) × c: the document's
+    ``dL/dz = p - y``. Other g get the generic chain-rule lines (None)."""
+    z = v.inputs[0]
+    if not isinstance(z, Value):
+        return None
+    axis = v.params.get("axis", -1) % max(z.ndim, 1)
+    p = np.exp(np.asarray(v.data, dtype=np.float64))
+    g = np.asarray(g, dtype=np.float64)
+    c = -g.sum(axis=axis, keepdims=True)
+    if not (np.all(c > 0) and np.allclose(c, c.flat[0])):
+        return None
+    c = float(c.flat[0])
+    y = -g / c
+    if np.any(y < -1e-12):
+        return None
+    zv = z
+    lines = [(f"  (log-softmax then the negative log-likelihood, i.e. softmax + cross-entropy: "
+              f"d{root}/dz = p - y with p = softmax({names(zv, None)}), y the target)")]
+    scale = "" if abs(c - 1) < 1e-12 else f" × {fmt(c)}"
+    for i in np.ndindex(p.shape):
+        d = (p[i] - y[i]) * c
+        pi, yi = f"p{sub(i, p.shape)}", f"y{sub(i, p.shape)}"
+        calc = f"{fmt(p[i])} - {fmt(y[i])}" if not scale else f"({fmt(p[i])} - {fmt(y[i])}){scale}"
+        form = f"{pi} - {yi}" if not scale else f"({pi} - {yi}){scale}"
+        lines.append(f"  d{root}/d{names(zv, i)} = {form} = {calc} = {fmt(d)}")
+    return lines
+
+
+def _rows(shape: tuple[int, ...], axis: int) -> list[tuple[Any, ...]]:
+    """Index tuples selecting each 1-D slice along `axis`."""
+    if not shape:
+        return [()]
+    other = [n for k, n in enumerate(shape) if k != axis]
+    rows = []
+    for idx in np.ndindex(*other):
+        full = list(idx)
+        full.insert(axis, slice(None))
+        rows.append(tuple(full))
+    return rows
+
+
+def _flat(shape: tuple[int, ...], row: tuple[Any, ...]) -> list[tuple[int, ...]]:
+    return [idx for idx in np.ndindex(*shape)
+            if all(isinstance(r, slice) or r == i for r, i in zip(row, idx))]
+
+
+# The table: how each op is written (mirrors autograd.ops.OPS).
+FORMATS: dict[str, Fmt] = {
+    "add": Fmt("{0} + {1}", _build_add, inline=True),
+    "sub": Fmt("{0} - {1}", _ew(lambda a, b, val: E(f"{in_sum(a)} - {in_sum(b, True)}",
+                                                    SUM)), inline=True),
+    "mul": Fmt("{0} × {1}", _ew(lambda a, b, val: E(f"{in_prod(a)} × {in_prod(b, True)}",
+                                                    PROD)), inline=True),
+    "div": Fmt("{0} / {1}", _ew(lambda a, b, val: E(
+        f"{in_prod(a)} / {paren(b, b.prec != ATOM or b.neg)}", PROD)), inline=True),
+    "pow": Fmt("{0}^{1}", _ew(_pow), inline=True),
+    "neg": Fmt("-{0}", _ew(lambda a, val: E(f"-{paren(a, a.prec != ATOM or a.neg)}", PROD)),
+               inline=True),
+    "matmul": Fmt("{0} @ {1}", _matmul, inline=True),
+    "exp": Fmt("e^{0}", _ew(lambda a, val: E(f"e^{paren(a, a.prec != ATOM or a.neg)}"))),
+    "log": Fmt("log({0})", _func("log({})")),
+    "sqrt": Fmt("√{0}", _func("√({})")),
+    "tanh": Fmt("tanh({0})", _func("tanh({})")),
+    "sigmoid": Fmt("σ({0})", _ew(_sigmoid)),
+    "relu": Fmt("ReLU({0})", _func("ReLU({})")),
+    "abs": Fmt("|{0}|", _func("|{}|")),
+    "sum": Fmt("sum({0})", _reduce(_sum_join), inline=True),
+    "mean": Fmt("mean({0})", _reduce(_mean_join), inline=True),
+    "max": Fmt("max({0})", _reduce(lambda es, n: E(f"max({', '.join(e.text for e in es)})"))),
+    "reshape": Fmt("{0}", _view(lambda a, v: a.reshape(np.shape(v.data))), inline=True),
+    "transpose": Fmt("{0}.T", _view(lambda a, v: np.transpose(a, v.params.get("axes"))),
+                     inline=True),
+    "broadcast_to": Fmt("{0}", _view(lambda a, v: np.broadcast_to(a, np.shape(v.data))),
+                        inline=True),
+    "getitem": Fmt("{0}[…]", _view(lambda a, v: a[v.params["index"]]), inline=True),
+    "index_add": Fmt("index_add({0})", None),
+    "to_scalar": Fmt("{0}", _view(lambda a, v: a.reshape(())), inline=True),
+    "softmax": Fmt("softmax({0})", None, lines=_softmax_lines),
+    "log_softmax": Fmt("log_softmax({0})", None, lines=_log_softmax_lines,
+                       back=_log_softmax_back),
+    # fused ops that nn uses for batches: written as formulas, values shown whole
+    "linear": Fmt("{0} @ {1}.T + {2}", None),
+    "cross_entropy": Fmt("cross_entropy({0})", None),
+}
