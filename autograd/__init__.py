@@ -7,18 +7,24 @@ computed, and `backward()` applies the chain rule through the recorded graph.
 from . import ops  # noqa: F401  (attaches the operators and methods to Value)
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name
+from .functions import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
 
 __all__ = [
     "Value",
+    "concatenate",
     "draw_graph",
     "explain",
     "grad",
     "gradcheck",
     "is_grad_enabled",
+    "maximum",
+    "minimum",
     "no_grad",
     "save_graph",
+    "stack",
     "topological_order",
+    "where",
 ]
 
 

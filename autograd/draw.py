@@ -34,6 +34,8 @@ OP_SYMBOLS = {
     "matmul": "@", "relu": "ReLU", "sigmoid": "σ", "sqrt": "√", "abs": "|x|",
     "softmax": "softmax", "log_softmax": "log_softmax", "broadcast_to": "broadcast",
     "getitem": "[ ]", "index_add": "index_add",
+    "maximum": "max", "minimum": "min", "leaky_relu": "LeakyReLU", "gelu": "GELU",
+    "concatenate": "concat", "logsumexp": "logsumexp",
 }
 
 

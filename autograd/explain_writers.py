@@ -263,6 +263,58 @@ def _flat(shape: tuple[int, ...], row: tuple[Any, ...]) -> list[tuple[int, ...]]
             if all(isinstance(r, slice) or r == i for r, i in zip(row, idx))]
 
 
+# ---- the tensor building blocks (autograd/functions.py) ----------------------------------
+class _AllArgs(str):
+    """The symbolic form of an op with any number of inputs: ``name(a, b, c, ...)``."""
+
+    def format(self, *args: Any, **kwargs: Any) -> str:
+        return f"{self}({', '.join(args)})"
+
+
+def _joined(join: Callable[..., Any]) -> Callable[[Value, list[Any]], Any]:
+    """concatenate/stack: the inputs' written elements, joined as the op joins the data."""
+    def build(v: Value, args: list[Any]) -> Any:
+        if any(a is None for a in args):
+            return None
+        return join([np.asarray(a, dtype=object) for a in args], axis=v.params["axis"])
+    return build
+
+
+def _where(v: Value, args: list[Any]) -> Any:
+    if any(a is None for a in args):
+        return None
+    a, b, cond = np.broadcast_arrays(*args, v.params["cond"])
+    return np.where(cond, a, b)
+
+
+def _clip(v: Value, args: list[Any]) -> Any:
+    lo, hi = v.params.get("lo"), v.params.get("hi")
+    bounds = ", ".join("none" if x is None else (fmt(x) if np.ndim(x) == 0 else "…")
+                       for x in (lo, hi))
+    return _func(f"clip({{}}, {bounds})")(v, args)
+
+
+def _pair(name: str) -> Callable[[Value, list[Any]], Any]:
+    return _ew(lambda a, b, val: E(f"{name}({a.text}, {b.text})"))
+
+
+_BLOCKS = {
+    "min": Fmt("min({0})", _reduce(lambda es, n: E(f"min({', '.join(e.text for e in es)})"))),
+    "var": Fmt("var({0})", None),
+    "logsumexp": Fmt("logsumexp({0})", _reduce(lambda es, n: E(
+        f"log({' + '.join('e^' + paren(e, e.prec != ATOM or e.neg) for e in es)})"))),
+    "clip": Fmt("clip({0})", _clip),
+    "leaky_relu": Fmt("LeakyReLU({0})", _func("LeakyReLU({})")),
+    "erf": Fmt("erf({0})", _func("erf({})")),
+    "gelu": Fmt("GELU({0})", _func("GELU({})")),
+    "maximum": Fmt("max({0}, {1})", _pair("max")),
+    "minimum": Fmt("min({0}, {1})", _pair("min")),
+    "where": Fmt("where(cond, {0}, {1})", _where),
+    "concatenate": Fmt(_AllArgs("concatenate"), _joined(np.concatenate), inline=True),
+    "stack": Fmt(_AllArgs("stack"), _joined(np.stack), inline=True),
+}
+
+
 # The table: how each op is written (mirrors autograd.ops.OPS).
 FORMATS: dict[str, Fmt] = {
     "add": Fmt("{0} + {1}", _build_add, inline=True),
@@ -300,4 +352,5 @@ FORMATS: dict[str, Fmt] = {
     # fused ops that nn uses for batches: written as formulas, values shown whole
     "linear": Fmt("{0} @ {1}.T + {2}", None),
     "cross_entropy": Fmt("cross_entropy({0})", None),
+    **_BLOCKS,
 }

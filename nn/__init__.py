@@ -24,4 +24,6 @@ from .pool import AvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
 from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
-from .train import History, evaluate, fit, predict  # noqa: F401
+from .evaluate import evaluate, predict, to_labels  # noqa: F401
+from .history import History  # noqa: F401
+from .train import fit  # noqa: F401

@@ -14,7 +14,8 @@ import numpy as np
 
 from autograd import Value
 
-from .layers import _as_tensor, _dtype
+from ._checks import float_dtype
+from .layers import _as_tensor
 from .module import Module
 
 
@@ -24,7 +25,7 @@ class _Activation(Module):
 
     def __init__(self, seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.dtype = _dtype(dtype)
+        self.dtype = float_dtype(dtype)
 
     def forward(self, x: Any) -> Value:
         return self.apply(_as_tensor(x, self.dtype, type(self).__name__))

@@ -17,7 +17,8 @@ import numpy as np
 import autograd
 from autograd import Value
 
-from .layers import _as_tensor, _check_size, _dtype, _rng, torch_uniform
+from ._checks import float_dtype, generator, positive_int
+from .layers import _as_tensor, torch_uniform
 from .module import Module
 
 
@@ -69,15 +70,15 @@ class _ConvNd(Module):
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
         who, d = type(self).__name__, self._d
-        self.in_channels = _check_size(f"{who} in_channels", in_channels)
-        self.out_channels = _check_size(f"{who} out_channels", out_channels)
+        self.in_channels = positive_int(in_channels, f"{who} in_channels")
+        self.out_channels = positive_int(out_channels, f"{who} out_channels")
         self._k = _ints(who, "kernel_size", kernel_size, d, 1)
         self._s = _ints(who, "stride", stride, d, 1)
         self._p = _ints(who, "padding", padding, d, 0)
         self.bias = bool(bias)
-        self.dtype = _dtype(dtype)
+        self.dtype = float_dtype(dtype)
         fan_in = self.in_channels * int(np.prod(self._k))
-        rng = _rng(seed)
+        rng = generator(seed)
         shape = (self.out_channels, self.in_channels, *self._k)
         self.w = Value(torch_uniform(shape, fan_in, rng, self.dtype), label="w")
         self.b = Value(torch_uniform((self.out_channels,), fan_in, rng, self.dtype),

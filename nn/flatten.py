@@ -13,7 +13,8 @@ import numpy as np
 
 from autograd import Value
 
-from .layers import _as_tensor, _dtype
+from ._checks import float_dtype
+from .layers import _as_tensor
 from .module import Module
 
 
@@ -28,7 +29,7 @@ class Flatten(Module):
             if isinstance(v, bool) or not isinstance(v, int | np.integer):
                 raise TypeError(f"Flatten {name} must be an int, got {v!r}")
         self.start_dim, self.end_dim = int(start_dim), int(end_dim)
-        self.dtype = _dtype(dtype)
+        self.dtype = float_dtype(dtype)
 
     def forward(self, x: Any) -> Value:
         x = _as_tensor(x, self.dtype, "Flatten")

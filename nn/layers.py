@@ -16,6 +16,7 @@ import numpy as np
 
 from autograd import Value, ops
 
+from ._checks import float_dtype, generator, positive_int
 from .module import Module
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
@@ -36,22 +37,6 @@ def _activate(z: Value, activation: str) -> Value:
     if activation == "sigmoid":
         return z.sigmoid()
     return z
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, "
-                        f"got {type(seed).__name__}")
-    return np.random.default_rng(seed)
-
-
-def _dtype(dtype: Any) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be float64 or float32, got {dt}")
-    return dt
 
 
 def init_weights(nout: int, nin: int, activation: str, rng: np.random.Generator,
@@ -90,22 +75,16 @@ def _as_tensor(x: Any, dtype: np.dtype, who: str) -> Value:
     return Value(arr, requires_grad=False)
 
 
-def _check_size(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
-    return int(n)
-
-
 class Neuron(Module):
     """One neuron: ``activation(w · x + b)`` with ``w`` of shape (nin,) and a scalar ``b``."""
 
     def __init__(self, nin: int, activation: str = "relu",
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.nin = _check_size("nin", nin)
+        self.nin = positive_int(nin, "nin")
         self.activation = _check_activation(activation)
-        self.dtype = _dtype(dtype)
-        w = init_weights(1, self.nin, activation, _rng(seed), self.dtype)[0]
+        self.dtype = floatfloat_dtype(dtype)
+        w = init_weights(1, self.nin, activation, generator(seed), self.dtype)[0]
         self.w = Value(w, label="w")
         self.b = Value(0.0, label="b")
 
@@ -129,11 +108,11 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, activation: str = "relu",
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
+        self.nin = positive_int(nin, "nin")
+        self.nout = positive_int(nout, "nout")
         self.activation = _check_activation(activation)
-        self.dtype = _dtype(dtype)
-        self.w = Value(init_weights(self.nout, self.nin, activation, _rng(seed), self.dtype),
+        self.dtype = floatfloat_dtype(dtype)
+        self.w = Value(init_weights(self.nout, self.nin, activation, generator(seed), self.dtype),
                        label="w")
         self.b = Value(np.zeros(self.nout, dtype=self.dtype), label="b")
 
@@ -159,16 +138,16 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.nin = _check_size("nin", nin)
+        self.nin = positive_int(nin, "nin")
         if isinstance(nouts, int | np.integer):
             nouts = [nouts]
-        nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        nouts = [positive_int(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
         if not nouts:
             raise ValueError("nouts must list at least one layer size")
         self.nouts = nouts
         self.activation = _check_activation(activation)
-        self.dtype = _dtype(dtype)
-        rng = _rng(seed)
+        self.dtype = floatfloat_dtype(dtype)
+        rng = generator(seed)
         sizes = [self.nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1],
@@ -239,12 +218,12 @@ class Linear(Layer):
     def __init__(self, nin: int, nout: int, bias: bool = True,
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         Module.__init__(self)
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
+        self.nin = positive_int(nin, "nin")
+        self.nout = positive_int(nout, "nout")
         self.activation = "linear"
         self.bias = bool(bias)
-        self.dtype = _dtype(dtype)
-        rng = _rng(seed)
+        self.dtype = float_dtype(dtype)
+        rng = generator(seed)
         self.w = Value(torch_uniform((self.nout, self.nin), self.nin, rng, self.dtype), label="w")
         self.b = Value(torch_uniform((self.nout,), self.nin, rng, self.dtype), label="b") \
             if self.bias else None

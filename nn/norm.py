@@ -24,7 +24,8 @@ import numpy as np
 
 from autograd import Value
 
-from .layers import _as_tensor, _check_size, _dtype
+from ._checks import float_dtype, positive_int
+from .layers import _as_tensor
 from .module import Module
 
 
@@ -53,7 +54,7 @@ class _BatchNorm(Module):
                  seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
         name = type(self).__name__
-        self.num_features = _check_size(f"{name} num_features", num_features)
+        self.num_features = positive_int(num_features, f"{name} num_features")
         self.eps = _check_eps(name, eps)
         if momentum is not None and (
                 isinstance(momentum, bool)
@@ -62,7 +63,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{name} momentum must be a number in [0, 1] or None, "
                              f"got {momentum!r}")
         self.momentum = None if momentum is None else float(momentum)
-        self.dtype = _dtype(dtype)
+        self.dtype = float_dtype(dtype)
         c = self.num_features
         self.w = Value(np.ones(c, dtype=self.dtype), label="w")
         self.b = Value(np.zeros(c, dtype=self.dtype), label="b")
@@ -144,10 +145,11 @@ class LayerNorm(Module):
                              f"got {normalized_shape!r}") from None
         if not dims:
             raise ValueError("LayerNorm normalized_shape must name at least one axis")
-        self.normalized_shape = tuple(_check_size("LayerNorm normalized_shape", n) for n in dims)
+        self.normalized_shape = tuple(positive_int(n, "LayerNorm normalized_shape")
+                                      for n in dims)
         self.eps = _check_eps("LayerNorm", eps)
         self.bias = bool(bias)
-        self.dtype = _dtype(dtype)
+        self.dtype = float_dtype(dtype)
         self.w = Value(np.ones(self.normalized_shape, dtype=self.dtype), label="w")
         self.b = Value(np.zeros(self.normalized_shape, dtype=self.dtype), label="b") \
             if self.bias else None

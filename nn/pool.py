@@ -16,7 +16,8 @@ import autograd
 from autograd import Value
 
 from .conv import _ints, check_window
-from .layers import _as_tensor, _dtype
+from ._checks import float_dtype
+from .layers import _as_tensor
 from .module import Module
 
 
@@ -32,7 +33,7 @@ class _PoolNd(Module):
         who, d = type(self).__name__, self._d
         self._k = _ints(who, "kernel_size", kernel_size, d, 1)
         self._s = self._k if stride is None else _ints(who, "stride", stride, d, 1)
-        self.dtype = _dtype(dtype)
+        self.dtype = float_dtype(dtype)
 
     @property
     def kernel_size(self) -> int | tuple[int, ...]:

@@ -9,6 +9,12 @@ for each row and the most probable class of each row. ``GET /health`` tells whet
 service is up and what input width it expects. Any bad request gets a 4xx status and a
 JSON body ``{"error": "..."}``, and the server carries on serving. Only the standard
 library's HTTP server is used; it listens on 127.0.0.1 unless told otherwise.
+
+Every answer is valid JSON: logits that overflow (inputs like ``1e308``) are refused with a
+422 rather than answered with NaN. Events are logged one line each through the standard
+``logging`` module (logger ``nn.serve``), never while the model lock is held; the command
+line writes them to stderr from a thread of their own, dropping lines rather than ever
+blocking a request on a full stderr.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import math
+import queue
 import sys
 import threading
 from collections.abc import Sequence
@@ -31,6 +39,9 @@ from autograd import Value, no_grad
 from .module import Module
 
 MAX_BODY = 1 << 20  # bytes of JSON accepted in one request (1 MiB)
+MAX_LOG_LINE = 300  # characters of a request line written to the log
+
+log = logging.getLogger("nn.serve")
 
 
 class RequestError(Exception):
@@ -60,20 +71,39 @@ def _last_activation(model: Module) -> str | None:
     return act
 
 
+def _outputs(model: Module, X: np.ndarray) -> np.ndarray:
+    """The model's raw outputs for the rows of X, as float64 rows (numpy's overflow
+    warnings silenced: what overflowed is checked afterwards, by the caller)."""
+    with no_grad(), np.errstate(all="ignore"):
+        out = model(X)
+    out = np.asarray(out.data if isinstance(out, Value) else out, dtype=np.float64)
+    return out.reshape(len(X), -1)
+
+
+def to_probabilities(out: np.ndarray, sigmoid_applied: bool = False) -> np.ndarray:
+    """Class probabilities from output rows: the softmax of the logits, computed stably
+    (the row's largest logit subtracted first), or [1 - p, p] for a single output (p its
+    sigmoid, or the output itself when `sigmoid_applied`). Raises RequestError (422) for
+    the rows whose outputs are not finite: no NaN is ever answered."""
+    bad = np.flatnonzero(~np.isfinite(out).all(axis=1))
+    if len(bad):
+        raise RequestError(422, f"the model's outputs overflow for row {int(bad[0])} "
+                                f"({len(bad)} row(s) in all): the inputs are too large for "
+                                f"this model; send values of the size it was trained on")
+    with np.errstate(all="ignore"):
+        if out.shape[1] == 1:
+            x = out[:, 0]
+            p = x if sigmoid_applied else 0.5 * (1.0 + np.tanh(0.5 * x))  # stable sigmoid
+            return np.stack([1.0 - p, p], axis=1)
+        e = np.exp(out - out.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+
 def probabilities(model: Module, X: np.ndarray) -> np.ndarray:
     """Class probabilities for the rows of X: the softmax of the logits (a model with a
     single output gives [1 - p, p], p being the sigmoid of its output, or the output itself
     when the last layer already applies a sigmoid)."""
-    with no_grad():
-        out = model(X)
-    out = np.asarray(out.data if isinstance(out, Value) else out, dtype=np.float64)
-    out = out.reshape(len(X), -1)
-    if out.shape[1] == 1:
-        p = out[:, 0] if _last_activation(model) == "sigmoid" else 1.0 / (1.0 + np.exp(-out[:, 0]))
-        return np.stack([1.0 - p, p], axis=1)
-    z = out - out.max(axis=1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=1, keepdims=True)
+    return to_probabilities(_outputs(model, X), _last_activation(model) == "sigmoid")
 
 
 def parse_inputs(payload: Any, width: int | None) -> np.ndarray:
@@ -129,6 +159,7 @@ class PredictionServer(ThreadingHTTPServer):
         self.class_names = list(class_names) if class_names is not None else None
         self.quiet = quiet
         self.lock = threading.Lock()
+        self.sigmoid_applied = _last_activation(model) == "sigmoid"
         if self.class_names is not None and self.width is not None:
             k = probabilities(self.model, np.zeros((1, self.width))).shape[1]
             if k != len(self.class_names):
@@ -144,11 +175,14 @@ class PredictionServer(ThreadingHTTPServer):
     def predict(self, X: np.ndarray) -> dict[str, Any]:
         if len(X) == 0:
             return {"probabilities": [], "classes": []}
-        with self.lock:  # no_grad() is process-wide: one forward pass at a time
+        with self.lock:  # one forward pass at a time; nothing is logged or warned in here
             try:
-                p = probabilities(self.model, X)
+                out = _outputs(self.model, X)
             except (ValueError, TypeError) as e:
-                raise RequestError(400, f"the model cannot read these inputs: {e}") from None
+                out, error = None, f"the model cannot read these inputs: {e}"
+        if out is None:
+            raise RequestError(400, error)
+        p = to_probabilities(out, self.sigmoid_applied)
         idx = p.argmax(axis=1)
         if self.class_names is not None:
             if p.shape[1] != len(self.class_names):
@@ -158,6 +192,18 @@ class PredictionServer(ThreadingHTTPServer):
         else:
             classes = [int(i) for i in idx]
         return {"probabilities": p.tolist(), "classes": classes}
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """An exception that escaped a request: one log line (a client that went away
+        early is an event, not a bug: no traceback)."""
+        exc = sys.exc_info()[1]
+        who = f"{client_address[0]}:{client_address[1]}" if isinstance(
+            client_address, tuple) and len(client_address) >= 2 else str(client_address)
+        if isinstance(exc, ConnectionError | TimeoutError):
+            log.warning("%s disconnected before the exchange finished (%s)", who,
+                        type(exc).__name__)
+        else:
+            log.error("%s: internal error %s: %s", who, type(exc).__name__, exc)
 
 
 class PredictHandler(BaseHTTPRequestHandler):
@@ -204,6 +250,9 @@ class PredictHandler(BaseHTTPRequestHandler):
                 raise RequestError(400, f"the body is not valid JSON: {e}") from None
             except RecursionError:
                 raise RequestError(400, "the JSON body is nested too deeply") from None
+            except ValueError as e:  # e.g. an integer beyond Python's digit limit
+                raise RequestError(400, f"the body holds a number that cannot be read: "
+                                        f"{str(e)[:120]}") from None
             X = parse_inputs(payload, self.server.width)
             self._send(200, self.server.predict(X))
         except RequestError as e:
@@ -211,6 +260,8 @@ class PredictHandler(BaseHTTPRequestHandler):
         except TimeoutError:
             self.close_connection = True
             self._error(408, "the request body did not arrive in time")
+        except ConnectionError:
+            raise  # the client went away: nothing to answer (handle_error logs one line)
         except Exception as e:  # noqa: BLE001 (a bug must not stop the server: 500, go on)
             self._error(500, f"internal error: {type(e).__name__}: {e}")
 
@@ -235,7 +286,12 @@ class PredictHandler(BaseHTTPRequestHandler):
             self.close_connection = True  # the unread body must not be taken as a request
             raise RequestError(413, f"the body is {n} bytes; at most {self.server.max_body} "
                                     f"are accepted")
-        return self.rfile.read(n)
+        body = self.rfile.read(n)
+        if len(body) != n:  # the client closed before sending all it announced
+            self.close_connection = True
+            raise RequestError(400, f"the body ended after {len(body)} of the {n} bytes "
+                                    f"its Content-Length announced")
+        return body
 
     def do_GET(self) -> None:
         self.close_connection = True
@@ -267,9 +323,45 @@ class PredictHandler(BaseHTTPRequestHandler):
         with contextlib.suppress(OSError):  # the client may already be gone
             self._error(code, message or HTTPStatus(code).phrase)
 
-    def log_message(self, format: str, *args: Any) -> None:
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if not self.server.quiet:
-            super().log_message(format, *args)
+            log.info("%s %s %s %s", self.address_string(),
+                     self.requestline[:MAX_LOG_LINE], code, size)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        log.warning("%s %s", self.address_string(), (format % args)[:MAX_LOG_LINE])
+
+
+class BackgroundLogHandler(logging.Handler):
+    """Log lines written to a stream by a thread of their own, through a bounded queue:
+    a request never waits for the stream (stderr may be a pipe nobody reads). When the
+    queue is full, lines are dropped and counted; the count is written with the next line
+    that gets through."""
+
+    def __init__(self, stream: Any = None, capacity: int = 1000) -> None:
+        super().__init__()
+        self.stream = stream if stream is not None else sys.stderr
+        self.lines: queue.Queue[str] = queue.Queue(capacity)
+        self.dropped = 0
+        threading.Thread(target=self._write, name="nn.serve log", daemon=True).start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.put_nowait(self.format(record))
+        except queue.Full:
+            self.dropped += 1
+        except Exception:  # noqa: BLE001 (a record that cannot be formatted)
+            self.handleError(record)
+
+    def _write(self) -> None:
+        while True:
+            line = self.lines.get()
+            dropped, self.dropped = self.dropped, 0
+            with contextlib.suppress(Exception):  # a closed stream: nothing to tell
+                if dropped:
+                    self.stream.write(f"({dropped} log lines dropped: the log was full)\n")
+                self.stream.write(line + "\n")
+                self.stream.flush()
 
 
 def make_server(model: Module | str, host: str = "127.0.0.1", port: int = 8000,
@@ -298,11 +390,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="comma-separated names answered in \"classes\" instead of indices")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
-    from .io import ModelFileError
+    handler = BackgroundLogHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    log.propagate = False
+    from .io import load
+    try:
+        model = load(args.model)
+    except Exception as e:  # noqa: BLE001 (whatever is wrong with the file: say it, exit 2)
+        print(f"nn.serve: cannot serve {args.model!r}: it did not load as a model "
+              f"({type(e).__name__}: {e})", file=sys.stderr)
+        return 2
     try:
         names = args.class_names.split(",") if args.class_names else None
-        server = make_server(args.model, args.host, args.port, args.max_body, names, args.quiet)
-    except (FileNotFoundError, ModelFileError, OSError, ValueError) as e:
+        server = make_server(model, args.host, args.port, args.max_body, names, args.quiet)
+    except (OSError, ValueError) as e:
         print(f"nn.serve: {e}", file=sys.stderr)
         return 2
     width = f", {server.width} inputs per row" if server.width is not None else ""

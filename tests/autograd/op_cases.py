@@ -12,12 +12,14 @@ test_torch_crosscheck.py pick it up.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from autograd import concatenate, maximum, minimum, stack, where
 from autograd.ops import cross_entropy, linear, to_scalar
 
 SAME = "same"
@@ -87,7 +89,26 @@ def _affine(x: Any, w: Any, b: Any) -> Any:  # ndarrays and torch tensors alike
     return x @ w.T + b
 
 
+def _torch() -> Any:  # torch is an extra: imported only by the torch references
+    import torch
+    return torch
+
+
+_np_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _np_gelu(x: Any) -> Any:
+    return x * 0.5 * (1.0 + _np_erf(x / math.sqrt(2.0)))
+
+
+def _np_logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    m = x.max(axis=axis, keepdims=True)
+    out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
 _IDX = np.array([0, 3, 1])  # class indices for the (3, 4) logits of the cross_entropy rows
+_COND = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 
 
 S, M, B = (), (3, 4), (2, 3, 4)  # scalar, matrix, batch
@@ -206,6 +227,55 @@ CASES = [
       lambda z: -z.log_softmax(-1)[np.arange(3), _IDX].mean(), [M]),
     C("to_scalar",             lambda a: to_scalar(a),            lambda a: float(a.reshape(())),
       lambda a: a.reshape(()), [(1,)]),
+    C("min",                   lambda a: a.min(),                 SAME,       SAME,   [M], "distinct"),
+    C("min-axis0",             lambda a: a.min(axis=0),           SAME,       lambda a: a.amin(0), [M], "distinct"),
+    C("min-axes_keepdims",     lambda a: a.min(axis=(0, 2), keepdims=True), SAME,
+      lambda a: a.amin((0, 2), keepdim=True), [B], "distinct"),
+    C("var",                   lambda a: a.var(),                 SAME,       lambda a: a.var(correction=0), [M]),
+    C("var-axis1",             lambda a: a.var(axis=1),           SAME,       lambda a: a.var(1, correction=0), [M]),
+    C("var-axes_keepdims",     lambda a: a.var(axis=(0, -1), keepdims=True), SAME,
+      lambda a: a.var((0, -1), correction=0, keepdim=True), [B]),
+    C("logsumexp",             lambda a: a.logsumexp(),           _np_logsumexp, lambda a: a.logsumexp((0, 1)), [M]),
+    C("logsumexp-axis1",       lambda a: a.logsumexp(axis=1),     lambda a: _np_logsumexp(a, 1),
+      lambda a: a.logsumexp(1), [M]),
+    C("logsumexp-keepdims",    lambda a: a.logsumexp(axis=0, keepdims=True), lambda a: _np_logsumexp(a, 0, True),
+      lambda a: a.logsumexp(0, keepdim=True), [B]),
+    C("clip",                  lambda a: a.clip(-1.0, 1.0),       SAME,       SAME,   [M]),
+    C("clip-lower",            lambda a: a.clip(-0.5, None),      SAME,       SAME,   [M]),
+    C("clip-upper_scalar",     lambda a: a.clip(None, 0.5),       lambda a: min(a, 0.5), SAME, [S]),
+    C("leaky_relu",            lambda a: a.leaky_relu(),          lambda a: np.where(a > 0, a, 0.01 * a),
+      lambda a: _torch().nn.functional.leaky_relu(a), [M], "nonzero"),
+    C("leaky_relu-slope_scalar", lambda a: a.leaky_relu(0.2),     lambda a: a if a > 0 else 0.2 * a,
+      lambda a: _torch().nn.functional.leaky_relu(a, 0.2), [S], "nonzero"),
+    C("erf",                   lambda a: a.erf(),                 _np_erf,    SAME,   [M]),
+    C("erf-scalar",            lambda a: a.erf(),                 math.erf,   SAME,   [S]),
+    C("gelu",                  lambda a: a.gelu(),                _np_gelu,   lambda a: _torch().nn.functional.gelu(a), [B]),
+    C("gelu-scalar",           lambda a: a.gelu(),                _np_gelu,   lambda a: _torch().nn.functional.gelu(a), [S]),
+    C("maximum",               lambda a, b: maximum(a, b),        np.maximum, lambda a, b: _torch().maximum(a, b), TWO),
+    C("maximum-broadcast",     lambda a, b: maximum(a, b),        np.maximum, lambda a, b: _torch().maximum(a, b),
+      [M, (4,)]),
+    C("maximum-scalar",        lambda a, b: maximum(a, b),        max,        lambda a, b: _torch().maximum(a, b), [S, S]),
+    C("maximum-const",         lambda a: maximum(a, 0.5),         lambda a: np.maximum(a, 0.5),
+      lambda a: a.clamp(min=0.5), [M]),
+    C("minimum",               lambda a, b: minimum(a, b),        np.minimum, lambda a, b: _torch().minimum(a, b), TWO),
+    C("minimum-broadcast",     lambda a, b: minimum(a, b),        np.minimum, lambda a, b: _torch().minimum(a, b),
+      [(3, 1), M]),
+    C("where",                 lambda a, b: where(_COND, a, b),   lambda a, b: np.where(_COND, a, b),
+      lambda a, b: _torch().where(_torch().tensor(_COND), a, b), TWO),
+    C("where-broadcast",       lambda a, b: where(_COND, a, b),   lambda a, b: np.where(_COND, a, b),
+      lambda a, b: _torch().where(_torch().tensor(_COND), a, b), [(4,), (3, 1)]),
+    C("where-scalar",          lambda a, b: where(False, a, b),   lambda a, b: b,
+      lambda a, b: _torch().where(_torch().tensor(False), a, b), [S, S]),
+    C("concatenate",           lambda a, b: concatenate([a, b]),  lambda a, b: np.concatenate([a, b]),
+      lambda a, b: _torch().cat([a, b]), [M, (2, 4)]),
+    C("concatenate-axis1_three", lambda a, b, c: concatenate([a, b, c], axis=-1),
+      lambda a, b, c: np.concatenate([a, b, c], axis=-1), lambda a, b, c: _torch().cat([a, b, c], -1),
+      [B, (2, 3, 1), (2, 3, 2)]),
+    C("stack",                 lambda a, b: stack([a, b]),        lambda a, b: np.stack([a, b]),
+      lambda a, b: _torch().stack([a, b]), TWO),
+    C("stack-last_three",      lambda a, b, c: stack([a, b, c], axis=-1),
+      lambda a, b, c: np.stack([a, b, c], axis=-1), lambda a, b, c: _torch().stack([a, b, c], -1),
+      [M, M, M]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",

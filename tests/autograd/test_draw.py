@@ -9,7 +9,7 @@ import pytest
 
 import autograd.draw as draw_mod
 from autograd import Value, draw_graph, save_graph
-from nn.document import single_neuron
+from demos.document import single_neuron
 
 SVG = "{http://www.w3.org/2000/svg}"
 

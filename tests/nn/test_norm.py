@@ -144,11 +144,11 @@ def test_bad_input_is_refused_by_name(layer, x, message):
 
 
 @pytest.mark.parametrize(("make", "message"), [
-    (lambda: nn.BatchNorm1d(0), "BatchNorm1d num_features must be a positive int, got 0"),
+    (lambda: nn.BatchNorm1d(0), "BatchNorm1d num_features must be a positive integer, got 0"),
     (lambda: nn.BatchNorm2d(3, eps=0), "BatchNorm2d eps must be a positive number, got 0"),
     (lambda: nn.BatchNorm2d(3, momentum=1.5), r"momentum must be a number in \[0, 1\] or None"),
     (lambda: nn.LayerNorm(()), "LayerNorm normalized_shape must name at least one axis"),
-    (lambda: nn.LayerNorm("4"), "LayerNorm normalized_shape must be a positive int, got '4'"),
+    (lambda: nn.LayerNorm("4"), "LayerNorm normalized_shape must be a positive integer, got '4'"),
 ])
 def test_bad_arguments_are_refused(make, message):
     with pytest.raises(ValueError, match=message):

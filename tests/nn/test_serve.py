@@ -1,13 +1,19 @@
 """nn.serve over real HTTP on 127.0.0.1: good requests, bad requests, and the CLI."""
 
+import contextlib
+import fcntl
 import http.client
 import json
+import logging
 import os
 import re
 import socket
+import struct
 import subprocess
 import sys
 import threading
+import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -231,3 +237,173 @@ def test_command_line_refuses_a_file_that_is_not_a_model(tmp_path):
                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
                          check=False)
     assert out.returncode == 2 and "not a model" in out.stderr
+
+
+# ---- issue 10: a server that never lies, never crashes loudly, never blocks on its log ----
+
+@pytest.fixture(scope="module")
+def roomy(model_path):
+    """A server taking bodies up to 100 kB (the module's `server` takes 2000 bytes)."""
+    srv = serve.make_server(model_path, port=0, max_body=100_000, quiet=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    thread.join(5)
+
+
+def _strict_json(data):
+    def refuse(name):
+        raise AssertionError(f"the answer holds {name}, which is not JSON")
+    return json.loads(data, parse_constant=refuse)
+
+
+def _serving(model):
+    srv = serve.make_server(model, port=0, quiet=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv
+
+
+def _stop(srv):
+    srv.shutdown()
+    srv.server_close()
+
+
+def test_inputs_whose_logits_overflow_get_a_422_never_nan():
+    srv = _serving(nn.MLP.from_weights([(np.ones((3, 4)), np.zeros(3))]))  # logits: row sums
+    try:
+        status, data = _request(srv, "POST", "/predict", {"inputs": [[1e308] * 4]}, raw=True)
+        reply = _strict_json(data)
+        assert status == 422 and "overflow" in reply["error"], reply
+        assert _request(srv, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})[0] == 200
+    finally:
+        _stop(srv)
+
+
+def test_huge_but_finite_logits_get_a_stable_softmax():
+    srv = _serving(nn.MLP.from_weights([(np.eye(4)[:3], np.zeros(3))]))  # logits: 3 inputs
+    try:
+        status, data = _request(srv, "POST", "/predict",
+                                {"inputs": [[1e308, -1e308, 1e307, 0]]}, raw=True)
+        assert status == 200
+        assert _strict_json(data)["probabilities"] == [[1.0, 0.0, 0.0]]
+    finally:
+        _stop(srv)
+
+
+def test_a_5000_digit_integer_is_a_400(roomy):
+    body = '{"inputs": [[1, ' + "7" * 5000 + ', 3, 4]]}'
+    status, reply = _request(roomy, "POST", "/predict", body)
+    assert status == 400 and "cannot be read" in reply["error"], reply
+    assert _request(roomy, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})[0] == 200
+
+
+def test_a_body_shorter_than_its_content_length_then_close_is_a_400(server):
+    body = b'{"inputs": [[0, 0, 0, 0]]}'  # valid JSON: only the length says it is cut short
+    with socket.create_connection(server.server_address[:2], timeout=10) as s:
+        s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
+                  % (len(body) + 20, body))
+        s.shutdown(socket.SHUT_WR)
+        data = b""
+        while chunk := s.recv(4096):
+            data += chunk
+    head, _, reply = data.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == b"400", head
+    assert f"after {len(body)} of the {len(body) + 20} bytes" in json.loads(reply)["error"]
+
+
+def _records(caplog, text, timeout=5.0):
+    """The nn.serve log records containing `text`, waiting (bounded) for the first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = [r for r in caplog.records if r.name == "nn.serve" and text in r.getMessage()]
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.01)
+
+
+def test_an_early_disconnect_is_one_log_line_not_a_traceback(model_path, caplog, capfd):
+    srv = serve.make_server(model_path, port=0, quiet=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        s = socket.create_connection(srv.server_address[:2], timeout=10)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        s.close()  # a reset before the request line: the client is gone
+        found = _records(caplog, "disconnected")
+        assert len(found) == 1 and "\n" not in found[0].getMessage(), found
+        assert _request(srv, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    err = capfd.readouterr().err
+    assert "Traceback" not in err, err
+
+
+def test_no_log_line_or_numpy_warning_while_the_model_lock_is_held(model_path, caplog):
+    srv = serve.make_server(model_path, port=0, quiet=False)
+    held = []
+
+    class Probe(logging.Handler):
+        def emit(self, record):
+            held.append(srv.lock.locked())
+
+    probe = Probe()
+    logging.getLogger("nn.serve").addHandler(probe)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        with caplog.at_level(logging.INFO, logger="nn.serve"), \
+                warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for inputs in ([[0, 0, 0, 0]], [[1e308] * 4], [[1, 2]]):
+                _request(srv, "POST", "/predict", {"inputs": inputs})
+            assert len(_records(caplog, "POST /predict")) == 3
+    finally:
+        logging.getLogger("nn.serve").removeHandler(probe)
+        srv.shutdown()
+        srv.server_close()
+    assert held and not any(held), held
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], \
+        [str(w.message) for w in caught]
+
+
+def test_a_full_stderr_pipe_nobody_reads_never_blocks_serving(model_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nn.serve", str(model_path), "--port", "0"],  # logs each request
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
+    try:
+        with contextlib.suppress(AttributeError, OSError):  # a small pipe fills sooner
+            fcntl.fcntl(proc.stderr.fileno(), fcntl.F_SETPIPE_SZ, 4096)
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", proc.stdout.readline())
+        assert m
+        path = "/nope?" + "x" * 200  # each 404 logs one line of about 300 bytes
+        for i in range(300):  # far more than the pipe holds; nobody reads it
+            conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=5)
+            try:
+                conn.request("GET", path)
+                assert conn.getresponse().status == 404, i
+            finally:
+                conn.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+@pytest.mark.parametrize("damage", ["truncated", "directory"])
+def test_a_model_that_fails_to_load_refuses_to_start_with_a_clear_message(model_path, tmp_path,
+                                                                         damage):
+    bad = tmp_path / "model.npz"
+    if damage == "truncated":
+        bad.write_bytes(Path(model_path).read_bytes()[:300])
+    else:
+        bad.mkdir()
+    out = subprocess.run([sys.executable, "-m", "nn.serve", str(bad), "--port", "0"],
+                         capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
+                         check=False)
+    assert out.returncode == 2 and out.stdout == ""
+    assert str(bad) in out.stderr and "did not load" in out.stderr, out.stderr
+    assert "Traceback" not in out.stderr

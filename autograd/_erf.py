@@ -1,0 +1,56 @@
+"""erf(x) = (2/√π) ∫₀ˣ e^(-t²) dt on numpy arrays, to double precision (numpy has none).
+
+erf is entire, so around any centre c it is its Taylor series, and every derivative is
+known in closed form: erf⁽ᵏ⁺¹⁾(c) = (2/√π) (-1)ᵏ Hₖ(c) e^(-c²), with Hₖ the (physicists')
+Hermite polynomials, H₀ = 1, H₁ = 2c, Hₖ₊₁ = 2c Hₖ - 2k Hₖ₋₁. The table below holds those
+coefficients for centres c = 0, 1/8, 2/8, ..., 6 (erf(c) itself from `math.erf`); each |x|
+is evaluated by Horner's rule in d = |x| - c with its nearest centre, |d| ≤ 1/16, where
+degree 11 leaves a truncation error below 1e-18. The centre 0 makes the series odd, so tiny
+x keep full relative precision. Beyond 6, erf is 1 in double precision (erfc(6) ≈ 2e-17).
+Measured against `math.erf` on a dense grid: at most 2 ulp (tests/autograd/test_erf.py).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_STEP = 0.125   # distance between centres
+_DEGREE = 11    # terms after erf(c); |d| ≤ 1/16 makes the 12th below 1e-18
+_TOP = 6.0      # erf(x) rounds to ±1 from here on
+
+
+def _coefficients() -> np.ndarray:
+    """Row k, column j: the coefficient of dᵏ in the Taylor series of erf at centre j·step."""
+    columns = []
+    for j in range(int(_TOP / _STEP) + 1):
+        c = j * _STEP
+        h = [1.0, 2.0 * c]
+        for k in range(1, _DEGREE):
+            h.append(2.0 * c * h[k] - 2.0 * k * h[k - 1])
+        scale = 2.0 / math.sqrt(math.pi) * math.exp(-c * c)
+        columns.append([math.erf(c)] + [scale * (-1) ** k * h[k] / math.factorial(k + 1)
+                                        for k in range(_DEGREE)])
+    return np.array(columns).T.copy()
+
+
+_TABLE = _coefficients()
+
+
+def erf(x: np.ndarray | float) -> np.ndarray:
+    """The error function, elementwise, in float64 (NaN stays NaN, ±inf gives ±1)."""
+    shape = np.shape(x)
+    x = np.asarray(x, dtype=np.float64).reshape(-1)
+    ax = np.abs(x)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf and NaN are set below
+        j = np.nan_to_num(np.minimum(np.rint(ax * (1.0 / _STEP)), _TABLE.shape[1] - 1))
+        j = j.astype(np.intp)
+        d = ax - j * _STEP
+        acc = _TABLE[_DEGREE].take(j)
+        for k in range(_DEGREE - 1, -1, -1):
+            acc *= d
+            acc += _TABLE[k].take(j)
+    acc[ax >= _TOP] = 1.0
+    acc[np.isnan(x)] = np.nan
+    return np.copysign(acc, x).reshape(shape)
