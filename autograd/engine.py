@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 
-class Op:
+class Op(NamedTuple):
     """One row of the derivative table: a name, the forward map on raw data, and for each
     input a VJP ``vjp(g, ans, *inputs, **params)`` returning dL/d(input) given g = dL/d(ans).
 
@@ -34,16 +34,12 @@ class Op:
     in `meta`.
     """
 
-    __slots__ = ("formula", "forward", "meta", "name", "symbol", "vjps")
-
-    def __init__(self, name: str, forward: Callable[..., Any],
-                 vjps: Sequence[Callable[..., Any]], symbol: str = "", formula: str = "",
-                 **meta: Any) -> None:
-        self.name, self.forward, self.vjps = name, forward, tuple(vjps)
-        self.symbol, self.formula, self.meta = symbol, formula, meta
-
-    def __repr__(self) -> str:
-        return f"Op({self.name!r}, {len(self.vjps)} input(s))"
+    name: str
+    forward: Callable[..., Any]
+    vjps: tuple[Callable[..., Any], ...]
+    symbol: str = ""
+    formula: str = ""
+    meta: dict[str, Any] | None = None
 
 
 # The derivative table: op name -> Op. `defop` adds a row; ops live in `ops.py` and beside it.
@@ -54,7 +50,8 @@ def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
           **metadata: Any) -> Op:
     """Register an operation: its forward map on raw data and one VJP per input (plus
     optional metadata: ``symbol=``, ``formula=``, ...). Returns the `Op` to `apply`."""
-    op = OPS[name] = Op(name, forward, vjps, **metadata)
+    symbol, formula = metadata.pop("symbol", ""), metadata.pop("formula", "")
+    op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None)
     return op
 
 
@@ -334,7 +331,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
 
 # ---- Value's operator methods, made from table rows ------------------------------------
-def _const(x: Any) -> Any:
+def operand(x: Any) -> Any:
     """A constant operand as raw data (a float or an ndarray), the Value itself, or None
     when it is not a number or array."""
     if isinstance(x, Value):
@@ -357,7 +354,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any
     name = op.name
 
     def general(self: Value, other: Any) -> Any:
-        other = _const(other)
+        other = operand(other)
         if other is None:
             return NotImplemented
         return apply(op, other, self) if reflected else apply(op, self, other)

@@ -22,9 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from .engine import OPS, Op, Value, apply, binary_method, broadcast_to, defop, unary_method
+from .engine import OPS, Op, Value, apply, binary_method, broadcast_to, defop, operand, unary_method
 
 __all__ = ["OPS", "Op", "defop"]  # the registry lives in the engine; re-exported here
+_const = operand  # the name files beside this one import
 
 
 # ---- helpers that work on raw data and on Values alike --------------------------------
