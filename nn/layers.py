@@ -83,7 +83,7 @@ class Neuron(Module):
         super().__init__()
         self.nin = positive_int(nin, "nin")
         self.activation = _check_activation(activation)
-        self.dtype = floatfloat_dtype(dtype)
+        self.dtype = float_dtype(dtype)
         w = init_weights(1, self.nin, activation, generator(seed), self.dtype)[0]
         self.w = Value(w, label="w")
         self.b = Value(0.0, label="b")
@@ -111,7 +111,7 @@ class Layer(Module):
         self.nin = positive_int(nin, "nin")
         self.nout = positive_int(nout, "nout")
         self.activation = _check_activation(activation)
-        self.dtype = floatfloat_dtype(dtype)
+        self.dtype = float_dtype(dtype)
         self.w = Value(init_weights(self.nout, self.nin, activation, generator(seed), self.dtype),
                        label="w")
         self.b = Value(np.zeros(self.nout, dtype=self.dtype), label="b")
@@ -146,7 +146,7 @@ class MLP(Module):
             raise ValueError("nouts must list at least one layer size")
         self.nouts = nouts
         self.activation = _check_activation(activation)
-        self.dtype = floatfloat_dtype(dtype)
+        self.dtype = float_dtype(dtype)
         rng = generator(seed)
         sizes = [self.nin, *nouts]
         self.layers = [
