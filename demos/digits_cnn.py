@@ -32,9 +32,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # the MLP demo, for the comparison
 
-import digits  # noqa: E402  (demos/digits.py)
+import digits
 
-import nn  # noqa: E402
+import nn
 
 
 def build(channels: tuple[int, int], seed: int, dtype: type = np.float32) -> nn.Sequential:

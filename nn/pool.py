@@ -15,8 +15,8 @@ import numpy as np
 import autograd
 from autograd import Value
 
-from .conv import _ints, check_window
 from ._checks import float_dtype
+from .conv import _ints, check_window
 from .layers import _as_tensor
 from .module import Module
 

@@ -119,18 +119,18 @@ def test_digits_cnn_matches_torch_end_to_end():
 
 @pytest.mark.parametrize(("layer", "shape", "message"), [
     (nn.Conv2d(1, 8, 3), (64, 1, 8),
-     r"Conv2d\(1, 8, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(0, 0\)\) expects a "
+     (r"Conv2d\(1, 8, kernel_size=\(3, 3\), stride=\(1, 1\), padding=\(0, 0\)\) expects a "
      r"batch \(N, 1, H, W\), got 3-D input of shape \(64, 1, 8\); for a single sample add a "
-     r"batch axis, x\[None\]"),
+     r"batch axis, x\[None\]")),
     (nn.Conv2d(3, 8, 3), (2, 1, 8, 8),
-     r"Conv2d\(3, 8, .*\) expects 3 input channel\(s\), got input of shape \(2, 1, 8, 8\) "
-     r"with 1"),
+     (r"Conv2d\(3, 8, .*\) expects 3 input channel\(s\), got input of shape \(2, 1, 8, 8\) "
+     r"with 1")),
     (nn.Conv2d(1, 2, 5, padding=1), (2, 1, 2, 8),
-     r"Conv2d\(1, 2, .*\): kernel \(5, 5\) is larger than the padded input \(4, 10\) "
-     r"\(input shape \(2, 1, 2, 8\), padding \(1, 1\)\)"),
+     (r"Conv2d\(1, 2, .*\): kernel \(5, 5\) is larger than the padded input \(4, 10\) "
+     r"\(input shape \(2, 1, 2, 8\), padding \(1, 1\)\)")),
     (nn.Conv1d(2, 3, 4), (5, 2),
-     r"Conv1d\(2, 3, kernel_size=4, stride=1, padding=0\) expects a batch \(N, 2, L\), got "
-     r"2-D input of shape \(5, 2\); for a single sample"),
+     (r"Conv1d\(2, 3, kernel_size=4, stride=1, padding=0\) expects a batch \(N, 2, L\), got "
+     r"2-D input of shape \(5, 2\); for a single sample")),
     (nn.Conv1d(2, 3, 4), (1, 5, 2, 2),
      r"Conv1d\(2, 3, .*\) expects a batch \(N, 2, L\), got 4-D input of shape \(1, 5, 2, 2\)$"),
     (nn.Conv1d(2, 3, 4), (1, 2, 3),

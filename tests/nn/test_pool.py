@@ -52,11 +52,11 @@ def test_stride_defaults_to_the_kernel_size():
 
 @pytest.mark.parametrize(("layer", "shape", "message"), [
     (nn.MaxPool2d(2), (4, 8, 8),
-     r"MaxPool2d\(kernel_size=\(2, 2\), stride=\(2, 2\)\) expects a batch \(N, C, H, W\), got "
-     r"3-D input of shape \(4, 8, 8\)"),
+     (r"MaxPool2d\(kernel_size=\(2, 2\), stride=\(2, 2\)\) expects a batch \(N, C, H, W\), got "
+     r"3-D input of shape \(4, 8, 8\)")),
     (nn.AvgPool2d(3), (1, 1, 2, 5),
-     r"AvgPool2d\(kernel_size=\(3, 3\), stride=\(3, 3\)\): kernel \(3, 3\) is larger than the "
-     r"padded input \(2, 5\)"),
+     (r"AvgPool2d\(kernel_size=\(3, 3\), stride=\(3, 3\)\): kernel \(3, 3\) is larger than the "
+     r"padded input \(2, 5\)")),
     (nn.MaxPool1d(2), (4, 8),
      r"MaxPool1d\(kernel_size=2, stride=2\) expects a batch \(N, C, L\), got 2-D input"),
 ])
