@@ -35,7 +35,8 @@ OP_SYMBOLS = {
     "softmax": "softmax", "log_softmax": "log_softmax", "broadcast_to": "broadcast",
     "getitem": "[ ]", "index_add": "index_add",
     "maximum": "max", "minimum": "min", "leaky_relu": "LeakyReLU", "gelu": "GELU",
-    "concatenate": "concat", "logsumexp": "logsumexp",
+    "concatenate": "concat", "logsumexp": "logsumexp", "conv_transpose1d": "conv1dᵀ",
+    "conv_transpose2d": "conv2dᵀ",
 }
 
 

@@ -9,7 +9,7 @@ training lifecycle (data, metrics, fit, Dropout, serving).
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Linear, Neuron  # noqa: F401
 from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
-from .module import Module, Sequential  # noqa: F401
+from .module import Module, Sequential, register  # noqa: F401
 from .optim import SGD, Adam, Optimizer  # noqa: F401
 
 # isort: split

@@ -48,5 +48,9 @@ class Dropout(Module):
     def config(self) -> dict[str, Any]:
         return {"p": self.p}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}
+
     def extra_repr(self) -> str:
         return f"p={self.p}"

@@ -95,6 +95,10 @@ class Neuron(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation, "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {"w": (positive_int(config.get("nin"), "nin"),), "b": ()}
+
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation}"
 
@@ -125,6 +129,11 @@ class Layer(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        nin, nout = positive_int(config.get("nin"), "nin"), positive_int(config.get("nout"), "nout")
+        return {"w": (nout, nin), "b": (nout,)}
 
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={self.activation}"
@@ -196,6 +205,20 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        nouts = config.get("nouts")
+        nouts = [nouts] if isinstance(nouts, int) else nouts
+        if not isinstance(nouts, list):
+            raise TypeError(f"nouts must be a list of layer sizes, got {nouts!r}")
+        sizes = [positive_int(config.get("nin"), "nin"),
+                 *[positive_int(n, f"nouts[{i}]") for i, n in enumerate(nouts)]]
+        shapes = {}
+        for i in range(len(nouts)):
+            shapes[f"layers.{i}.w"] = (sizes[i + 1], sizes[i])
+            shapes[f"layers.{i}.b"] = (sizes[i + 1],)
+        return shapes
 
     def extra_repr(self) -> str:
         sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])
