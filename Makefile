@@ -16,9 +16,10 @@ STAMP_CROSSCHECK := $(VENV)/.stamp-crosscheck
 STAMP_BENCH      := $(VENV)/.stamp-bench
 STAMP_DEV        := $(VENV)/.stamp-dev
 STAMP_DEMOS      := $(VENV)/.stamp-demos
+STAMP_BROWSER    := $(VENV)/.stamp-browser
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck demo-deps bench lint clean
+.PHONY: help venv graphviz test demo crosscheck demo-deps browser bench lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -27,6 +28,7 @@ help:
 	@echo "make demo        train XOR and write xor_graph.svg"
 	@echo "make crosscheck  add torch==2.13.0 to .venv for the PyTorch comparison tests"
 	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
+	@echo "make browser     add playwright for the page tests (they drive /usr/bin/chromium)"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
 	@echo "make lint        ruff check"
 	@echo "make clean       remove .venv, build output and caches"
@@ -48,6 +50,10 @@ $(STAMP_BENCH): $(STAMP_TEST)
 
 $(STAMP_DEMOS): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[demos]'
+	@touch $@
+
+$(STAMP_BROWSER): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[browser]'
 	@touch $@
 
 $(STAMP_DEV): $(STAMP_TEST)
@@ -75,6 +81,8 @@ demo: venv graphviz
 crosscheck: $(STAMP_CROSSCHECK)
 
 demo-deps: $(STAMP_DEMOS)
+
+browser: $(STAMP_BROWSER)
 
 bench: $(STAMP_BENCH) graphviz
 	$(PY) benchmarks/run.py

@@ -4,12 +4,13 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import ops  # noqa: F401  (attaches the operators and methods to Value)
+from . import ops, recurrent  # noqa: F401  (Value's operators and methods; the recurrent cells)
 from .conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name
 from .functions import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
+from .html import save_html
 
 __all__ = [
     "Value",
@@ -28,6 +29,7 @@ __all__ = [
     "minimum",
     "no_grad",
     "save_graph",
+    "save_html",
     "stack",
     "topological_order",
     "where",

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 
-class Op(NamedTuple):
+class Op:
     """One row of the derivative table: a name, the forward map on raw data, and for each
     input a VJP ``vjp(g, ans, *inputs, **params)`` returning dL/d(input) given g = dL/d(ans).
 
@@ -31,15 +31,24 @@ class Op(NamedTuple):
     rule runs on raw arrays (first-order, fast) or on Values (``create_graph=True``).
     Optional metadata rides along in the same entry: `symbol` (the drawing's caption for the
     op node), `formula` (how explain writes it, e.g. ``"{0} + {1}"``), and any other keyword
-    in `meta`.
+    in `meta`. `vjps` is anything indexed by input position (a tuple, usually).
     """
 
-    name: str
-    forward: Callable[..., Any]
-    vjps: tuple[Callable[..., Any], ...]
-    symbol: str = ""
-    formula: str = ""
-    meta: dict[str, Any] | None = None
+    __slots__ = ("formula", "forward", "meta", "name", "symbol", "vjps")
+
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Any = (),
+                 symbol: str = "", formula: str = "", meta: dict[str, Any] | None = None) -> None:
+        self.name, self.forward, self.vjps = name, forward, vjps
+        self.symbol, self.formula, self.meta = symbol, formula, meta
+
+    def _replace(self, **changes: Any) -> Op:
+        """A copy with some fields changed (as a NamedTuple's `_replace`)."""
+        fields = {k: getattr(self, k) for k in self.__slots__}
+        fields.update(changes)
+        return Op(**fields)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
 
 
 # The derivative table: op name -> Op. `defop` adds a row; ops live in `ops.py` and beside it.
@@ -343,6 +352,9 @@ def operand(x: Any) -> Any:
     if isinstance(x, list | tuple):
         return np.asarray(Value(x).data)
     return None
+
+
+_const = operand  # the older name, still imported by files beside ops.py
 
 
 def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any]:
