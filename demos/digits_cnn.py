@@ -107,8 +107,8 @@ def main(argv: list[str] | None = None) -> int:
         sys.exit(f"demos/digits_cnn.py: {e}")
     model = build(tuple(args.channels), 0)
     print(f"{len(X)} digits as 1x8x8 images; seeds {args.seeds}; the CNN has "
-          f"{model.num_parameters():,} weights (about 10 s per seed here"
-          f"{', the MLP about 5 s more' if not args.no_mlp else ''}):")
+          f"{model.num_parameters():,} weights. Each seed takes about half a minute on one "
+          f"free core{' (the MLP a few seconds more)' if not args.no_mlp else ''}:")
     print(model)
     rows = []
     for k, seed in enumerate(args.seeds):
@@ -137,10 +137,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{len(rows)} seed(s)")
     if not args.no_mlp:
         mlp_accs = [r[2] for r in rows]
-        wins = sum(a > b for _, a, b in rows)
+        better, worse = sum(a > b for _, a, b in rows), sum(a < b for _, a, b in rows)
         print(f"MLP: median test accuracy {statistics.median(mlp_accs):.2%}, lowest "
-              f"{min(mlp_accs):.2%}, on the same splits; the CNN is better on {wins} of "
-              f"{len(rows)} seed(s), {median - statistics.median(mlp_accs):+.2%} at the median")
+              f"{min(mlp_accs):.2%}, on the same splits. The CNN is better on {better}, "
+              f"worse on {worse}, level on {len(rows) - better - worse} of {len(rows)} "
+              f"seed(s); {median - statistics.median(mlp_accs):+.2%} at the median")
     print(f"Total time {time.perf_counter() - t0:.1f}s")
     if median < args.min_accuracy:
         print(f"Median test accuracy {median:.2%} is below the required {args.min_accuracy:.2%}")

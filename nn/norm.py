@@ -96,8 +96,10 @@ class _BatchNorm(Module):
                              f"{x.shape}; use eval() mode for single samples")
         centred, mean, var = _normalise(x, axes)
         self._track(mean.data.reshape(-1), var.data.reshape(-1), n)
-        xhat = centred / (var + self.eps).sqrt()
-        return xhat * self.w.reshape(shape) + self.b.reshape(shape)
+        # γ × (x - μ) / √(σ² + ε) + β, the division done on the per-channel (1, C, 1, 1)
+        # factor, not on every element (and so its gradient too)
+        scale = self.w.reshape(shape) / (var + self.eps).sqrt()
+        return centred * scale + self.b.reshape(shape)
 
     def _track(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
         """torch's running-statistics update, with the unbiased variance σ² × n / (n - 1)."""
@@ -161,7 +163,7 @@ class LayerNorm(Module):
             raise ValueError(f"LayerNorm({self.normalized_shape}) expects input whose last "
                              f"{k} axes are {self.normalized_shape}, got shape {x.shape}")
         centred, _, var = _normalise(x, tuple(range(x.ndim - k, x.ndim)))
-        out = centred / (var + self.eps).sqrt() * self.w
+        out = centred * (1.0 / (var + self.eps).sqrt()) * self.w  # one division per row
         return out if self.b is None else out + self.b
 
     def config(self) -> dict[str, Any]:
