@@ -135,6 +135,20 @@ def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
     return state
 
 
+def _repr_html_(v: Value) -> str | None:
+    """Jupyter shows a Value as its graph (draw_graph's picture, inline SVG); None — the
+    plain repr — when the graph is too big to draw or Graphviz is missing."""
+    if len(topological_order(v)) > 300:
+        return None
+    try:
+        return f'<div style="overflow:auto">{_svg(v)}</div>'
+    except (RuntimeError, ValueError, OSError):
+        return None
+
+
+Value._repr_html_ = _repr_html_  # type: ignore[attr-defined]  (display hook, not math)
+
+
 def render_page(state: dict[str, Any], live: dict[str, Any] | None = None) -> str:
     """The page's HTML with `state` (and, for the playground, its `live` settings) inline."""
     template = resources.files("autograd").joinpath("page.html").read_text("utf-8")

@@ -6,11 +6,20 @@ training lifecycle (data, metrics, fit, Dropout, serving).
 """
 
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
+from . import init  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Linear, Neuron  # noqa: F401
 from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
 from .module import Module, Sequential, register  # noqa: F401
-from .optim import SGD, Adam, Optimizer  # noqa: F401
+from .optim import (  # noqa: F401
+    SGD,
+    Adam,
+    AdamW,
+    Optimizer,
+    clip_grad_norm_,
+    clip_grad_value_,
+    lr_scheduler,
+)
 
 # isort: split
 # ---- layers beyond the MLP: activations as modules, Flatten, convolution, pooling, norms ---
@@ -26,6 +35,7 @@ from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .evaluate import evaluate, predict, to_labels  # noqa: F401
 from .history import History  # noqa: F401
+from .replay import Replay  # noqa: F401
 from .train import fit  # noqa: F401
 
 # isort: split
