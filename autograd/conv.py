@@ -57,14 +57,32 @@ def _windows(xp: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...]) -> np.
 
 
 def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
-            padding: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...]]:
-    """The patches as columns, one matrix per sample: (N, C·K, L), column l the patch under
-    output position l; and the output spatial size."""
+            padding: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...], int]:
+    """The patches as columns, one matrix per sample: (N, C·K, L); the output spatial size;
+    and the width of the columns' rows (the output width, or more: see below).
+
+    A 2-D stride-1 convolution takes each kernel offset's patch entries as one long run of
+    the padded image flattened row by row: output (i, j) sits at i·Wp + j of every run, and
+    the Wp - OW positions past each row's end are junk the caller drops. Copying a few
+    long runs is several times faster than copying OH·OW patches of width OW."""
     d = len(k)
+    if d == 2 and stride == (1, 1):
+        n, c, h, w = x.shape
+        (ph, pw), (kh, kw) = padding, k
+        wp = w + 2 * pw
+        oh, ow = h + 2 * ph - kh + 1, wp - kw + 1
+        xp = np.zeros((n, c, h + 2 * ph + 1, wp), dtype=x.dtype)  # a spare row for the runs
+        xp[:, :, ph:ph + h, pw:pw + w] = x
+        flat = xp.reshape(n, c, -1)
+        span = oh * wp
+        cols = np.empty((n, c, kh * kw, span), dtype=x.dtype)
+        for i, (r, q) in enumerate(np.ndindex(kh, kw)):
+            cols[:, :, i] = flat[:, :, r * wp + q:r * wp + q + span]
+        return cols.reshape(n, c * kh * kw, span), (oh, ow), wp
     win = _windows(_pad(x, padding), k, stride)
     out = win.shape[2:2 + d]
     cols = win.transpose((0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d)))
-    return cols.reshape(x.shape[0], -1, math.prod(out)), out
+    return cols.reshape(x.shape[0], -1, math.prod(out)), out, out[-1]
 
 
 def _fold(part: Callable[[tuple[int, ...]], np.ndarray], shape: tuple[int, ...],
@@ -86,18 +104,26 @@ def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
           stride: tuple[int, ...], padding: tuple[int, ...]) -> np.ndarray:
     """y[n, o, i] = Σ_c,k x_padded[n, c, i·s + k] w[o, c, k] + b[o] (cross-correlation):
     the kernels as rows (C_out, C·K) times each sample's patch columns."""
-    cols, out = _im2col(x, w.shape[2:], stride, padding)
+    cols, out, width = _im2col(x, w.shape[2:], stride, padding)
     y = np.matmul(w.reshape(w.shape[0], -1), cols)  # (N, C_out, L)
     if b is not None:
         y += b[:, None]
-    return y.reshape(y.shape[:2] + out)
+    y = y.reshape(y.shape[:2] + out[:-1] + (width,))
+    return y if width == out[-1] else np.ascontiguousarray(y[..., :out[-1]])
 
 
 def _conv_transpose(g: np.ndarray, w: np.ndarray, *, stride: tuple[int, ...],
                     padding: tuple[int, ...], size: tuple[int, ...]) -> np.ndarray:
-    """The adjoint of conv in x: each output position's wᵀ g added back over its patch."""
+    """The adjoint of conv in x: each output position's wᵀ g added back over its patch.
+    With stride 1 that is itself a convolution — of g, padded by k - 1 - p, with the kernels
+    flipped and their in/out channels swapped — which is one matmul instead of k² strided
+    additions (4× faster for 25 channels on 10×10)."""
     n, o, *out = g.shape
     c, k = w.shape[1], w.shape[2:]
+    if all(s == 1 for s in stride) and all(p < kk for p, kk in zip(padding, k)):
+        flipped = w[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k)]
+        return _conv(g, np.ascontiguousarray(flipped.swapaxes(0, 1)), stride=stride,
+                     padding=tuple(kk - 1 - p for kk, p in zip(k, padding)))
     cols = np.matmul(w.reshape(o, -1).T, g.reshape(n, o, -1)).reshape(n, c, *k, *out)
     return _fold(lambda off: cols[(slice(None), slice(None), *off)], (n, c, *size), k,
                  stride, padding, tuple(out), cols.dtype)
@@ -106,8 +132,12 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, *, stride: tuple[int, ...],
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple[int, ...],
                  padding: tuple[int, ...], ksize: tuple[int, ...]) -> np.ndarray:
     """The adjoint of conv in w: every patch weighted by its g, summed over the batch."""
-    cols, _ = _im2col(x, ksize, stride, padding)
+    cols, out, width = _im2col(x, ksize, stride, padding)
     n, o = g.shape[:2]
+    if width != out[-1]:  # zeros at the junk positions of the columns' rows
+        wide = np.zeros(g.shape[:-1] + (width,), dtype=g.dtype)
+        wide[..., :out[-1]] = g
+        g = wide
     dw = np.matmul(g.reshape(n, o, -1), cols.transpose(0, 2, 1))  # (N, C_out, C·K)
     return np.add.reduce(dw, axis=0).reshape((o, x.shape[1]) + ksize)
 
@@ -195,6 +225,12 @@ def _max_pool(x: np.ndarray, *, ksize: tuple[int, ...], stride: tuple[int, ...])
 def _argmax(x: np.ndarray, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
     """Each window's first maximal entry, as a flat (row-major) offset into the window."""
     out = _pool_out(x.shape, ksize, stride)
+    if ksize == stride:  # windows tile the input: one reshape, one argmax
+        d = len(ksize)
+        tiled = x[(slice(None), slice(None)) + tuple(slice(0, m * k) for m, k in zip(out, ksize))]
+        tiled = tiled.reshape(x.shape[:2] + tuple(v for m, k in zip(out, ksize) for v in (m, k)))
+        order = (0, 1, *range(2, 2 + 2 * d, 2), *range(3, 3 + 2 * d, 2))
+        return tiled.transpose(order).reshape(x.shape[:2] + out + (-1,)).argmax(axis=-1)
     offsets = list(np.ndindex(*ksize))
     best = x[_at(offsets[0], stride, out)].copy()
     index = np.zeros(best.shape, dtype=np.intp)

@@ -365,13 +365,16 @@ def _edge_lines(gr: _Graph, out: Value, x: Value, jac_rows: list[dict[Value, Any
         if is_root:
             o = gr.name(out)
             why = _derivation(gr, out, x, i)
+            if not why and jac[0, i] == 0:
+                why = _why_zero(gr, out, x, i, jac, g)[1]
             lines.append(f"  d{R}/d{xi} {eq} d{R}/d{o} × d{o}/d{xi} = "
                          f"{_products([(1.0, jac[0, i])], total[i])}{why}")
             continue
         if not js:
             js, why = _why_zero(gr, out, x, i, jac, g)
         if not js:
-            lines.append(f"  d{R}/d{xi} {eq} 0 (nothing reaches {xi} through {gr.name(out)})")
+            lines.append(f"  d{R}/d{xi} {eq} 0" + (why or f" (nothing reaches {xi} through "
+                                                        f"{gr.name(out)})"))
             continue
         outs = [gr.name(out, _unravel(j, out.shape)) for j in js]
         if len(js) == 1:
@@ -413,6 +416,9 @@ def _why_zero(gr: _Graph, out: Value, x: Value, i: int, jac: np.ndarray,
             z = ", ".join(f"{gr.name(out, _unravel(j, out.shape))}'s input is "
                           f"{fmt(pre_data[j])}" for j in off[:3])
             return off, f" — the ReLU was off ({z} ≤ 0), so no gradient passes"
+    if out.op in ("max", "max_pool1d", "max_pool2d") and out.inputs[0] is x:
+        return [], (f" — {gr.name(x, _idx(x, i))} is not the maximum of its "
+                    f"{'window' if out.op != 'max' else 'values'}, so {out.op} passes it nothing")
     if out.size == x.size:
         return [i], f" — d{gr.name(out, _unravel(i, out.shape))}/d{gr.name(x, _idx(x, i))} is 0 here"
     return [], ""

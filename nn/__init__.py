@@ -5,11 +5,22 @@ pooling and normalisation layers), losses, optimizers, saving and loading, and t
 training lifecycle (data, metrics, fit, Dropout, serving).
 """
 
+# isort: off
+from ._engine import check_autograd
+
+check_autograd()  # a foreign `autograd` package gets a clear error, not a puzzling one
+# isort: on
+
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
 from . import init  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Linear, Neuron  # noqa: F401
-from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
+from .losses import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+)
 from .module import Module, Sequential, register  # noqa: F401
 from .optim import (  # noqa: F401
     SGD,

@@ -413,3 +413,21 @@ def test_a_batch_cross_entropy_reads_as_p_minus_y_over_the_batch():
         assert "dL/dz₂,₂ = (p₂,₂ - y₂,₂) / 2 = (0.668 - 1) / 2 = -0.166\n" in text
         assert z.grad[0, 0] == pytest.approx(-0.219, abs=5e-4)
         assert unrecomputable(text) == []
+
+
+def test_a_max_says_which_inputs_it_passes_nothing():
+    from autograd import max_pool1d
+
+    x = Value(np.array([[[0.1, 0.5, -0.3, 0.8]]]), label="x")
+    L = max_pool1d(x, 2).sum()
+    L.backward()
+    text = explain(L)
+    assert "  dL/dx₁,₁,₁ = 0 — x₁,₁,₁ is not the maximum of its window, so max_pool1d passes" \
+        " it nothing\n" in text
+    assert "dL/dx₁,₁,₂ = dL/dv1₁,₁,₁ × dv1₁,₁,₁/dx₁,₁,₂ = 1 × 1 = 1\n" in text
+    m = Value([0.3, 0.9, 0.1], label="m")
+    M = m.max()
+    M.label = "M"
+    M.backward()
+    assert "dM/dm₁ = dM/dM × dM/dm₁ = 1 × 0 = 0 — m₁ is not the maximum of its values" \
+        in explain(M)
