@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
+from autograd.norm import batch_norm
 
 from ._checks import float_dtype, positive_int
 from .layers import _as_tensor
@@ -36,12 +37,10 @@ def _check_eps(who: str, eps: Any) -> float:
     return float(eps)
 
 
-def _normalise(x: Value, axes: tuple[int, ...]) -> tuple[Value, Value, Value]:
-    """(x - μ, μ, σ²) over `axes` (kept as size-1 axes), σ² the population variance."""
-    mean = x.mean(axis=axes, keepdims=True)
-    centred = x - mean
-    var = (centred * centred).mean(axis=axes, keepdims=True)
-    return centred, mean, var
+def _normalise(x: Value, axes: tuple[int, ...]) -> tuple[Value, Value]:
+    """(x - μ, σ²) over `axes` (kept as size-1 axes), σ² the population variance."""
+    centred = x - x.mean(axis=axes, keepdims=True)
+    return centred, (centred * centred).mean(axis=axes, keepdims=True)
 
 
 class _BatchNorm(Module):
@@ -94,12 +93,11 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__} in train() mode needs more than one value "
                              f"per channel to take batch statistics, got input of shape "
                              f"{x.shape}; use eval() mode for single samples")
-        centred, mean, var = _normalise(x, axes)
-        self._track(mean.data.reshape(-1), var.data.reshape(-1), n)
-        # γ × (x - μ) / √(σ² + ε) + β, the division done on the per-channel (1, C, 1, 1)
-        # factor, not on every element (and so its gradient too)
-        scale = self.w.reshape(shape) / (var + self.eps).sqrt()
-        return centred * scale + self.b.reshape(shape)
+        data = x.data
+        mean = np.add.reduce(data, axis=axes) / n
+        centred = data - mean.reshape(shape)
+        self._track(mean, np.add.reduce(centred * centred, axis=axes) / n, n)
+        return batch_norm(x, self.w, self.b, eps=self.eps)  # one node: autograd/norm.py
 
     def _track(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
         """torch's running-statistics update, with the unbiased variance σ² × n / (n - 1)."""
@@ -162,7 +160,7 @@ class LayerNorm(Module):
         if x.ndim < k or x.shape[x.ndim - k:] != self.normalized_shape:
             raise ValueError(f"LayerNorm({self.normalized_shape}) expects input whose last "
                              f"{k} axes are {self.normalized_shape}, got shape {x.shape}")
-        centred, _, var = _normalise(x, tuple(range(x.ndim - k, x.ndim)))
+        centred, var = _normalise(x, tuple(range(x.ndim - k, x.ndim)))
         out = centred * (1.0 / (var + self.eps).sqrt()) * self.w  # one division per row
         return out if self.b is None else out + self.b
 
