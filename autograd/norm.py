@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 from .engine import Value, apply, defop
 from .ops import _shape
 
@@ -32,12 +34,29 @@ def _per_channel(v: Any, x: Any) -> Any:
     return v.reshape((1, -1) + (1,) * (len(_shape(x)) - 2))
 
 
+def _channel_mean(x: Any) -> Any:
+    """The mean of each channel over every other axis, shaped (1, C, 1, ...). On arrays a
+    matrix product with ones: numpy's reduction over axes (0, 2, 3) is a few times slower."""
+    if type(x) is not np.ndarray:
+        return x.mean(axis=_axes(x), keepdims=True)
+    n, c = x.shape[:2]
+    per_sample = x.reshape(n, c, -1) @ np.ones(x.size // (n * c), dtype=x.dtype)
+    return (np.add.reduce(per_sample, axis=0) / (x.size // c)).reshape(
+        (1, c) + (1,) * (x.ndim - 2))
+
+
 def _normalised(x: Any, eps: float) -> tuple[Any, Any]:
     """(x̂, 1/√(σ² + ε)) per channel, on arrays or Values alike."""
-    axes = _axes(x)
-    centred = x - x.mean(axis=axes, keepdims=True)
-    inv = ((centred * centred).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    centred = x - _channel_mean(x)
+    inv = (_channel_mean(centred * centred) + eps) ** -0.5
     return centred * inv, inv
+
+
+def batch_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The batch's mean and population variance per channel, each of shape (C,)."""
+    mean = _channel_mean(x)
+    centred = x - mean
+    return mean.reshape(-1), _channel_mean(centred * centred).reshape(-1)
 
 
 def _batch_norm(x: Any, w: Any, b: Any, *, eps: float) -> Any:
@@ -46,11 +65,9 @@ def _batch_norm(x: Any, w: Any, b: Any, *, eps: float) -> Any:
 
 
 def _vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any, *, eps: float) -> Any:
-    axes = _axes(x)
     xhat, inv = _normalised(x, eps)
     gw = g * _per_channel(w, x)
-    return (gw - gw.mean(axis=axes, keepdims=True)
-            - xhat * (gw * xhat).mean(axis=axes, keepdims=True)) * inv
+    return (gw - _channel_mean(gw) - xhat * _channel_mean(gw * xhat)) * inv
 
 
 def _vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any, *, eps: float) -> Any:

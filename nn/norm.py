@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
-from autograd.norm import batch_norm
+from autograd.norm import batch_norm, batch_stats
 
 from ._checks import float_dtype, positive_int
 from .layers import _as_tensor
@@ -82,7 +82,6 @@ class _BatchNorm(Module):
     def forward(self, x: Any) -> Value:
         x = _as_tensor(x, self.dtype, type(self).__name__)
         self._check(x)
-        axes = (0, *range(2, x.ndim))
         shape = (1, self.num_features) + (1,) * (x.ndim - 2)
         if not self.training:  # y = x × (γ / √(running σ² + ε)) + (β - running μ × that)
             scale = self.w / np.sqrt(self.running_var + self.eps)
@@ -93,10 +92,7 @@ class _BatchNorm(Module):
             raise ValueError(f"{type(self).__name__} in train() mode needs more than one value "
                              f"per channel to take batch statistics, got input of shape "
                              f"{x.shape}; use eval() mode for single samples")
-        data = x.data
-        mean = np.add.reduce(data, axis=axes) / n
-        centred = data - mean.reshape(shape)
-        self._track(mean, np.add.reduce(centred * centred, axis=axes) / n, n)
+        self._track(*batch_stats(x.data), n)
         return batch_norm(x, self.w, self.b, eps=self.eps)  # one node: autograd/norm.py
 
     def _track(self, mean: np.ndarray, var: np.ndarray, n: int) -> None:
