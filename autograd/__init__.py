@@ -4,7 +4,8 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import (  # noqa: F401  (Value's operators and methods; the recurrent cells; batch norm)
+from . import (  # noqa: F401  (Value's operators and methods; attention, recurrent cells, batch norm)
+    attention,
     norm,
     numpy_functions,
     ops,

@@ -41,6 +41,7 @@ OP_SYMBOLS = {
     "concatenate": "concat", "logsumexp": "logsumexp", "conv_transpose1d": "conv1dᵀ",
     "conv_transpose2d": "conv2dᵀ",
     "rnn_cell": "RNN cell", "gru_cell": "GRU cell", "lstm_cell": "LSTM cell",
+    "attention": "softmax(q kᵀ/√d) v",
     "batch_norm": "BatchNorm",
 }
 

@@ -13,6 +13,9 @@ Workloads (see the README's Performance section):
   6. the machine's float64 GEMM rate, and the share of a workload-2 step its products need
   7. digits CNN step: Conv2d → BatchNorm2d → ReLU → MaxPool2d twice → Linear, batch 64, float32
   8. 1-D conv net step: three Conv1d + ReLU → Linear, batch 100, length 40, float32
+  9. GRU training step: MNIST-1D's paper model (bidirectional GRU, hidden 6, over 40 steps,
+     then Linear 480→10), batch 100, float32, Adam
+ 10. causal self-attention forward + backward: T = 64, E = 64, 4 heads, batch 32, float32
 
 Machines are noisy, so engines are interleaved: every round times each engine once (in a
 rotating order), and the ratio to the reference is the median over rounds of the ratio
@@ -749,7 +752,135 @@ def print_conv(res: dict[str, Any]) -> None:
         f"{k} {v:.0%}" for k, v in res["gemm_share"].items()))
 
 
+# ---- workloads 9 and 10: sequence layers ------------------------------------------------
+def gru_paper_model(seed: int) -> tuple[Any, Any]:
+    """MNIST-1D's GRU model, ours: a bidirectional nn.GRU(1, 6) and a Linear(480, 10)."""
+    rng = np.random.default_rng(seed)
+    gru = nn.GRU(1, 6, bidirectional=True, seed=rng, dtype=np.float32)
+    head = nn.Layer(480, 10, "linear", seed=rng, dtype=np.float32)
+    return gru, head
+
+
+def gru_step_ours(x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
+    gru, head = gru_paper_model(seed=11)
+    opt = nn.Adam(gru.parameters() + head.parameters(), lr=1e-2)
+    n = x.shape[0]
+
+    def step() -> float:
+        out, _ = gru(x)
+        loss = nn.cross_entropy(head(out.reshape(n, -1)), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def gru_step_torch(x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
+    gru, head = gru_paper_model(seed=11)
+    tg = TORCH.nn.GRU(1, 6, batch_first=True, bidirectional=True)
+    th = TORCH.nn.Linear(480, 10)
+    with TORCH.no_grad():
+        for name, p in gru.named_parameters():
+            rev = "_reverse" if name.endswith("_reverse") else ""
+            base = name.removesuffix("_reverse").replace("w_", "weight_").replace("b_", "bias_")
+            getattr(tg, f"{base}_l0{rev}").copy_(TORCH.from_numpy(p.data))
+        th.weight.copy_(TORCH.from_numpy(head.w.data))
+        th.bias.copy_(TORCH.from_numpy(head.b.data))
+    opt = TORCH.optim.Adam([*tg.parameters(), *th.parameters()], lr=1e-2)
+    xt, yt = TORCH.from_numpy(x), TORCH.from_numpy(labels.astype(np.int64))
+    n = x.shape[0]
+
+    def step() -> float:
+        out, _ = tg(xt)
+        loss = TORCH.nn.functional.cross_entropy(th(out.reshape(n, -1)), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def workload_9(quick: bool, reps: int) -> dict[str, Any]:
+    n, t = (10, 8) if quick else (100, 40)
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((n, t, 1)).astype(np.float32)
+    labels = rng.integers(0, 10, size=n)
+    if t != 40:  # the head reads 40 steps: a short quick run repeats the sequence
+        x = np.tile(x, (1, 40 // t, 1))
+    engines = [
+        Engine("PyTorch eager (torch.nn.GRU)", (lambda: gru_step_torch(x, labels))
+               if TORCH is not None else None, absent="absent (torch not installed)"),
+        Engine("this project (nn.GRU, one node per step)", lambda: gru_step_ours(x, labels)),
+    ]
+    ref = engines[0].name if TORCH is not None else engines[1].name
+    time_engines(engines, reps if not quick else 1, target=0.1, budget=8.0)
+    return {"title": f"9. GRU step (MNIST-1D's model: bidirectional GRU 1→6 over 40 steps, "
+                     f"Linear 480→10), batch {n}, float32, Adam", "ref": ref,
+            "unit": "per step", "rows": summarise(engines, ref)}
+
+
+def attention_step_ours(x: np.ndarray, g: np.ndarray) -> Callable[[], float]:
+    layer = nn.MultiheadAttention(x.shape[-1], 4, seed=13, dtype=np.float32)
+    for p in (layer.b_in, layer.b_out):
+        p.data = np.random.default_rng(14).uniform(-0.1, 0.1, p.shape).astype(np.float32)
+
+    def step() -> float:
+        xv = Value(x)
+        out = layer(xv, causal=True)
+        layer.zero_grad()
+        out.backward(g)
+        return float(layer.w_in.grad[0, 0])
+
+    step.layer = layer  # type: ignore[attr-defined]
+    return step
+
+
+def attention_step_torch(x: np.ndarray, g: np.ndarray) -> Callable[[], float]:
+    ours = attention_step_ours(x, g).layer  # type: ignore[attr-defined]
+    e, t = x.shape[-1], x.shape[1]
+    m = TORCH.nn.MultiheadAttention(e, 4, batch_first=True)
+    with TORCH.no_grad():
+        m.in_proj_weight.copy_(TORCH.from_numpy(ours.w_in.data))
+        m.in_proj_bias.copy_(TORCH.from_numpy(ours.b_in.data))
+        m.out_proj.weight.copy_(TORCH.from_numpy(ours.w_out.data))
+        m.out_proj.bias.copy_(TORCH.from_numpy(ours.b_out.data))
+    mask = TORCH.nn.Transformer.generate_square_subsequent_mask(t)
+    xt, gt = TORCH.from_numpy(x), TORCH.from_numpy(g)
+
+    def step() -> float:
+        xx = xt.detach().requires_grad_(True)
+        out, _ = m(xx, xx, xx, attn_mask=mask, is_causal=True, need_weights=False)
+        m.zero_grad()
+        out.backward(gt)
+        return float(m.in_proj_weight.grad[0, 0])
+
+    return step
+
+
+def workload_10(quick: bool, reps: int) -> dict[str, Any]:
+    n, t, e = (4, 16, 16) if quick else (32, 64, 64)
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((n, t, e)).astype(np.float32)
+    g = rng.standard_normal((n, t, e)).astype(np.float32)
+    engines = [
+        Engine("PyTorch eager (nn.MultiheadAttention)", (lambda: attention_step_torch(x, g))
+               if TORCH is not None else None, absent="absent (torch not installed)"),
+        Engine("this project (nn.MultiheadAttention)", lambda: attention_step_ours(x, g)),
+    ]
+    ref = engines[0].name if TORCH is not None else engines[1].name
+    time_engines(engines, reps if not quick else 1, target=0.1, budget=8.0)
+    return {"title": f"10. Causal self-attention, forward + backward: T = {t}, E = {e}, 4 heads, "
+                     f"batch {n}, float32", "ref": ref, "unit": "per step",
+            "rows": summarise(engines, ref)}
+
+
 # ---- main --------------------------------------------------------------------------------
+WORKLOADS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+
+
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -780,16 +911,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="one tiny repetition of each workload (a smoke test, not a measurement)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8",
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10",
                     help="comma-separated workloads to run")
     ap.add_argument("--reps", type=int, default=15, help="rounds per workload (default 15)")
     args = ap.parse_args(argv)
     try:
         only = {int(s) for s in args.only.split(",") if s.strip()}
     except ValueError:
-        ap.error(f"--only takes workload numbers 1-8 separated by commas, got {args.only!r}")
-    if not only <= set(range(1, 9)):
-        ap.error(f"--only: workloads are numbered 1 to 8, got {sorted(only)}")
+        ap.error(f"--only takes workload numbers separated by commas, got {args.only!r}")
+    if not only <= WORKLOADS:
+        ap.error(f"--only: the workloads are {sorted(WORKLOADS)}, got {sorted(only)}")
     if args.reps < 1:
         ap.error(f"--reps must be at least 1, got {args.reps}")
     random.seed(0)
@@ -825,9 +956,12 @@ def main(argv: list[str] | None = None) -> int:
         elif k == 6:
             res = workload_6(args.quick, args.reps, w2)
             print_w6(res)
-        else:
+        elif k in (7, 8):
             res = (workload_7 if k == 7 else workload_8)(args.quick, args.reps)
             print_conv(res)
+        else:
+            res = (workload_9 if k == 9 else workload_10)(args.quick, args.reps)
+            print_table(res["title"], res["rows"], res["ref"], res["unit"])
         results["workloads"][str(k)] = res
         sys.stdout.flush()
     if args.json:

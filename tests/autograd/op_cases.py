@@ -32,6 +32,7 @@ from autograd import (
     stack,
     where,
 )
+from autograd.attention import attention
 from autograd.conv import (
     AVG_POOL_BACKWARD,
     CONV_TRANSPOSE,
@@ -215,6 +216,19 @@ def _cell_shapes(gates, states=1, n=3, nin=4, hid=2):  # x, state(s), w_ih, w_hh
     return [(n, nin)] + [(n, hid)] * states + [(gates * hid, nin), (gates * hid, hid),
                                                (gates * hid,), (gates * hid,)]
 
+
+def _np_attention(q, k, v, causal=False):
+    s = (q @ k.swapaxes(-1, -2)) / np.sqrt(q.shape[-1])
+    if causal:
+        s = s + np.triu(np.full(s.shape[-2:], -np.inf), 1)
+    return _np_softmax(s) @ v
+
+
+def _t_attention(q, k, v, causal=False):
+    s = (q @ k.transpose(-1, -2)) / q.shape[-1] ** 0.5
+    if causal:
+        s = s + _torch().full(s.shape[-2:], float("-inf"), dtype=s.dtype).triu(1)
+    return s.softmax(-1) @ v
 
 S, M, B = (), (3, 4), (2, 3, 4)  # scalar, matrix, batch
 TWO = [M, M]
@@ -438,6 +452,11 @@ CASES = [
       lambda x, w, b: _F().batch_norm(x, None, None, w, b, training=True), [(4, 3, 2, 3), (3,), (3,)]),
     C("batch_norm-features",   lambda x, w, b: batch_norm(x, w, b, eps=0.1), lambda *a: _np_batch_norm(*a, eps=0.1),
       lambda x, w, b: _F().batch_norm(x, None, None, w, b, training=True, eps=0.1), [(5, 2), (2,), (2,)]),
+    C("attention",             lambda q, k, v: attention(q, k, v), _np_attention, _t_attention,
+      [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
+    C("attention-causal_heads", lambda q, k, v: attention(q, k, v, causal=True),
+      lambda q, k, v: _np_attention(q, k, v, True), lambda q, k, v: _t_attention(q, k, v, True),
+      [(2, 2, 3, 4), (2, 2, 3, 4), (2, 2, 3, 2)]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",
