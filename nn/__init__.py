@@ -16,3 +16,7 @@ from .optim import SGD, Adam, Optimizer  # noqa: F401
 from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .train import History, evaluate, fit, predict  # noqa: F401
+
+# isort: split
+# ---- interop: to and from PyTorch, ONNX export (torch/onnx imported only when called) ------
+from .interop import ConversionError, export_onnx, from_torch, to_torch  # noqa: F401
