@@ -160,8 +160,8 @@ def from_torch(module: Any) -> Module:
         raise TypeError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
     floats = [p.dtype for p in [*module.parameters(), *module.buffers()]
               if p.dtype.is_floating_point]
-    dtype = np.float64 if (floats[0] if floats else torch.get_default_dtype()) \
-        == torch.float64 else np.float32
+    # a module without weights computes in any dtype: nn's default, float64, then
+    dtype = np.float32 if floats and floats[0] == torch.float32 else np.float64
     out = _from_torch_rule(module, "").from_torch(module, _Context(torch, dtype))
     return out.train(module.training)
 
