@@ -16,9 +16,10 @@ STAMP_CROSSCHECK := $(VENV)/.stamp-crosscheck
 STAMP_BENCH      := $(VENV)/.stamp-bench
 STAMP_DEV        := $(VENV)/.stamp-dev
 STAMP_DEMOS      := $(VENV)/.stamp-demos
+STAMP_INTEROP    := $(VENV)/.stamp-interop
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck demo-deps bench lint clean
+.PHONY: help venv graphviz test demo crosscheck interop demo-deps bench lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -26,6 +27,7 @@ help:
 	@echo "make test        run the test suite (ARGS='-k name' to select)"
 	@echo "make demo        train XOR and write xor_graph.svg"
 	@echo "make crosscheck  add torch==2.13.0 to .venv for the PyTorch comparison tests"
+	@echo "make interop     add torch==2.13.0, onnx and onnxruntime (nn.to_torch, export_onnx)"
 	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
 	@echo "make lint        ruff check"
@@ -40,6 +42,10 @@ $(STAMP_TEST): $(META)
 
 $(STAMP_CROSSCHECK): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[crosscheck]'
+	@touch $@
+
+$(STAMP_INTEROP): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[interop]'
 	@touch $@
 
 $(STAMP_BENCH): $(STAMP_TEST)
@@ -73,6 +79,8 @@ demo: venv graphviz
 	$(PY) demos/train_xor.py
 
 crosscheck: $(STAMP_CROSSCHECK)
+
+interop: $(STAMP_INTEROP)
 
 demo-deps: $(STAMP_DEMOS)
 

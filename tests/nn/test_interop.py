@@ -203,3 +203,105 @@ def test_export_onnx_runs_in_onnxruntime_at_any_batch_size(case, batch, tmp_path
     for a, b in zip(got, expect):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b.data, rtol=1e-4, atol=1e-5)
+
+
+# ---- models written in PyTorch, brought here ----------------------------------------------
+
+def test_a_torch_model_comes_here_with_the_same_outputs_and_gradients():
+    if not _has("Linear", "ReLU", "Tanh"):
+        pytest.skip("nn has no Linear/ReLU/Tanh yet")
+    torch.manual_seed(0)
+    t = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8),
+                            torch.nn.Tanh(), torch.nn.Dropout(0.1), torch.nn.Linear(8, 3)
+                            ).double().eval()
+    model = nn.from_torch(t)
+    assert isinstance(model, nn.Sequential) and not model.training
+    assert [type(m).__name__ for m in model] == ["Linear", "ReLU", "Linear", "Tanh",
+                                                 "Dropout", "Linear"]
+    x = np.random.default_rng(0).normal(size=(5, 6))
+    seeds = [np.random.default_rng(1).normal(size=(5, 3))]
+    ours, g_ours = _ours(model, x, seeds)
+    theirs, g_theirs = _theirs(t, x, seeds)
+    np.testing.assert_allclose(ours[0], theirs[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(g_ours, g_theirs, rtol=1e-9, atol=1e-12)
+
+
+def test_a_torch_model_here_can_be_explained_and_drawn():
+    if not _has("Linear", "ReLU"):
+        pytest.skip("nn has no Linear/ReLU yet")
+    from autograd import draw_graph, explain
+    t = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
+    model = nn.from_torch(t)
+    assert model[0].w.dtype == np.float32  # torch's default dtype, kept
+    out = model([0.5, -1.0]).sum()
+    out.backward()
+    assert "=" in explain(out) and draw_graph(out).source.startswith("digraph")
+
+
+def test_a_torch_model_saves_and_loads_here(tmp_path):
+    if not _has("Linear", "ReLU"):
+        pytest.skip("nn has no Linear/ReLU yet")
+    t = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    model = nn.from_torch(t)
+    back = nn.load(model.save(tmp_path / "m.npz"))
+    x = np.ones((2, 3), dtype=np.float32)
+    np.testing.assert_array_equal(back(x).data, model(x).data)
+
+
+# ---- refusals: what has no counterpart is named, never approximated ------------------------
+
+class Doubler(nn.Module):
+    def forward(self, x):
+        return x * 2.0
+
+
+class WiderLayer(nn.Layer):
+    def forward(self, x):
+        return super().forward(x) * 3.0
+
+
+def test_to_torch_refuses_a_custom_module_by_name_and_path():
+    model = nn.Sequential(nn.Layer(3, 3, seed=0), Doubler())
+    with pytest.raises(nn.ConversionError, match=r"Doubler at 'layers\.1' has no counterpart"):
+        nn.to_torch(model)
+    with pytest.raises(nn.ConversionError, match="WiderLayer has no counterpart"):
+        nn.to_torch(WiderLayer(3, 3, seed=0))  # a subclass computes something else
+
+
+def test_export_onnx_refuses_a_custom_module_by_name(tmp_path):
+    model = nn.Sequential(Doubler(), nn.Layer(3, 2, seed=0))
+    with pytest.raises(nn.ConversionError, match=r"Doubler at 'layers\.0'"):
+        nn.export_onnx(model, tmp_path / "m.onnx", np.zeros((2, 3)))
+    assert not (tmp_path / "m.onnx").exists()
+
+
+class TorchDoubler(torch.nn.Module):
+    def forward(self, x):
+        return x * 2
+
+
+def test_from_torch_refuses_a_custom_torch_module_by_name_and_path():
+    t = torch.nn.Sequential(torch.nn.Linear(3, 3), TorchDoubler())
+    with pytest.raises(nn.ConversionError, match=r"TorchDoubler at '1' has no counterpart"):
+        nn.from_torch(t)
+    with pytest.raises(nn.ConversionError, match="bidirectional"):
+        nn.from_torch(torch.nn.GRU(3, 4, batch_first=True, bidirectional=True))
+    with pytest.raises(nn.ConversionError, match="dilation"):
+        nn.from_torch(torch.nn.Conv2d(1, 1, 3, dilation=2))
+
+
+def test_bad_arguments_are_type_errors():
+    with pytest.raises(TypeError, match="needs an nn.Module"):
+        nn.to_torch(torch.nn.Linear(2, 2))
+    with pytest.raises(TypeError, match="needs a torch.nn.Module"):
+        nn.from_torch(nn.Layer(2, 2))
+    with pytest.raises(ValueError, match="must be a batch"):
+        nn.export_onnx(nn.Layer(2, 2), "unused.onnx", np.zeros(2))
+
+
+def test_core_import_does_not_need_torch_or_onnx():
+    import subprocess
+    import sys
+    code = ("import sys, nn, autograd; nn.MLP(2, [3, 1])(__import__('numpy').ones(2)); "
+            "assert 'torch' not in sys.modules and 'onnx' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
