@@ -58,6 +58,43 @@ def _affine(g: OnnxGraph, x: str, w: Any, b: Any) -> str:
     return y if b is None else g.op("Add", [y, g.const(b)])
 
 
+# ---- preprocessing -----------------------------------------------------------------------
+
+@rule
+class StandardizerRule(Rule):
+    """nn.data.Standardizer: (x - mean) / std, the training data's statistics."""
+
+    ours, theirs = "Standardizer", ("Standardize",)
+
+    def _stats(self, m: Any) -> tuple[np.ndarray, np.ndarray]:
+        if m.mean is None:
+            raise ConversionError("Standardizer is not fitted: call fit(X_train) first")
+        return m.mean, m.std
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        mean, std = self._stats(m)
+        return _torch_modules()["Standardize"](ctx.tensor(mean), ctx.tensor(std))
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        s = nn.data.Standardizer()
+        s._keep(ctx.array(t.mean).astype(np.float64), ctx.array(t.std).astype(np.float64))
+        return s
+
+    def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
+        mean, std = self._stats(m)
+        return g.op("Div", [g.op("Sub", [x, g.const(mean)]), g.const(std)])
+
+
+@rule
+class ScalePixelsRule(StandardizerRule):
+    """nn.data.ScalePixels: x / max_value (comes back from torch as a Standardizer)."""
+
+    ours, theirs = "ScalePixels", ()
+
+    def _stats(self, m: Any) -> tuple[np.ndarray, np.ndarray]:
+        return np.zeros(()), np.array(m.max_value)
+
+
 # ---- the MLP family ----------------------------------------------------------------------
 
 @rule
@@ -419,9 +456,23 @@ def _torch_modules() -> dict[str, type]:
             out, h = self.rnn(x, state)
             return out, (h[0][0], h[1][0]) if lstm else h[0]
 
-    for cls in (SelfAttention, Recurrent):
+    class Standardize(torch.nn.Module):
+        """``(x - mean) / std``: nn.data's Standardizer (and ScalePixels) as a torch module,
+        the statistics as buffers."""
+
+        def __init__(self, mean: Any, std: Any) -> None:
+            super().__init__()
+            self.register_buffer("mean", mean)
+            self.register_buffer("std", std)
+
+        def forward(self, x: Any) -> Any:
+            return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
+
+    classes = {"SelfAttention": SelfAttention, "Recurrent": Recurrent,
+               "Standardize": Standardize}
+    for cls in classes.values():
         cls.__module__ = __name__
-    return {"SelfAttention": SelfAttention, "Recurrent": Recurrent}
+    return classes
 
 
 @rule
