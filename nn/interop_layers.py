@@ -442,8 +442,8 @@ def _torch_modules() -> dict[str, type]:
             return self.attn(x, x, x, attn_mask=mask, need_weights=False)[0]
 
     class Recurrent(torch.nn.Module):
-        """torch's RNN/GRU/LSTM (one layer, batch first) called as nn's: the state in
-        and out is (N, hidden), not (1, N, hidden)."""
+        """torch's RNN/GRU/LSTM (one layer, batch first) called as nn's: a one-direction
+        state in and out is (N, hidden), not (1, N, hidden)."""
 
         def __init__(self, rnn: Any) -> None:
             super().__init__()
@@ -451,10 +451,18 @@ def _torch_modules() -> dict[str, type]:
 
         def forward(self, x: Any, state: Any = None) -> Any:
             lstm = isinstance(self.rnn, torch.nn.LSTM)
+            one = not self.rnn.bidirectional
+
+            def inner(s: Any) -> Any:
+                return s.unsqueeze(-3) if one else s
+
+            def outer(s: Any) -> Any:
+                return s.squeeze(-3) if one else s
+
             if state is not None:
-                state = tuple(s.unsqueeze(0) for s in state) if lstm else state.unsqueeze(0)
+                state = tuple(inner(s) for s in state) if lstm else inner(state)
             out, h = self.rnn(x, state)
-            return out, (h[0][0], h[1][0]) if lstm else h[0]
+            return out, (outer(h[0]), outer(h[1])) if lstm else outer(h)
 
     class Standardize(torch.nn.Module):
         """``(x - mean) / std``: nn.data's Standardizer (and ScalePixels) as a torch module,
@@ -527,53 +535,70 @@ _ONNX_GATES = {"RNN": [0], "GRU": [1, 0, 2], "LSTM": [0, 3, 1, 2]}
 
 @rule
 class RecurrentRule(Rule):
-    """RNN, GRU, LSTM: one layer, one direction, batch first, torch's gate order."""
+    """RNN, GRU, LSTM: one layer, batch first, torch's parameter layout and gate order
+    (``w_ih`` is torch's ``weight_ih_l0``, ``w_ih_reverse`` its ``weight_ih_l0_reverse``)."""
 
     ours, theirs = "GRU", ("RNN", "GRU", "LSTM", "Recurrent")
+    _PAIRS = (("w_ih", "weight_ih_l0"), ("w_hh", "weight_hh_l0"), ("b_ih", "bias_ih_l0"),
+              ("b_hh", "bias_hh_l0"))
+
+    def _names(self, m: Any) -> list[tuple[str, str]]:
+        suffixes = ("", "_reverse") if m.bidirectional else ("",)
+        return [(a + s, b + s) for s in suffixes for a, b in self._PAIRS
+                if m.bias or not a.startswith("b")]
 
     def to_torch(self, m: Any, ctx: _Context) -> Any:
         name = type(m).__name__
         kw = {"nonlinearity": m.nonlinearity} if name == "RNN" else {}
-        bias = getattr(m, "b_ih", None) is not None
-        rnn = getattr(ctx.torch.nn, name)(m.input_size, m.hidden_size, bias=bias,
-                                          batch_first=True, dtype=ctx.torch_dtype(m), **kw)
-        _copy(ctx, rnn, weight_ih_l0=m.w_ih, weight_hh_l0=m.w_hh,
-              bias_ih_l0=m.b_ih if bias else None, bias_hh_l0=m.b_hh if bias else None)
+        rnn = getattr(ctx.torch.nn, name)(m.input_size, m.hidden_size, bias=m.bias,
+                                          batch_first=True, bidirectional=m.bidirectional,
+                                          dtype=ctx.torch_dtype(m), **kw)
+        _copy(ctx, rnn, **{theirs: getattr(m, ours) for ours, theirs in self._names(m)})
         return _torch_modules()["Recurrent"](rnn)
 
     def from_torch(self, t: Any, ctx: _Context) -> Module:
         r = t.rnn if type(t).__name__ == "Recurrent" else t
-        if r.num_layers != 1 or r.bidirectional or not r.batch_first \
-                or getattr(r, "proj_size", 0):
-            _refuse(t, ctx, "several layers, bidirectional, batch_first=False or proj_size")
+        if r.num_layers != 1 or not r.batch_first or getattr(r, "proj_size", 0):
+            _refuse(t, ctx, "num_layers > 1, batch_first=False or proj_size")
         name = type(r).__name__
         kw = {"nonlinearity": r.nonlinearity} if name == "RNN" else {}
-        m = getattr(nn, name)(r.input_size, r.hidden_size, dtype=ctx.dtype, **kw)
-        if not r.bias:
-            _refuse(t, ctx, "bias=False")
-        return _set(m, w_ih=ctx.array(r.weight_ih_l0), w_hh=ctx.array(r.weight_hh_l0),
-                    b_ih=ctx.array(r.bias_ih_l0), b_hh=ctx.array(r.bias_hh_l0))
+        m = getattr(nn, name)(r.input_size, r.hidden_size, bias=r.bias,
+                              bidirectional=r.bidirectional, dtype=ctx.dtype, **kw)
+        return _set(m, **{ours: ctx.array(getattr(r, theirs))
+                          for ours, theirs in self._names(m)})
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> tuple[Any, ...]:
+        """ONNX's RNN/GRU/LSTM operator on the time-major sequence, gates reordered."""
         name, hsz = type(m).__name__, m.hidden_size
         order = _ONNX_GATES[name]
+        suffixes = ("", "_reverse") if m.bidirectional else ("",)
+        g_count = len(order)
 
         def gates(a: Any) -> np.ndarray:
-            a = np.asarray(a.data)
-            return np.concatenate([a[i * hsz:(i + 1) * hsz] for i in order])[None]
+            a = np.zeros(g_count * hsz) if a is None else np.asarray(a.data)
+            return np.concatenate([a[i * hsz:(i + 1) * hsz] for i in order])
 
-        bias = np.concatenate([gates(m.b_ih), gates(m.b_hh)], axis=1)
-        attrs: dict[str, Any] = {"hidden_size": hsz}
+        def stacked(attr: str) -> np.ndarray:
+            return np.stack([gates(getattr(m, attr + s, None)) for s in suffixes])
+
+        bias = np.concatenate([stacked("b_ih"), stacked("b_hh")], axis=1)
+        attrs: dict[str, Any] = {"hidden_size": hsz,
+                                 "direction": "bidirectional" if m.bidirectional
+                                 else "forward"}
         if name == "GRU":
             attrs["linear_before_reset"] = 1  # torch applies r after W_hn h + b_hn
         if name == "RNN":
-            attrs["activations"] = ["Relu" if m.nonlinearity == "relu" else "Tanh"]
+            act = "Relu" if m.nonlinearity == "relu" else "Tanh"
+            attrs["activations"] = [act] * len(suffixes)
         xt = g.op("Transpose", [x], perm=[1, 0, 2])                          # (T, N, I)
-        outs = g.op(name, [xt, g.const(gates(m.w_ih)), g.const(gates(m.w_hh)),
+        outs = g.op(name, [xt, g.const(stacked("w_ih")), g.const(stacked("w_hh")),
                            g.const(bias)], outputs=3 if name == "LSTM" else 2, **attrs)
-        y = g.op("Squeeze", [outs[0], g.const(np.array([1]))])               # (T, N, H)
-        y = g.op("Transpose", [y], perm=[1, 0, 2])
-        states = [g.op("Squeeze", [s, g.const(np.array([0]))]) for s in outs[1:]]
+        y = g.op("Transpose", [outs[0]], perm=[2, 0, 1, 3])                  # (N, T, dirs, H)
+        y = g.op("Reshape", [y, g.const(np.array([0, 0, -1]))])              # (N, T, dirs·H)
+        if m.bidirectional:
+            states = list(outs[1:])                                          # (2, N, H)
+        else:
+            states = [g.op("Squeeze", [s, g.const(np.array([0]))]) for s in outs[1:]]
         return (y, tuple(states)) if name == "LSTM" else (y, states[0])
 
 

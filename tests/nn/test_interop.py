@@ -83,6 +83,11 @@ CASES = [
      _floats(6, 3)),
     ("GRU", ("GRU",), lambda dt: nn.GRU(3, 5, seed=0, dtype=dt), _floats(6, 3)),
     ("LSTM", ("LSTM",), lambda dt: nn.LSTM(3, 5, seed=0, dtype=dt), _floats(6, 3)),
+    ("GRU-bidirectional", ("GRU",),
+     lambda dt: nn.GRU(3, 4, bidirectional=True, seed=0, dtype=dt), _floats(5, 3)),
+    ("LSTM-bidirectional-nobias", ("LSTM",),
+     lambda dt: nn.LSTM(3, 4, bias=False, bidirectional=True, seed=0, dtype=dt),
+     _floats(5, 3)),
     # composed models
     ("CNN", ("Conv2d", "MaxPool2d", "ReLU", "Flatten", "Linear", "BatchNorm2d"),
      lambda dt: nn.Sequential(nn.Conv2d(1, 4, 3, padding=1, seed=0, dtype=dt),
@@ -284,8 +289,8 @@ def test_from_torch_refuses_a_custom_torch_module_by_name_and_path():
     t = torch.nn.Sequential(torch.nn.Linear(3, 3), TorchDoubler())
     with pytest.raises(nn.ConversionError, match=r"TorchDoubler at '1' has no counterpart"):
         nn.from_torch(t)
-    with pytest.raises(nn.ConversionError, match="bidirectional"):
-        nn.from_torch(torch.nn.GRU(3, 4, batch_first=True, bidirectional=True))
+    with pytest.raises(nn.ConversionError, match="num_layers"):
+        nn.from_torch(torch.nn.GRU(3, 4, num_layers=2, batch_first=True))
     with pytest.raises(nn.ConversionError, match="dilation"):
         nn.from_torch(torch.nn.Conv2d(1, 1, 3, dilation=2))
 
