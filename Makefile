@@ -17,9 +17,10 @@ STAMP_BENCH      := $(VENV)/.stamp-bench
 STAMP_DEV        := $(VENV)/.stamp-dev
 STAMP_DEMOS      := $(VENV)/.stamp-demos
 STAMP_INTEROP    := $(VENV)/.stamp-interop
+STAMP_BROWSER    := $(VENV)/.stamp-browser
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck interop demo-deps bench lint clean
+.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser bench lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -29,6 +30,7 @@ help:
 	@echo "make crosscheck  add torch==2.13.0 to .venv for the PyTorch comparison tests"
 	@echo "make interop     add torch==2.13.0, onnx and onnxruntime (nn.to_torch, export_onnx)"
 	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
+	@echo "make browser     add playwright for the page tests (they drive /usr/bin/chromium)"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
 	@echo "make lint        ruff check"
 	@echo "make clean       remove .venv, build output and caches"
@@ -54,6 +56,10 @@ $(STAMP_BENCH): $(STAMP_TEST)
 
 $(STAMP_DEMOS): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[demos]'
+	@touch $@
+
+$(STAMP_BROWSER): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[browser]'
 	@touch $@
 
 $(STAMP_DEV): $(STAMP_TEST)
@@ -83,6 +89,8 @@ crosscheck: $(STAMP_CROSSCHECK)
 interop: $(STAMP_INTEROP)
 
 demo-deps: $(STAMP_DEMOS)
+
+browser: $(STAMP_BROWSER)
 
 bench: $(STAMP_BENCH) graphviz
 	$(PY) benchmarks/run.py

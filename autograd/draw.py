@@ -19,7 +19,10 @@ from ._files import atomic_write
 from .engine import Value, topological_order
 
 MAX_NODES = 2000
+MAX_DRAWN = 15000  # points: a picture wider or taller than this is refused, not drawn
 MAX_SHOWN = 16  # tensors with more elements than this are summarised
+PLUMBING = ("transpose", "reshape", "broadcast_to", "to_scalar")  # folded into their user
+MATMULS = ("matmul", "linear")  # a constant array operand of these is the input x
 FORMATS = (".svg", ".png", ".pdf", ".dot")
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
@@ -35,7 +38,8 @@ OP_SYMBOLS = {
     "softmax": "softmax", "log_softmax": "log_softmax", "broadcast_to": "broadcast",
     "getitem": "[ ]", "index_add": "index_add",
     "maximum": "max", "minimum": "min", "leaky_relu": "LeakyReLU", "gelu": "GELU",
-    "concatenate": "concat", "logsumexp": "logsumexp",
+    "concatenate": "concat", "logsumexp": "logsumexp", "conv_transpose1d": "conv1dᵀ",
+    "conv_transpose2d": "conv2dᵀ",
 }
 
 
@@ -67,6 +71,8 @@ def _rows(v: Value, show_grad: bool) -> list[tuple[str, list[str]]]:
     if not v.is_scalar:
         rows.append(("shape", [str(v.shape)]))
     rows.append(("data", _value_text(v.data)))
+    if v.op == "log_softmax":  # the probabilities the document shows, p = e^(log p)
+        rows.append(("p", _value_text(np.exp(np.asarray(v.data, dtype=np.float64)))))
     if show_grad:
         rows.append(("grad", _value_text(v.grad)))
     return rows
@@ -116,13 +122,90 @@ def _const_text(c: Any) -> str:
     return _num(c)
 
 
+def _folded(order: list[Value], root: Value) -> dict[Value, Any]:
+    """Plumbing Values (an unlabelled transpose, reshape, ... used once) that are not drawn:
+    each maps to what it is computed from, and its consumer's edge is captioned instead."""
+    uses: dict[Value, int] = {}
+    for v in order:
+        for x in v.parents:
+            uses[x] = uses.get(x, 0) + 1
+    return {v: v.inputs[0] for v in order
+            if v.op in PLUMBING and not v.label and v is not root and uses.get(v) == 1}
+
+
+def _source(x: Any, folded: dict[Value, Any]) -> tuple[Any, str]:
+    """Where an operand really comes from, through folded plumbing, and the edge caption."""
+    steps = []
+    while isinstance(x, Value) and x in folded:
+        steps.append("ᵀ" if x.op == "transpose" else x.op.replace("_", " ")
+                     + (f" {x.shape}" if x.op != "to_scalar" else ""))
+        x = folded[x]
+    return x, " ".join(reversed(steps))
+
+
+def _caption(text: str) -> dict[str, str]:
+    return {"label": text, "fontsize": "9"} if text else {}
+
+
+def _size(lines: list[str]) -> tuple[float, float]:
+    """A node's drawn size in points, from its text (Helvetica 10: ~6 points a character)."""
+    width = max((len(t) for t in lines), default=1) * 6.2 + 24
+    return width, 15.0 * len(lines) + 8
+
+
+def drawn_size(root: Value, rankdir: str = "LR") -> tuple[float, float]:
+    """About how many points wide and tall `draw_graph(root)` comes out, without running
+    Graphviz: nodes are ranked along the longest path (a constant just before its user),
+    the ranks laid side by side."""
+    along: dict[int, float] = {}
+    across: dict[int, float] = {}
+    for (w, h), r in _layout_nodes(root):
+        a, c = (w, h) if rankdir in ("LR", "RL") else (h, w)
+        along[r] = max(along.get(r, 0.0), a)
+        across[r] = across.get(r, 0.0) + c + 18
+    length = sum(along.values()) + 36 * max(len(along) - 1, 0)
+    breadth = max(across.values(), default=0.0)
+    return (length, breadth) if rankdir in ("LR", "RL") else (breadth, length)
+
+
+def _layout_nodes(root: Value) -> list[tuple[tuple[float, float], int]]:
+    """(estimated size, rank) of every drawn node."""
+    order = topological_order(root)
+    folded = _folded(order, root)
+    rank: dict[Value, int] = {}
+    out = []
+    for v in order:
+        if v in folded:
+            continue
+        lines = [v.label] if v.label else []
+        for _, rows in _rows(v, True):
+            lines.extend(f"grad {t}" for t in rows)
+        if not v.parents:
+            rank[v] = 0
+            out.append((_size(lines), 0))
+            continue
+        sources = [_source(x, folded)[0] for x in v.inputs]
+        op_rank = 1 + max((rank[x] for x in sources if isinstance(x, Value)), default=0)
+        for x in sources:
+            if not isinstance(x, Value):
+                out.append((_size(_const_text(x).split("\\n")), op_rank - 1))
+        rank[v] = op_rank + 1
+        out.append((_size([_op_text(v)]), op_rank))
+        out.append((_size(lines), rank[v]))
+    return out
+
+
 def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
     """The graph that computed `root`, as a ``graphviz.Digraph`` (display it in Jupyter,
     or render it with `save_graph`).
 
     One box per Value (label, data, grad; tensors show shape and values, or min/mean/max
-    beyond 16 elements), one oval per operation, constants as small plain nodes; edges go
-    the way data flows. Leaves are blue, the root orange.
+    beyond 16 elements; a log-softmax also shows its probabilities p), one oval per
+    operation, constants as small plain nodes (an array fed to a matmul is named the input
+    x); edges go the way data flows. Plumbing (an unlabelled transpose or reshape used
+    once) is folded into the edge it feeds, captioned ``ᵀ``. Leaves are blue, the root
+    orange. Each Value's node has the SVG id ``v<i>``, i its place in topological order.
+    A graph that would be drawn more than 15,000 points wide or tall is refused.
     """
     import graphviz
 
@@ -138,26 +221,43 @@ def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
             "Value, e.g. one layer's output) as root, or build the model from tensor Values "
             "(one node per layer) instead of scalar Values"
         )
+    width, height = drawn_size(root, rankdir)
+    if max(width, height) > MAX_DRAWN:
+        raise ValueError(
+            f"this graph of {len(order)} Values would be drawn about {width:,.0f} × "
+            f"{height:,.0f} points, more than draw_graph's limit of {MAX_DRAWN:,} points a "
+            "side; draw part of it instead: pass a sub-expression (an intermediate Value, "
+            "e.g. one layer's output) as root, or build the model from tensor Values (one "
+            "node per layer) instead of scalar Values"
+        )
+    folded = _folded(order, root)
     dot = graphviz.Digraph("autograd", graph_attr={"rankdir": rankdir},
                            node_attr={"fontname": "Helvetica", "fontsize": "10"})
     ids = {v: f"v{i}" for i, v in enumerate(order)}
     for v in order:
+        if v in folded:
+            continue
         vid = ids[v]
         color = ROOT_COLOR if v is root else (LEAF_COLOR if not v.parents else INNER_COLOR)
-        dot.node(vid, label=_html_table(v.label, _rows(v, show_grad), color), shape="plain")
+        dot.node(vid, label=_html_table(v.label, _rows(v, show_grad), color), shape="plain",
+                 id=vid)
         if not v.parents:
             continue
         oid = vid + "_op"
         dot.node(oid, label=_op_text(v), shape="ellipse", style="filled",
-                 fillcolor=OP_COLOR, margin="0.05,0.02")
+                 fillcolor=OP_COLOR, margin="0.05,0.02", id=oid)
         for k, x in enumerate(v.inputs):
-            if isinstance(x, Value):
-                dot.edge(ids[x], oid)
+            src, caption = _source(x, folded)
+            if isinstance(src, Value):
+                dot.edge(ids[src], oid, **_caption(caption))
             else:
                 cid = f"{oid}_c{k}"
-                dot.node(cid, label=_const_text(x), shape="box", style="filled,dashed",
-                         fillcolor=CONST_COLOR, fontsize="9")
-                dot.edge(cid, oid, style="dashed")
+                text = _const_text(src)
+                if v.op in MATMULS and isinstance(src, np.ndarray) and src.ndim >= 1:
+                    text = "input x\\n" + text
+                dot.node(cid, label=text, shape="box", style="filled,dashed",
+                         fillcolor=CONST_COLOR, fontsize="9", id=cid)
+                dot.edge(cid, oid, style="dashed", **_caption(caption))
         dot.edge(oid, vid)
     return dot
 

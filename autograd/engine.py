@@ -1,14 +1,15 @@
 """The engine: the `Value` node, graph recording, and the reverse pass.
 
-This file knows no operation. An operation is a row of the table in `ops.py`: a forward
-function on raw data and one vector-Jacobian product (VJP) per input. The engine records
+This file knows no operation. It keeps the derivative table (`OPS`, filled by `defop` in
+`ops.py` and the files beside it): a row is an operation's forward function on raw data and
+one vector-Jacobian product (VJP) per input. The engine records
 which op made each Value from which inputs, and `backward()` applies the chain rule once
 per node, in reverse topological order, handing each node's gradient to its op's VJPs
 (dL/dx = dL/dout × dout/dx). Nothing recurses: a chain of millions of nodes is fine.
 
 Speed: scalar graphs (micrograd-style networks) cost Python time per node, so nodes are
-slotted objects holding their inputs in two slots, the common scalar operators build nodes
-without going through `apply`, and the reverse pass applies their rules inline.
+slotted objects holding their inputs in two slots, and the operator methods made here
+(`binary_method`, `unary_method`) build scalar nodes without going through `apply`.
 
 A Value's data is either a Python float (a *scalar*) or a numpy array (a *tensor*).
 """
@@ -17,28 +18,55 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
 
-class Op(NamedTuple):
+class Op:
     """One row of the derivative table: a name, the forward map on raw data, and for each
     input a VJP ``vjp(g, ans, *inputs, **params)`` returning dL/d(input) given g = dL/d(ans).
 
     VJPs are written with operations that numpy arrays and Values both support, so the same
     rule runs on raw arrays (first-order, fast) or on Values (``create_graph=True``).
+    Optional metadata rides along in the same entry: `symbol` (the drawing's caption for the
+    op node), `formula` (how explain writes it, e.g. ``"{0} + {1}"``), and any other keyword
+    in `meta`. `vjps` is anything indexed by input position (a tuple, usually).
     """
 
-    name: str
-    forward: Callable[..., Any]
-    vjps: tuple[Callable[..., Any], ...]
+    __slots__ = ("formula", "forward", "meta", "name", "symbol", "vjps")
+
+    def __init__(self, name: str, forward: Callable[..., Any], vjps: Any = (),
+                 symbol: str = "", formula: str = "", meta: dict[str, Any] | None = None) -> None:
+        self.name, self.forward, self.vjps = name, forward, vjps
+        self.symbol, self.formula, self.meta = symbol, formula, meta
+
+    def _replace(self, **changes: Any) -> Op:
+        """A copy with some fields changed (as a NamedTuple's `_replace`)."""
+        fields = {k: getattr(self, k) for k in self.__slots__}
+        fields.update(changes)
+        return Op(**fields)
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r})"
+
+
+# The derivative table: op name -> Op. `defop` adds a row; ops live in `ops.py` and beside it.
+OPS: dict[str, Op] = {}
+
+
+def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
+          **metadata: Any) -> Op:
+    """Register an operation: its forward map on raw data and one VJP per input (plus
+    optional metadata: ``symbol=``, ``formula=``, ...). Returns the `Op` to `apply`."""
+    symbol, formula = metadata.pop("symbol", ""), metadata.pop("formula", "")
+    op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None)
+    return op
 
 
 _grad_enabled = True
 _new = object.__new__  # a bare instance; `apply` and the fast operators fill its slots
 _UNSET = object()  # during a reverse pass: "reached, no gradient summed yet"
-_OPS: dict[str, Op] | None = None  # ops.OPS, looked up on the first reverse pass
 _NO = object()  # in a node's `_a`/`_b` slot: no input there
 
 
@@ -311,6 +339,119 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     return v
 
 
+# ---- Value's operator methods, made from table rows ------------------------------------
+def operand(x: Any) -> Any:
+    """A constant operand as raw data (a float or an ndarray), the Value itself, or None
+    when it is not a number or array."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, bool | int | float):
+        return float(x)
+    if isinstance(x, np.ndarray | np.generic):
+        return x if x.dtype.kind == "f" else np.asarray(x, dtype=np.float64)
+    if isinstance(x, list | tuple):
+        return np.asarray(Value(x).data)
+    return None
+
+
+_const = operand  # the older name, still imported by files beside ops.py
+
+
+def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any]:
+    """The operator method (``__add__``, or ``__radd__`` when `reflected`) for a two-input
+    `op`. Two scalars (a scalar Value and a number, or two scalar Values) skip `apply`'s
+    generality: the node is built here, its data from the table's own forward. Scalar graphs
+    (micrograd-style networks, long chains) spend their time in this function."""
+    fwd = op.forward
+    name = op.name
+
+    def general(self: Value, other: Any) -> Any:
+        other = operand(other)
+        if other is None:
+            return NotImplemented
+        return apply(op, other, self) if reflected else apply(op, self, other)
+
+    def method(self: Value, other: Any) -> Any:
+        sd = self.data
+        if type(sd) is not float:
+            return general(self, other)
+        t = type(other)
+        if t is Value:
+            od = other.data
+            if type(od) is not float:
+                return general(self, other)
+            rg = self.requires_grad or other.requires_grad
+        elif t is float or t is int:
+            try:
+                od = other = float(other)
+            except OverflowError:
+                return general(self, other)
+            rg = self.requires_grad
+        else:
+            return general(self, other)
+        try:
+            out = fwd(od, sd) if reflected else fwd(sd, od)
+        except (ArithmeticError, ValueError, TypeError, IndexError):  # apply reports it
+            return general(self, other)
+        if type(out) is not float:
+            out = float(out)
+        v = _new(Value)
+        v.data = out
+        v._grad = v._g = v._params = None
+        v.label = ""
+        if _grad_enabled:
+            v.op = name
+            if reflected:
+                v._a, v._b = other, self
+            else:
+                v._a, v._b = self, other
+            v.requires_grad = rg
+        else:
+            v.op = ""
+            v._a = v._b = _NO
+            v.requires_grad = True
+        return v
+
+    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    return method
+
+
+def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
+    """The method for a one-input `op`; on a scalar it builds the node itself (its data from
+    the table's forward, which should be quick on a Python float)."""
+    fwd = op.forward
+    name = op.name
+
+    def method(self: Value) -> Value:
+        sd = self.data
+        if type(sd) is not float:
+            return apply(op, self)
+        try:
+            out = fwd(sd)
+        except (ArithmeticError, ValueError, TypeError, IndexError):  # apply reports it
+            return apply(op, self)
+        if type(out) is not float:
+            out = float(out)
+        v = _new(Value)
+        v.data = out
+        v._grad = v._g = v._params = None
+        v.label = ""
+        if _grad_enabled:
+            v.op = name
+            v._a = self
+            v._b = _NO
+            v.requires_grad = self.requires_grad
+        else:
+            v.op = ""
+            v._a = v._b = _NO
+            v.requires_grad = True
+        return v
+
+    method.__name__ = name
+    method.__doc__ = doc
+    return method
+
+
 def _accumulate(node: Value, g: Any) -> None:
     old = node._grad
     node._grad = g if old is None else old + g
@@ -407,15 +548,11 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
     it on. Constants and ``requires_grad=False`` inputs get nothing and are not walked.
 
     Scalar nodes of the common ops (add, sub, mul, neg, relu, tanh) apply their rule inline;
-    every other node goes through the table in ``ops.OPS``. When the sink is `_accumulate`
+    every other node goes through the table, ``OPS``. When the sink is `_accumulate`
     (``backward()``), an array already stored as one node's ``.grad`` in this pass (``add``
     hands g to both inputs; views share their base's memory) is copied before it is stored
     for a second node, so no two ``.grad`` arrays share memory.
     """
-    global _OPS
-    if _OPS is None:
-        from .ops import OPS as _OPS  # the table; imported late so this file names no op
-
     global _grad_enabled
     value_t, ndarray = Value, np.ndarray
     # ---- pass 1: count the uses of every node that will receive a gradient. Between passes
@@ -554,24 +691,7 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
                 if node._a is no:
                     continue
             # the general rule: the op's VJPs from the table, on raw data or on Values
-            inputs = _inputs(node)
-            if create_graph:
-                args = inputs
-                ans = node
-            else:
-                args = [x.data if isinstance(x, value_t) else x for x in inputs]
-                ans = node.data
-            params = node._params
-            vjps = _OPS[node.op].vjps
-            for i, x in enumerate(inputs):
-                if not isinstance(x, value_t) or not x.requires_grad:
-                    continue
-                vjp = vjps[i]
-                gi = vjp(g, ans, *args, **params) if params else vjp(g, ans, *args)
-                xd = x.data
-                if (type(gi) is not ndarray or type(xd) is not ndarray
-                        or gi.shape != xd.shape):
-                    gi = unbroadcast(gi, x.shape)
+            for x, gi in input_grads(node, g, create_graph):
                 o = x._g
                 x._g = gi if o is unset else o + gi
                 n = x._n - 1
@@ -583,6 +703,37 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
         raise
     finally:
         _grad_enabled = previous
+
+
+def input_grads(node: Value, g: Any, create_graph: bool = False) -> list[tuple[Value, Any]]:
+    """One chain-rule step: given g = dL/d(node), the pairs (input, dL/d(input)) for each
+    input Value of `node` that takes a gradient, from its op's VJPs in the table, each summed
+    back to its input's shape. On raw data (first order), or with `create_graph` on the
+    Values themselves, so the results are Values that can be differentiated again.
+    `backward`, `grad` and `explain` all step through a graph with this."""
+    inputs = _inputs(node)
+    if not inputs:
+        return []
+    if create_graph:
+        args: Sequence[Any] = inputs
+        ans: Any = node
+    else:
+        args = [x.data if isinstance(x, Value) else x for x in inputs]
+        ans = node.data
+    params = node._params
+    vjps = OPS[node.op].vjps
+    ndarray = np.ndarray
+    out = []
+    for i, x in enumerate(inputs):
+        if not isinstance(x, Value) or not x.requires_grad:
+            continue
+        vjp = vjps[i]
+        gi = vjp(g, ans, *args, **params) if params else vjp(g, ans, *args)
+        xd = x.data
+        if type(gi) is not ndarray or type(xd) is not ndarray or gi.shape != xd.shape:
+            gi = unbroadcast(gi, x.shape)
+        out.append((x, gi))
+    return out
 
 
 def _clear(root: Value) -> None:

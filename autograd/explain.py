@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, topological_order, unbroadcast
+from .engine import Value, input_grads, topological_order
 from .explain_numbers import (
     TERMS_LIMIT,
     WRITE_LIMIT,
@@ -34,9 +34,8 @@ from .explain_numbers import (
     values_text,
 )
 from .explain_writers import FORMATS
-from .ops import OPS
 
-__all__ = ["FORMATS", "explain", "fmt"]
+__all__ = ["FORMATS", "explain", "explain_steps", "fmt"]
 
 BUILD_LIMIT = 4096  # element expressions are only built for tensors up to this size
 TEXT_LIMIT = 300    # an expression longer than this gets its own line instead of inlining
@@ -135,51 +134,79 @@ class _Graph:
 
 
 
-def _forward(gr: _Graph) -> list[str]:
-    leaves = [v for v in gr.order if not v.parents]
-    lines = ["Inputs and parameters:"]
-    for v in leaves:
-        if v.size <= WRITE_LIMIT:
-            lines.append(f"  {gr.name(v)} = {values_text(v.data)}")
-        else:
-            lines.append(f"  {gr.name(v)}: shape {v.shape}, {v.size} values ({summary(v.data)})"
-                         f" — too large to write out (more than {WRITE_LIMIT} elements)")
-    lines.append("")
-    lines.append("Forward pass:")
+Step = tuple[Value | None, list[str]]  # the Value a group of lines is about (None: a heading)
+
+
+def _forward(gr: _Graph, inner: bool = False) -> list[Step]:
+    """The inputs, then one step per displayed Value in forward order (with `inner`, also
+    one per Value written inside another's expression)."""
+    steps: list[Step] = [(None, ["Inputs and parameters:"])]
     for v in gr.order:
-        if not v.parents or gr.inlined[v]:
+        if v.parents:
             continue
-        f = FORMATS.get(v.op)
-        head = f"  {gr.name(v)} = {gr.sym(v)}"
-        if f is not None and f.lines is not None and v.size <= WRITE_LIMIT:
-            lines.append(head)
-            lines.extend("  " + s for s in f.lines(v, gr.name, None))
+        if v.size <= WRITE_LIMIT:
+            steps.append((v, [f"  {gr.name(v)} = {values_text(v.data)}"]))
+        else:
+            steps.append((v, [(f"  {gr.name(v)}: shape {v.shape}, {v.size} values "
+                              f"({summary(v.data)}) — too large to write out (more than "
+                              f"{WRITE_LIMIT} elements)")]))
+    steps.append((None, ["", "Forward pass:"]))
+    for v in gr.order:
+        if not v.parents:
             continue
-        expr = gr.expr[v]
-        if expr is None and f is not None and f.elem is None and v.size <= WRITE_LIMIT:
-            lines.append(f"{head} = {values_text(v.data)}")  # no element formula: values
+        if gr.inlined[v]:
+            if inner:
+                steps.append((v, _inner_lines(gr, v)))
             continue
-        if expr is None or v.size > WRITE_LIMIT:
-            why = (f"more than {WRITE_LIMIT} elements" if v.size > WRITE_LIMIT
-                   else f"sums of more than {TERMS_LIMIT} products" if v.op == "matmul"
-                   else f"a {v.op} over more than {TERMS_LIMIT} terms"
-                   if v.op in ("sum", "mean", "max")
-                   else "its inputs are too large" if expr is None
-                   else "not written element by element")
-            if v.size == 1:
-                lines.append(f"{head} = {fmt(v.item())} (too many terms to write out: {why})")
-            else:
-                lines.append(f"{head}: shape {v.shape} ({summary(v.data)}) — too large to "
-                             f"write out ({why})")
-            continue
-        if v.shape and gr.sym(v) != gr.names[v]:
-            lines.append(head + ":")
-        data = np.asarray(v.data)
-        for idx in np.ndindex(data.shape):
-            text, value = expr[idx].text, fmt(data[idx])
-            step = f"{text} = {value}" if text != value else value
-            lines.append(f"    {gr.name(v, idx if v.shape else None)} = {step}"
-                         if v.shape else f"  {gr.name(v)} = {step}")
+        steps.append((v, _node_lines(gr, v)))
+    return steps
+
+
+def _inner_lines(gr: _Graph, v: Value) -> list[str]:
+    """A Value written inside its user's line, on a line of its own (for step-through)."""
+    user = gr.uses[v][0]
+    while gr.inlined[user]:
+        user = gr.uses[user][0]
+    head = f"  (part of {gr.names[user]}) {gr.sym(v)}"
+    data = np.asarray(v.data)
+    texts = [gr.expr[v][idx].text for idx in np.ndindex(data.shape)]
+    values = [fmt(data[idx]) for idx in np.ndindex(data.shape)]
+    if texts == values:  # a view (transpose, reshape): nothing to compute, only values
+        return [f"{head} = {values_text(v.data)}"]
+    if not v.shape:
+        return [f"{head} = {texts[0]} = {values[0]}"]
+    return [head + ":"] + [f"    {t} = {x}" for t, x in zip(texts, values)]
+
+
+def _node_lines(gr: _Graph, v: Value) -> list[str]:
+    """The forward line(s) of one displayed Value."""
+    f = FORMATS.get(v.op)
+    head = f"  {gr.name(v)} = {gr.sym(v)}"
+    if f is not None and f.lines is not None and v.size <= WRITE_LIMIT:
+        return [head] + ["  " + s for s in f.lines(v, gr.name, None)]
+    expr = gr.expr[v]
+    if expr is None and f is not None and f.elem is None and v.size <= WRITE_LIMIT:
+        return [f"{head} = {values_text(v.data)}"]  # no element formula: values
+    if expr is None or v.size > WRITE_LIMIT:
+        why = (f"more than {WRITE_LIMIT} elements" if v.size > WRITE_LIMIT
+               else f"sums of more than {TERMS_LIMIT} products" if v.op == "matmul"
+               else f"a {v.op} over more than {TERMS_LIMIT} terms"
+               if v.op in ("sum", "mean", "max")
+               else "its inputs are too large" if expr is None
+               else "not written element by element")
+        if v.size == 1:
+            return [f"{head} = {fmt(v.item())} (too many terms to write out: {why})"]
+        return [(f"{head}: shape {v.shape} ({summary(v.data)}) — too large to "
+                f"write out ({why})")]
+    lines = []
+    if v.shape and gr.sym(v) != gr.names[v]:
+        lines.append(head + ":")
+    data = np.asarray(v.data)
+    for idx in np.ndindex(data.shape):
+        text, value = expr[idx].text, fmt(data[idx])
+        step = f"{text} = {value}" if text != value else value
+        lines.append(f"    {gr.name(v, idx if v.shape else None)} = {step}"
+                     if v.shape else f"  {gr.name(v)} = {step}")
     return lines
 
 
@@ -202,8 +229,9 @@ def _region(gr: _Graph, out: Value) -> tuple[list[Value], list[Value]]:
 
 
 def _vjp(nodes: list[Value], seed: Any) -> dict[Value, Any]:
-    """Send `seed` = d(something)/d(out) back through the region with the derivative table;
-    return what reaches each boundary Value."""
+    """Send `seed` = d(something)/d(out) back through the region, one chain-rule step per
+    node (the engine's `input_grads`, as backward does); return what reaches each boundary
+    Value."""
     inner = set(nodes)
     g: dict[Value, Any] = {nodes[0]: seed}
     reached: dict[Value, Any] = {}
@@ -211,13 +239,7 @@ def _vjp(nodes: list[Value], seed: Any) -> dict[Value, Any]:
         gn = g.pop(n, None)
         if gn is None:
             continue
-        rule = OPS[n.op]
-        args = [x.data if isinstance(x, Value) else x for x in n.inputs]
-        params = n._params or {}
-        for i, x in enumerate(n.inputs):
-            if not isinstance(x, Value) or not x.requires_grad:
-                continue
-            gi = unbroadcast(rule.vjps[i](gn, n.data, *args, **params), x.shape)
+        for x, gi in input_grads(n, gn):
             box = g if x in inner else reached
             box[x] = gi if x not in box else box[x] + gi
     return reached
@@ -232,7 +254,9 @@ def _seed_like(v: Value, flat_index: int | None) -> Any:
     return s
 
 
-def _backward(gr: _Graph) -> list[str]:
+def _backward(gr: _Graph) -> list[Step]:
+    """One step per chain-rule group, about the Value whose gradient it writes, from the
+    root back to the leaves."""
     root, R = gr.root, gr.root_name
     shown = [v for v in gr.order if not gr.inlined[v]]
     regions = {v: _region(gr, v) for v in shown if v.parents}
@@ -253,10 +277,11 @@ def _backward(gr: _Graph) -> list[str]:
         R = "L" if R != "L" else "Loss"
         start = f"from the gradient {gr.name(root)} holds, d{R}/d{gr.name(root)} = " \
                 f"{values_text(seed)}"
-    lines = [f"Backward pass (chain rule: d{R}/dx = d{R}/dout × dout/dx), {start}:"]
+    steps: list[Step] = [
+        (None, [f"Backward pass (chain rule: d{R}/dx = d{R}/dout × dout/dx), {start}:"])]
     for out in reversed(shown):
         if len(parts.get(out, ())) > 1:
-            lines.extend(_total_lines(gr, out, parts[out], R))
+            steps.append((out, _total_lines(gr, out, parts[out], R)))
         if out not in regions or out not in grads:
             continue
         nodes, bounds = regions[out]
@@ -267,7 +292,7 @@ def _backward(gr: _Graph) -> list[str]:
         if f is not None and f.back is not None and out.size <= WRITE_LIMIT:
             special = f.back(out, g_out, gr.name, R)
         if special is not None:
-            lines.extend(special)
+            steps.append((out.inputs[0] if isinstance(out.inputs[0], Value) else out, special))
         jac = None
         if special is None and out.size <= WRITE_LIMIT:  # rows: d(out_j)/d(each input)
             jac = [_vjp(nodes, _seed_like(out, j)) for j in range(out.size)]
@@ -278,8 +303,8 @@ def _backward(gr: _Graph) -> list[str]:
             grads[x] = gx if x not in grads else grads[x] + gx
             parts.setdefault(x, []).append(gx)
             if special is None:
-                lines.extend(_edge_lines(gr, out, x, jac, g_out, gx, R, n_users[x] > 1))
-    return lines
+                steps.append((x, _edge_lines(gr, out, x, jac, g_out, gx, R, n_users[x] > 1)))
+    return steps
 
 
 def _edge_lines(gr: _Graph, out: Value, x: Value, jac_rows: list[dict[Value, Any]] | None,
@@ -337,16 +362,26 @@ def _total_lines(gr: _Graph, x: Value, parts: list[Any], R: str) -> list[str]:
     return lines
 
 
+def explain_steps(root: Value, inner: bool = False) -> tuple[list[Step], list[Step]]:
+    """explain()'s lines grouped by the Value each group is about: (forward, backward),
+    the backward part empty until gradients exist. With `inner`, Values written inside
+    another's expression get a group of their own too (the step-through page uses this)."""
+    if not isinstance(root, Value):
+        raise TypeError(f"explain() needs a Value, got {type(root).__name__}")
+    gr = _Graph(root)
+    forward = _forward(gr, inner)
+    backward = _backward(gr) if root._grad is not None and root.parents else []
+    return forward, backward
+
+
 def explain(root: Value) -> str:
     """The hand calculation behind `root`, written like the source document: inputs and
     parameters, each forward step in forward (topological) order with its formula and
     numbers, and — once ``backward()`` has run — each chain-rule step,
     ``dL/dx = dL/dout × dout/dx = ... = ...``."""
-    if not isinstance(root, Value):
-        raise TypeError(f"explain() needs a Value, got {type(root).__name__}")
-    gr = _Graph(root)
-    lines = _forward(gr)
-    if root._grad is not None and root.parents:
+    forward, backward = explain_steps(root)
+    lines = [line for _, group in forward for line in group]
+    if backward:
         lines.append("")
-        lines.extend(_backward(gr))
+        lines.extend(line for _, group in backward for line in group)
     return "\n".join(lines) + "\n"

@@ -313,6 +313,11 @@ _BLOCKS = {
     "concatenate": Fmt(_AllArgs("concatenate"), _joined(np.concatenate), inline=True),
     "stack": Fmt(_AllArgs("stack"), _joined(np.stack), inline=True),
 }
+# convolution and pooling (autograd/conv.py), and the adjoint ops their gradients use
+_BLOCKS.update({name: Fmt(_AllArgs(name), None) for name in (
+    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv1d_weight",
+    "conv2d_weight", "max_pool1d", "max_pool2d", "avg_pool2d", "avg_pool2d_backward",
+    "pool_scatter", "pool_gather")})
 
 
 # The table: how each op is written (mirrors autograd.ops.OPS).

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 
 from ._erf import erf as _erf_array
-from .engine import Value, apply
-from .ops import OPS, Op, _const, _data, _expand, _max_vjp, _reduction, _shape, defop, exp
+from .engine import Op, Value, _const, apply, defop
+from .ops import _data, _expand, _max_vjp, _reduction, _shape, exp
 
 Number = float | int
 
@@ -43,7 +43,8 @@ def _scalar_like(out: Any, *inputs: Any) -> Any:
 
 def _defop_variadic(name: str, forward: Any, rule: Callable[..., Any]) -> Op:
     """An op of any number of inputs: one rule ``rule(i, g, ans, *inputs)`` for input i."""
-    op = OPS[name] = defop(name, forward)._replace(vjps=_PerInput(rule))
+    op = defop(name, forward)
+    op.vjps = _PerInput(rule)  # type: ignore[assignment]  (indexed like the tuple)
     return op
 
 

@@ -8,8 +8,10 @@ stretched it.
 The VJPs only use operations that numpy arrays and Values both have (``* / + - @``,
 ``.sum``, ``.reshape``, ``.transpose``, and the dispatchers ``exp``/``log``/``power``
 below), so one rule gives fast first-order gradients on raw arrays and differentiable
-gradients (second derivatives and up) on Values. Adding an op is one entry here, one Value
-method at the bottom, and one line in the tests.
+gradients (second derivatives and up) on Values. The table itself (`OPS`, `defop`, `Op`)
+lives in the engine and is re-exported here. Adding an op is one entry here, one Value
+method at the bottom (`binary_method`/`unary_method` for operators), and one line in the
+tests.
 """
 
 from __future__ import annotations
@@ -20,16 +22,10 @@ from typing import Any
 
 import numpy as np
 
-from . import engine as _engine
-from .engine import _NO, Op, Value, apply, broadcast_to
+from .engine import OPS, Op, Value, apply, binary_method, broadcast_to, defop, operand, unary_method
 
-OPS: dict[str, Op] = {}
-
-
-def defop(name: str, forward: Any, *vjps: Any) -> Op:
-    """Register an operation: its forward map on raw data and one VJP per input."""
-    op = OPS[name] = Op(name, forward, vjps)
-    return op
+__all__ = ["OPS", "Op", "defop"]  # the registry lives in the engine; re-exported here
+_const = operand  # the name files beside this one import
 
 
 # ---- helpers that work on raw data and on Values alike --------------------------------
@@ -98,6 +94,17 @@ def _sigmoid(x: Any) -> Any:
         return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
     e = np.exp(-np.abs(x))
     return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def _tanh(x: Any) -> Any:
+    return math.tanh(x) if type(x) is float else np.tanh(x)
+
+
+def _relu(x: Any) -> Any:
+    """max(0, x); NaN passes through, as np.maximum."""
+    if type(x) is float:
+        return x if x > 0 or math.isnan(x) else 0.0
+    return np.maximum(x, 0.0)
 
 
 def _matmul(a: Any, b: Any) -> Any:
@@ -260,9 +267,9 @@ MATMUL = defop("matmul", _matmul, _matmul_vjp_a, _matmul_vjp_b)
 EXP = defop("exp", np.exp, lambda g, ans, a: g * ans)
 LOG = defop("log", np.log, lambda g, ans, a: _div(g, a))
 SQRT = defop("sqrt", np.sqrt, lambda g, ans, a: _div(g * 0.5, ans))
-TANH = defop("tanh", np.tanh, lambda g, ans, a: g * (1 - ans * ans))
+TANH = defop("tanh", _tanh, lambda g, ans, a: g * (1 - ans * ans))
 SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
-RELU = defop("relu", lambda a: np.maximum(a, 0.0), _relu_vjp)
+RELU = defop("relu", _relu, _relu_vjp)
 ABS = defop("abs", np.abs, lambda g, ans, a: g * np.sign(_data(a)))
 
 SUM = defop("sum", _sum,
@@ -415,133 +422,6 @@ def index_add(g: Any, index: Any, shape: tuple[int, ...]) -> Any:
 
 
 # ---- Value's operators and methods -------------------------------------------------------
-def _const(x: Any) -> Any:
-    """A constant operand as raw data, or None when it is not a number or array."""
-    if isinstance(x, Value):
-        return x
-    if isinstance(x, bool | int | float):
-        return float(x)
-    if isinstance(x, np.ndarray | np.generic):
-        return x if x.dtype.kind == "f" else np.asarray(x, dtype=np.float64)
-    if isinstance(x, list | tuple):
-        return np.asarray(Value(x).data)
-    return None
-
-
-_new = object.__new__
-
-
-def _binary(op: Op, reflected: bool = False) -> Any:
-    """The operator method for `op`. For +, - and × of two scalars (a scalar Value and a
-    float, or two scalar Values) it builds the node directly, skipping `apply`: scalar
-    graphs (micrograd-style networks, long chains) spend their time here."""
-    name = op.name
-    kind = ("add", "sub", "mul").index(name) if name in ("add", "sub", "mul") else -1
-
-    def general(self: Value, other: Any) -> Any:
-        other = _const(other)
-        if other is None:
-            return NotImplemented
-        return apply(op, other, self) if reflected else apply(op, self, other)
-
-    if name not in ("add", "sub", "mul"):
-        method = general
-    elif reflected:  # number (op) Value: Python only asks the Value when the number can't
-        def method(self: Value, other: Any) -> Any:
-            t = type(other)
-            sd = self.data
-            if (t is float or t is int) and type(sd) is float:
-                od = float(other)
-                v = _new(Value)
-                v.data = od + sd if kind == 0 else (od - sd if kind == 1 else od * sd)
-                v._grad = v._g = v._params = None
-                v.label = ""
-                if _engine._grad_enabled:
-                    v.op = name
-                    v._a = od
-                    v._b = self
-                    v.requires_grad = self.requires_grad
-                else:
-                    v.op = ""
-                    v._a = v._b = _NO
-                    v.requires_grad = True
-                return v
-            return general(self, other)
-    else:
-        def method(self: Value, other: Any) -> Any:
-            t = type(other)
-            sd = self.data
-            if type(sd) is float:
-                if t is Value:
-                    od = other.data
-                    if type(od) is float:
-                        v = _new(Value)
-                        v.data = sd + od if kind == 0 else (sd - od if kind == 1 else sd * od)
-                        v._grad = v._g = v._params = None
-                        v.label = ""
-                        if _engine._grad_enabled:
-                            v.op = name
-                            v._a = self
-                            v._b = other
-                            v.requires_grad = self.requires_grad or other.requires_grad
-                        else:
-                            v.op = ""
-                            v._a = v._b = _NO
-                            v.requires_grad = True
-                        return v
-                elif t is float or t is int:
-                    od = float(other)
-                    v = _new(Value)
-                    v.data = sd + od if kind == 0 else (sd - od if kind == 1 else sd * od)
-                    v._grad = v._g = v._params = None
-                    v.label = ""
-                    if _engine._grad_enabled:
-                        v.op = name
-                        v._a = self
-                        v._b = od
-                        v.requires_grad = self.requires_grad
-                    else:
-                        v.op = ""
-                        v._a = v._b = _NO
-                        v.requires_grad = True
-                    return v
-            return general(self, other)
-    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
-    return method
-
-
-def _unary(op: Op, doc: str) -> Any:
-    """The method for a one-input `op`; neg, relu and tanh of a scalar skip `apply`."""
-    name = op.name
-    kind = ("relu", "neg", "tanh").index(name) if name in ("relu", "neg", "tanh") else -1
-    tanh = math.tanh
-
-    def method(self: Value) -> Value:
-        sd = self.data
-        if kind >= 0 and type(sd) is float:
-            v = _new(Value)
-            if kind == 0:  # relu; NaN passes through, as np.maximum
-                v.data = sd if sd > 0 or math.isnan(sd) else 0.0
-            else:
-                v.data = -sd if kind == 1 else tanh(sd)
-            v._grad = v._g = v._params = None
-            v.label = ""
-            if _engine._grad_enabled:
-                v.op = name
-                v._a = self
-                v._b = _NO
-                v.requires_grad = self.requires_grad
-            else:
-                v.op = ""
-                v._a = v._b = _NO
-                v.requires_grad = True
-            return v
-        return apply(op, self)
-    method.__name__ = op.name
-    method.__doc__ = doc
-    return method
-
-
 def _reduction(op: Op, doc: str) -> Any:
     def method(self: Value, axis: int | tuple[int, ...] | None = None,
                keepdims: bool = False) -> Value:
@@ -608,17 +488,17 @@ def _compare(fn: Any) -> Any:
 
 for _name, _op in (("add", ADD), ("sub", SUB), ("mul", MUL), ("truediv", DIV),
                    ("pow", POW), ("matmul", MATMUL)):
-    setattr(Value, f"__{_name}__", _binary(_op))
-    setattr(Value, f"__r{_name}__", _binary(_op, reflected=True))
-Value.__neg__ = _unary(NEG, "-x")
+    setattr(Value, f"__{_name}__", binary_method(_op))
+    setattr(Value, f"__r{_name}__", binary_method(_op, reflected=True))
+Value.__neg__ = unary_method(NEG, "-x")
 Value.__pos__ = lambda self: self
-Value.exp = _unary(EXP, "e^x")
-Value.log = _unary(LOG, "natural logarithm; log(0) = -inf (numpy warns)")
-Value.sqrt = _unary(SQRT, "√x")
-Value.tanh = _unary(TANH, "tanh(x) = (e^x - e^-x) / (e^x + e^-x)")
-Value.sigmoid = _unary(SIGMOID, "σ(x) = 1 / (1 + e^(-x))")
-Value.relu = _unary(RELU, "ReLU(x) = max(0, x)")
-Value.abs = _unary(ABS, "|x|")
+Value.exp = unary_method(EXP, "e^x")
+Value.log = unary_method(LOG, "natural logarithm; log(0) = -inf (numpy warns)")
+Value.sqrt = unary_method(SQRT, "√x")
+Value.tanh = unary_method(TANH, "tanh(x) = (e^x - e^-x) / (e^x + e^-x)")
+Value.sigmoid = unary_method(SIGMOID, "σ(x) = 1 / (1 + e^(-x))")
+Value.relu = unary_method(RELU, "ReLU(x) = max(0, x)")
+Value.abs = unary_method(ABS, "|x|")
 Value.__abs__ = Value.abs
 Value.sum = _reduction(SUM, "Σ over `axis` (all axes when None)")
 Value.mean = _reduction(MEAN, "the average over `axis` (all axes when None)")

@@ -28,7 +28,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a checkout
 
 import nn
-from nn.train import save_figure
+from nn.history import save_figure
 
 CLASSES = ("1", "0")  # the document's output order
 DOC_IMAGE = np.array([0.1, 0.7, 0.2, 0.1, 0.2, 0.8, 0.2, 0.1,

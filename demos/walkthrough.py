@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import nn
 from autograd import Value, explain, save_graph
-from nn.document import (  # the document's inputs and weights
+from demos.document import (  # the document's inputs and weights
     DIGIT_B1,
     DIGIT_X,
     DOG_W2,
@@ -38,7 +38,7 @@ from nn.document import (  # the document's inputs and weights
     dog_cat_network,
     single_neuron,
 )
-from nn.document import LEARNING_RATE as LR
+from demos.document import LEARNING_RATE as LR
 
 
 @dataclass

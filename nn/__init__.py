@@ -8,14 +8,16 @@ training lifecycle (data, metrics, fit, Dropout, serving).
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
 from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
-from .module import Module, Sequential  # noqa: F401
+from .module import Module, Sequential, register  # noqa: F401
 from .optim import SGD, Adam, Optimizer  # noqa: F401
 
 # isort: split
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
 from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
-from .train import History, evaluate, fit, predict  # noqa: F401
+from .evaluate import evaluate, predict, to_labels  # noqa: F401
+from .history import History  # noqa: F401
+from .train import fit  # noqa: F401
 
 # isort: split
 # ---- interop: to and from PyTorch, ONNX export (torch/onnx imported only when called) ------

@@ -23,6 +23,7 @@ import numpy as np
 
 from autograd import Value
 
+from ._checks import generator, positive_int
 from .module import Module
 
 __all__ = [
@@ -78,7 +79,7 @@ def split(X: Any, y: Any, fractions: Sequence[float] = (0.7, 0.15, 0.15), seed: 
     if f.ndim != 1 or len(f) < 2 or np.any(f < 0) or not np.isclose(f.sum(), 1.0):
         raise ValueError(f"split: fractions must be two or more non-negative numbers adding "
                          f"up to 1, e.g. (0.7, 0.15, 0.15); got {tuple(fractions)}")
-    rng = np.random.default_rng(seed)
+    rng = generator(seed, "split: seed")
     parts: list[list[np.ndarray]] = [[] for _ in f]
     if stratify:
         if y.ndim != 1:
@@ -102,12 +103,10 @@ def batches(X: Any, y: Any, batch_size: int, shuffle: bool = True,
     With ``shuffle=True`` the order is a random permutation drawn from `seed` (an int or a
     Generator; the same int gives the same order, None a fresh one each time)."""
     X, y = _as_pair(X, y, "batches")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) \
-            or batch_size < 1:
-        raise ValueError(f"batches: batch_size must be a positive integer, got {batch_size!r}")
+    batch_size = positive_int(batch_size, "batches: batch_size")
     n = len(X)
-    order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
-    for start in range(0, n, int(batch_size)):
+    order = generator(seed, "batches: seed").permutation(n) if shuffle else np.arange(n)
+    for start in range(0, n, batch_size):
         i = order[start:start + batch_size]
         yield X[i], y[i]
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from autograd import Value
 
+from ._checks import generator
 from .module import Module
 
 
@@ -29,11 +30,7 @@ class Dropout(Module):
                 or not 0.0 <= float(p) <= 1.0:
             raise ValueError(f"Dropout probability p must be a number in [0, 1], got {p!r}")
         self.p = float(p)
-        if seed is not None and not isinstance(seed, int | np.integer | np.random.Generator):
-            raise TypeError(f"Dropout seed must be an int, a numpy Generator or None, got "
-                            f"{type(seed).__name__}")
-        self._rng = seed if isinstance(seed, np.random.Generator) \
-            else np.random.default_rng(seed)
+        self._rng = generator(seed, "Dropout seed")
 
     def forward(self, x: Any) -> Value:
         if not isinstance(x, Value):
@@ -50,6 +47,10 @@ class Dropout(Module):
 
     def config(self) -> dict[str, Any]:
         return {"p": self.p}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}
 
     def extra_repr(self) -> str:
         return f"p={self.p}"

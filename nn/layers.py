@@ -16,6 +16,7 @@ import numpy as np
 
 from autograd import Value, ops
 
+from ._checks import float_dtype, generator, positive_int
 from .module import Module
 
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "linear")
@@ -36,22 +37,6 @@ def _activate(z: Value, activation: str) -> Value:
     if activation == "sigmoid":
         return z.sigmoid()
     return z
-
-
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if seed is not None and not isinstance(seed, int | np.integer):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, "
-                        f"got {type(seed).__name__}")
-    return np.random.default_rng(seed)
-
-
-def _dtype(dtype: Any) -> np.dtype:
-    dt = np.dtype(dtype)
-    if dt not in (np.float64, np.float32):
-        raise ValueError(f"dtype must be float64 or float32, got {dt}")
-    return dt
 
 
 def init_weights(nout: int, nin: int, activation: str, rng: np.random.Generator,
@@ -77,22 +62,16 @@ def _as_input(x: Any, nin: int, dtype: np.dtype, who: str) -> Any:
     return x
 
 
-def _check_size(name: str, n: Any) -> int:
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"{name} must be a positive int, got {n!r}")
-    return int(n)
-
-
 class Neuron(Module):
     """One neuron: ``activation(w · x + b)`` with ``w`` of shape (nin,) and a scalar ``b``."""
 
     def __init__(self, nin: int, activation: str = "relu",
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.nin = _check_size("nin", nin)
+        self.nin = positive_int(nin, "nin")
         self.activation = _check_activation(activation)
-        self.dtype = _dtype(dtype)
-        w = init_weights(1, self.nin, activation, _rng(seed), self.dtype)[0]
+        self.dtype = float_dtype(dtype)
+        w = init_weights(1, self.nin, activation, generator(seed), self.dtype)[0]
         self.w = Value(w, label="w")
         self.b = Value(0.0, label="b")
 
@@ -102,6 +81,10 @@ class Neuron(Module):
 
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "activation": self.activation, "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {"w": (positive_int(config.get("nin"), "nin"),), "b": ()}
 
     def extra_repr(self) -> str:
         return f"{self.nin}, activation={self.activation}"
@@ -116,11 +99,11 @@ class Layer(Module):
     def __init__(self, nin: int, nout: int, activation: str = "relu",
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.nin = _check_size("nin", nin)
-        self.nout = _check_size("nout", nout)
+        self.nin = positive_int(nin, "nin")
+        self.nout = positive_int(nout, "nout")
         self.activation = _check_activation(activation)
-        self.dtype = _dtype(dtype)
-        self.w = Value(init_weights(self.nout, self.nin, activation, _rng(seed), self.dtype),
+        self.dtype = float_dtype(dtype)
+        self.w = Value(init_weights(self.nout, self.nin, activation, generator(seed), self.dtype),
                        label="w")
         self.b = Value(np.zeros(self.nout, dtype=self.dtype), label="b")
 
@@ -134,6 +117,11 @@ class Layer(Module):
         return {"nin": self.nin, "nout": self.nout, "activation": self.activation,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        nin, nout = positive_int(config.get("nin"), "nin"), positive_int(config.get("nout"), "nout")
+        return {"w": (nout, nin), "b": (nout,)}
+
     def extra_repr(self) -> str:
         return f"{self.nin} -> {self.nout}, activation={self.activation}"
 
@@ -146,16 +134,16 @@ class MLP(Module):
     def __init__(self, nin: int, nouts: Sequence[int], activation: str = "relu",
                  seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        self.nin = _check_size("nin", nin)
+        self.nin = positive_int(nin, "nin")
         if isinstance(nouts, int | np.integer):
             nouts = [nouts]
-        nouts = [_check_size(f"nouts[{i}]", n) for i, n in enumerate(nouts)]
+        nouts = [positive_int(n, f"nouts[{i}]") for i, n in enumerate(nouts)]
         if not nouts:
             raise ValueError("nouts must list at least one layer size")
         self.nouts = nouts
         self.activation = _check_activation(activation)
-        self.dtype = _dtype(dtype)
-        rng = _rng(seed)
+        self.dtype = float_dtype(dtype)
+        rng = generator(seed)
         sizes = [self.nin, *nouts]
         self.layers = [
             Layer(sizes[i], sizes[i + 1],
@@ -204,6 +192,20 @@ class MLP(Module):
     def config(self) -> dict[str, Any]:
         return {"nin": self.nin, "nouts": list(self.nouts), "activation": self.activation,
                 "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        nouts = config.get("nouts")
+        nouts = [nouts] if isinstance(nouts, int) else nouts
+        if not isinstance(nouts, list):
+            raise TypeError(f"nouts must be a list of layer sizes, got {nouts!r}")
+        sizes = [positive_int(config.get("nin"), "nin"),
+                 *[positive_int(n, f"nouts[{i}]") for i, n in enumerate(nouts)]]
+        shapes = {}
+        for i in range(len(nouts)):
+            shapes[f"layers.{i}.w"] = (sizes[i + 1], sizes[i])
+            shapes[f"layers.{i}.b"] = (sizes[i + 1],)
+        return shapes
 
     def extra_repr(self) -> str:
         sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])

@@ -9,17 +9,83 @@ once, so shared or cyclic references cannot loop.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import inspect
 import json
-from collections.abc import Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, TypeVar
 
 import numpy as np
 
 from autograd import Value
 
-#: Every Module subclass by class name, so `nn.load` can rebuild a saved model.
+#: The classes `nn.load` may build, by name: the library's own (registered as they are
+#: defined) and the user's, registered explicitly with `register`. A model file names its
+#: class; nothing outside this table (and a load's ``classes=``) is ever built from a file.
 REGISTRY: dict[str, type[Module]] = {}
+_EXTRA: contextvars.ContextVar[Mapping[str, type[Module]] | None] = \
+    contextvars.ContextVar("nn_load_classes", default=None)
+M = TypeVar("M", bound=type)
+
+
+def register(cls: M) -> M:
+    """Let `nn.load` rebuild models of this class (a decorator: ``@nn.register``).
+
+    The class must be an `nn.Module` subclass whose ``config()`` returns the constructor
+    arguments (the default reads attributes named like the arguments). A class of the
+    library cannot be replaced."""
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise TypeError(f"nn.register takes an nn.Module subclass, got {cls!r}")
+    old = REGISTRY.get(cls.__name__)
+    if old is not None and old is not cls and _is_library(old):
+        raise ValueError(f"nn.register: {cls.__name__!r} is the name of the library's "
+                         f"{old.__module__}.{old.__name__}; give your class another name")
+    REGISTRY[cls.__name__] = cls
+    return cls
+
+
+def _is_library(cls: type) -> bool:
+    return cls.__module__ == "nn" or cls.__module__.startswith("nn.")
+
+
+@contextlib.contextmanager
+def known_classes(extra: Mapping[str, type[Module]]
+                  ) -> Iterator[Callable[[str], type[Module] | None]]:
+    """While loading: a lookup of the registered classes plus `extra` (a load's
+    ``classes=``), which nested containers (`Sequential.from_config`) use too."""
+    token = _EXTRA.set({**(_EXTRA.get() or {}), **extra})
+    try:
+        yield model_class
+    finally:
+        _EXTRA.reset(token)
+
+
+def model_class(name: str) -> type[Module] | None:
+    """The class `nn.load` builds for `name`, or None when it is not registered."""
+    return (_EXTRA.get() or {}).get(name) or REGISTRY.get(name)
+
+
+def unknown_class_message(name: Any) -> str:
+    """Why a file's class cannot be built, and what to do about it."""
+    defined = [c for c in _subclasses() if c.__name__ == name]
+    where = (f" (a class {name} is defined in {defined[0].__module__}, but not registered)"
+             if defined else "")
+    return (f"unknown model class {name!r}{where}. nn.load builds only registered classes: "
+            f"import or define the class, then pass it, nn.load(path, classes=[{name}]), "
+            f"or register it once with @nn.register above its definition (its config() "
+            f"must return its constructor arguments)")
+
+
+def _subclasses() -> Iterator[type[Module]]:
+    stack = list(Module.__subclasses__())
+    seen = set()
+    while stack:
+        c = stack.pop()
+        if c not in seen:
+            seen.add(c)
+            yield c
+            stack.extend(c.__subclasses__())
 
 
 def _children(obj: Any) -> Iterator[tuple[str, Any]]:
@@ -50,7 +116,8 @@ class Module:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        REGISTRY[cls.__name__] = cls
+        if _is_library(cls):  # the user's classes are registered explicitly (`register`)
+            REGISTRY[cls.__name__] = cls
 
     def __init__(self) -> None:
         self.training = True
@@ -193,6 +260,13 @@ class Module:
         """Build a module (with fresh weights) from the output of `config()`."""
         return cls(**config)
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        """The shape of every `state_dict()` entry of ``cls.from_config(config)``, worked
+        out without building it, so `nn.load` can check a file's arrays before allocating
+        any; None when the class does not say (it is then built first, then checked)."""
+        return None
+
     def save(self, path: str) -> str:
         """Write weights and architecture to one ``.npz`` file (atomically); returns path."""
         from .io import save
@@ -252,15 +326,35 @@ class Sequential(Module):
         return {"modules": [{"class": type(m).__name__, "config": m.config()}
                             for m in self.layers]}
 
+    @staticmethod
+    def _entries(config: dict[str, Any]) -> Iterator[tuple[int, type[Module], dict[str, Any]]]:
+        """(index, class, config) of each item of a Sequential's config, checked."""
+        modules = config.get("modules", [])
+        if not isinstance(modules, list):
+            raise TypeError("Sequential config: 'modules' must be a list")
+        for i, entry in enumerate(modules):
+            name = entry.get("class") if isinstance(entry, dict) else None
+            sub = entry.get("config", {}) if isinstance(entry, dict) else None
+            if not isinstance(name, str) or not isinstance(sub, dict):
+                raise TypeError(f"Sequential item {i} is not a {{'class', 'config'}} record")
+            cls = model_class(name)
+            if cls is None:
+                raise ValueError(f"Sequential item {i}: " + unknown_class_message(name))
+            yield i, cls, sub
+
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> Sequential:
-        mods = []
-        for i, entry in enumerate(config.get("modules", [])):
-            name = entry.get("class")
-            if name not in REGISTRY:
-                raise ValueError(f"Sequential item {i} is an unknown module class {name!r}")
-            mods.append(REGISTRY[name].from_config(entry.get("config", {})))
-        return cls(*mods)
+        return cls(*[sub_cls.from_config(sub) for _, sub_cls, sub in cls._entries(config)])
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        shapes = {}
+        for i, sub_cls, sub in cls._entries(config):
+            part = sub_cls.state_shapes(sub)
+            if part is None:
+                return None
+            shapes.update({f"layers.{i}.{k}": s for k, s in part.items()})
+        return shapes
 
     def extra_repr(self) -> str:
         return f"{len(self.layers)} modules, {self.num_parameters()} parameters"

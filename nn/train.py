@@ -1,287 +1,41 @@
 """The training loop: the document's Phase 4 ("Training"), written once.
 
-`fit` runs epochs of mini-batches (forward pass, loss, backward pass, optimizer step: the
-document's Steps 2-5), measures the training and validation loss after every epoch, any
-metrics asked for, stops early when the validation loss stops improving ("If validation
-loss stops decreasing while training loss keeps dropping, you are overfitting ... Stopping
-training earlier") and returns a `History` that can be printed or plotted.
+`fit` is the document's "Complete Training Loop" over mini-batches::
+
+    for each epoch:
+        for each batch: forward pass, loss, backward pass, update   (one `_Trainer.step`)
+        the epoch's average training loss, the validation loss, the metrics; print them
+        stop early when the validation loss stops improving
+
+("If validation loss stops decreasing while training loss keeps dropping, you are
+overfitting ... Stopping training earlier"). It returns a `History` (nn/history.py);
+measuring on validation data is `evaluate` (nn/evaluate.py), the progress line and Ctrl-C
+handling are in nn/progress.py.
 """
 
 from __future__ import annotations
 
 import math
-import os
-import signal
-import sys
-import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 import numpy as np
 
-from autograd import Value, no_grad
-from autograd._files import atomic_write
+from autograd import Value
 
 from . import data as _data
-from . import metrics as _metrics
+from ._checks import generator, positive_int
+from .evaluate import as_value, evaluate, metric_fns, predict, to_labels, true_labels
+from .history import History
 from .module import Module
+from .progress import CtrlC, Progress, fmt
 
 __all__ = ["History", "evaluate", "fit", "predict", "to_labels"]
 
-MetricFn = Callable[[np.ndarray, np.ndarray], float]
-_NAMED = {"accuracy": _metrics.accuracy, "precision": _metrics.precision,
-          "recall": _metrics.recall, "f1": _metrics.f1}
-_PLOT_HINT = ("History.plot needs matplotlib, which is not installed. Install it with "
-              "`pip install matplotlib` (or this project's `plot` extra: "
-              "`pip install -e '.[plot]'`).")
+Augment = Callable[[np.ndarray, np.random.Generator], np.ndarray]
 
-
-class History:
-    """What `fit` measured: ``history["train_loss"]``, ``history["val_loss"]`` and one list
-    per metric, one entry per finished epoch.
-
-    Also: ``epochs`` (1-based numbers), ``times`` (seconds per epoch), ``best_epoch`` and
-    ``best_val_loss`` (when there was validation data), ``stop_reason`` ("completed",
-    "early stopping", "interrupted" or "non-finite loss") and ``restored`` (True when the
-    weights of `best_epoch` were put back)."""
-
-    def __init__(self) -> None:
-        self.history: dict[str, list[float]] = {"train_loss": [], "val_loss": []}
-        self.epochs: list[int] = []
-        self.times: list[float] = []
-        self.best_epoch: int | None = None
-        self.best_val_loss: float | None = None
-        self.stop_reason = "completed"
-        self.restored = False
-
-    def __getitem__(self, key: str) -> list[float]:
-        return self.history[key]
-
-    def __len__(self) -> int:
-        return len(self.epochs)
-
-    def __repr__(self) -> str:
-        keys = ", ".join(self.history)
-        best = f", best_epoch={self.best_epoch}" if self.best_epoch is not None else ""
-        return f"History({len(self)} epochs: {keys}{best}, stop_reason={self.stop_reason!r})"
-
-    def _record(self, epoch: int, seconds: float, values: Mapping[str, float]) -> None:
-        for key, v in values.items():
-            self.history.setdefault(key, []).append(v)
-        self.times.append(seconds)
-        self.epochs.append(epoch)  # last: an epoch counts once all of it is recorded
-
-    def _truncate(self) -> None:
-        """Drop what an interrupted `_record` left behind (epochs is appended last)."""
-        n = len(self.epochs)
-        del self.times[n:]
-        for v in self.history.values():
-            del v[n:]
-
-    def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
-        """Draw the training and validation loss per epoch (and, in a second panel, the
-        metrics) with matplotlib; the best epoch is marked. With `path` the picture is
-        written there (format from the extension: .svg, .png, .pdf) and the path returned;
-        without, the matplotlib Figure is returned. Needs matplotlib (the `plot` extra)."""
-        try:
-            from matplotlib.figure import Figure
-        except ImportError:
-            raise ImportError(_PLOT_HINT) from None
-        if not self.epochs:
-            raise ValueError("History.plot: no finished epoch to draw")
-        others = [k for k in self.history if k not in ("train_loss", "val_loss")
-                  and self.history[k]]
-        fig = Figure(figsize=(10 if others else 6, 4), layout="constrained")
-        axes = fig.subplots(1, 2 if others else 1, squeeze=False)[0]
-        ax = axes[0]
-        ax.plot(self.epochs, self.history["train_loss"], label="training loss")
-        if self.history["val_loss"]:
-            ax.plot(self.epochs, self.history["val_loss"], label="validation loss")
-        if self.best_epoch is not None:
-            ax.axvline(self.best_epoch, color="grey", linestyle=":",
-                       label=f"best epoch ({self.best_epoch})")
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("loss")
-        ax.set_title(title or "Training and validation loss")
-        ax.legend()
-        if others:
-            for k in others:
-                axes[1].plot(self.epochs, self.history[k], label=k)
-            axes[1].set_xlabel("epoch")
-            axes[1].set_title("Metrics")
-            axes[1].legend()
-        if path is None:
-            return fig
-        return save_figure(fig, path)
-
-
-def save_figure(fig: Any, path: str | os.PathLike) -> str:
-    """Write a matplotlib Figure to `path` atomically (a temporary file, then
-    ``os.replace``); the format comes from the extension. Returns the path."""
-    path = os.fspath(path)
-    ext = os.path.splitext(path)[1].lower()
-    if not ext:
-        raise ValueError(f"give the picture's file an extension (.svg, .png, .pdf), "
-                         f"got {path!r}")
-    with atomic_write(path, suffix=ext) as f:
-        fig.savefig(f, format=ext[1:])
-    return path
-
-
-# ---- helpers ----------------------------------------------------------------------------
-
-def to_labels(outputs: Any, threshold: float = 0.5) -> np.ndarray:
-    """Class labels from a model's outputs: the arg-max of each row when there are several
-    columns (logits or probabilities), else ``output > threshold`` as 0/1 (one sigmoid
-    output, or a regression onto 0/1 targets)."""
-    out = outputs.data if isinstance(outputs, Value) else np.asarray(outputs)
-    out = np.asarray(out)
-    if out.ndim == 2 and out.shape[1] > 1:
-        return out.argmax(axis=1)
-    return (out.reshape(len(out), -1)[:, 0] > threshold).astype(int) if out.ndim \
-        else np.array([int(out > threshold)])
-
-
-def _true_labels(y: np.ndarray) -> np.ndarray:
-    """Targets as class labels: one-hot or probability rows become their arg-max."""
-    y = np.asarray(y)
-    if y.ndim == 2 and y.shape[1] > 1:
-        return y.argmax(axis=1)
-    return y.reshape(len(y)) if y.ndim == 2 else y
-
-
-def predict(model: Module, X: Any, batch_size: int = 1024) -> np.ndarray:
-    """The model's outputs for every row of `X`, as an ndarray, in ``eval()`` mode and
-    without recording a graph; the model's mode is restored afterwards."""
-    X = np.asarray(X)
-    was_training = model.training
-    model.eval()
-    try:
-        with no_grad():
-            parts = [np.asarray(_value(model(X[i:i + batch_size]), "model").data)
-                     for i in range(0, len(X), batch_size)]
-    finally:
-        model.train(was_training)
-    return np.concatenate(parts) if parts else np.empty((0,))
-
-
-def _value(v: Any, who: str) -> Value:
-    if not isinstance(v, Value):
-        raise TypeError(f"{who} must return a Value, got {type(v).__name__}")
-    return v
-
-
-def _metric_fns(metrics: Any) -> dict[str, MetricFn]:
-    if metrics is None:
-        return {}
-    if isinstance(metrics, str) or callable(metrics):
-        metrics = [metrics]
-    items = metrics.items() if isinstance(metrics, Mapping) else (
-        (m if isinstance(m, str) else getattr(m, "__name__", f"metric{i}"), m)
-        for i, m in enumerate(metrics))
-    out: dict[str, MetricFn] = {}
-    for name, m in items:
-        if isinstance(m, str):
-            if m not in _NAMED:
-                raise ValueError(f"unknown metric {m!r}; named metrics are "
-                                 f"{sorted(_NAMED)}, or pass a function (y_true, y_pred)")
-            m = _NAMED[m]
-        if not callable(m):
-            raise TypeError(f"metric {name!r} must be a name or a function (y_true, y_pred), "
-                            f"got {type(m).__name__}")
-        if name in ("train_loss", "val_loss"):
-            raise ValueError(f"a metric cannot be called {name!r}")
-        out[name] = m
-    return out
-
-
-def evaluate(model: Module, loss_fn: Callable[[Value, Any], Value], X: Any, y: Any,
-             metrics: Any = None, batch_size: int = 1024,
-             threshold: float = 0.5) -> dict[str, float]:
-    """``{"loss": ..., metric: ...}`` of the model on one data set, in ``eval()`` mode."""
-    X, y = _data._as_pair(X, y, "evaluate")
-    out = predict(model, X, batch_size)
-    with no_grad():
-        result = {"loss": _value(loss_fn(Value(out), y), "loss_fn").item()}
-    fns = _metric_fns(metrics)
-    if fns:
-        yt, yp = _true_labels(y), to_labels(out, threshold)
-        result.update({name: float(fn(yt, yp)) for name, fn in fns.items()})
-    return result
-
-
-def _fmt(v: float) -> str:
-    return f"{v:.3f}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3g}"
-
-
-class _Progress:
-    """The progress display: on a terminal one line per epoch that updates in place
-    ("\\r") as batches finish; elsewhere (a file, a pipe, CI logs) only the finished line.
-    ``verbose=0``: silent; 1: as described; 2: only finished lines, even on a terminal."""
-
-    def __init__(self, verbose: int | bool, stream: TextIO | None, epochs: int) -> None:
-        self.stream = sys.stdout if stream is None else stream
-        self.on = bool(verbose)
-        isatty = getattr(self.stream, "isatty", None)
-        self.live = bool(verbose == 1 and isatty is not None and isatty())
-        self.width = len(str(epochs))
-        self.epochs = epochs
-        self.last = 0.0
-
-    def batch(self, epoch: int, done: int, total: int, loss: float, start: float) -> None:
-        now = time.perf_counter()
-        if not self.live or (now - self.last < 0.1 and done < total):
-            return
-        self.last = now
-        self.stream.write(f"\rEpoch {epoch:>{self.width}}/{self.epochs}: batch {done}/{total}"
-                          f", train loss {_fmt(loss)}, {now - start:.1f}s\x1b[K")
-        self.stream.flush()
-
-    def end(self, epoch: int, values: Mapping[str, float], seconds: float, nb: int) -> None:
-        if not self.on:
-            return
-        has_val = "val_loss" in values
-        parts = [f"{k.replace('_', ' ')} {_fmt(v)}" if k.endswith("loss") or not has_val
-                 else f"val {k} {_fmt(v)}" for k, v in values.items()
-                 if k == "train_loss" or not k.startswith("train_")]
-        line = f"Epoch {epoch}: " + ", ".join(parts) + f" ({nb} batches, {seconds:.2f}s)"
-        self.stream.write(("\r" + line + "\x1b[K" if self.live else line) + "\n")
-        self.stream.flush()
-
-    def note(self, text: str) -> None:
-        if self.on:
-            self.stream.write(("\n" if self.live else "") + text + "\n")
-            self.stream.flush()
-
-
-class _CtrlC:
-    """While `fit` runs, the first Ctrl-C (SIGINT) only asks training to stop: the loop
-    notices it after the current step, so weights and history are never caught half-way
-    through an update. A second Ctrl-C interrupts at once. Installed only in the main
-    thread, and only over Python's default handler."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._old: Any = None
-
-    def _handler(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def install(self) -> None:
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGINT) is signal.default_int_handler:
-            self._old = signal.signal(signal.SIGINT, self._handler)
-
-    def uninstall(self) -> None:
-        if self._old is not None:
-            signal.signal(signal.SIGINT, self._old)
-            self._old = None
-
-
-# ---- fit ----------------------------------------------------------------------------------
 
 def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
         train: tuple[Any, Any], val: tuple[Any, Any] | None = None, epochs: int = 100,
@@ -315,89 +69,32 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
         terminal, one printed line per epoch otherwise); 2 one printed line per epoch.
     file: where progress goes (default: sys.stdout).
     """
-    if not isinstance(model, Module):
-        raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
-    if not callable(loss_fn):
-        raise TypeError(f"fit: loss_fn must be a function (output, y) -> Value, got "
-                        f"{type(loss_fn).__name__}")
-    for attr in ("zero_grad", "step"):
-        if not callable(getattr(optimizer, attr, None)):
-            raise TypeError(f"fit: optimizer needs a {attr}() method (nn.SGD, nn.Adam), got "
-                            f"{type(optimizer).__name__}")
-    Xtr, ytr = _pair(train, "train")
-    Xva, yva = _pair(val, "val") if val is not None else (None, None)
-    if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 0:
-        raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) \
-            or batch_size < 1:
-        raise ValueError(f"fit: batch_size must be a positive integer, got {batch_size!r}")
-    if patience is not None:
-        if isinstance(patience, bool) or not isinstance(patience, int | np.integer) \
-                or patience < 1:
-            raise ValueError(f"fit: patience must be a positive integer or None, got "
-                             f"{patience!r}")
-        if val is None:
-            raise ValueError("fit: early stopping (patience) watches the validation loss; "
-                             "pass val=(X_val, y_val)")
-    if len(Xtr) == 0:
-        raise ValueError("fit: the training set is empty")
-    fns = _metric_fns(metrics)
+    Xtr, ytr, Xva, yva = _check(model, loss_fn, optimizer, train, val, patience)
+    epochs = positive_int(epochs, "fit: epochs", minimum=0)
+    batch_size = positive_int(batch_size, "fit: batch_size")
+    rng = generator(seed, "fit: seed")
     restore = (patience is not None) if restore_best is None else bool(restore_best)
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
-    progress = _Progress(verbose, file, int(epochs))
+    progress = Progress(verbose, file, epochs)
+    trainer = _Trainer(model, loss_fn, optimizer, metric_fns(metrics), augment, rng,
+                       threshold, progress, CtrlC())
     history = History()
     best_state: dict[str, np.ndarray] | None = None
     waited = 0
     was_training = model.training
-    nb = math.ceil(len(Xtr) / batch_size)
-    stop = _CtrlC()
     try:
-        stop.install()
-        for epoch in range(1, int(epochs) + 1):
+        trainer.stop.install()
+        for epoch in range(1, epochs + 1):
             start = time.perf_counter()
-            model.train()
-            total, seen = 0.0, 0
-            train_out: list[np.ndarray] = []
-            train_y: list[np.ndarray] = []
-            order_rng = np.random.default_rng(rng.integers(2**63)) if shuffle else None
-            for i, (xb, yb) in enumerate(
-                    _data.batches(Xtr, ytr, batch_size, shuffle=shuffle, seed=order_rng), 1):
-                if augment is not None:
-                    xb = np.asarray(augment(xb, rng))
-                optimizer.zero_grad()
-                model.zero_grad()  # also parameters the optimizer does not hold
-                out = _value(model(xb), "model")
-                loss = _value(loss_fn(out, yb), "loss_fn")
-                if loss.size != 1:
-                    raise ValueError(f"fit: loss_fn must return a single number, got a Value "
-                                     f"of shape {loss.shape}")
-                loss.backward()
-                optimizer.step()
-                value = loss.item()
-                if fns:
-                    train_out.append(np.asarray(out.data))
-                    train_y.append(yb)
-                del out, loss  # the step's graph goes now, not at the next step
-                total += value * len(xb)
-                seen += len(xb)
-                progress.batch(epoch, i, nb, total / seen, start)
-                if not math.isfinite(value):
-                    break
-                if stop.requested:  # Ctrl-C: leave at this clean point, after a whole step
-                    raise KeyboardInterrupt
-            values = {"train_loss": total / seen}
+            order = np.random.default_rng(rng.integers(2**63)) if shuffle else None
+            batches = _data.batches(Xtr, ytr, batch_size, shuffle=shuffle, seed=order)
+            values, train_scores = trainer.epoch(epoch, batches, math.ceil(len(Xtr) / batch_size))
             if not math.isfinite(values["train_loss"]):
                 history.stop_reason = "non-finite loss"
                 progress.note(f"Epoch {epoch}: the training loss is {values['train_loss']}; "
                               "stopping (try a smaller learning rate)")
                 break
-            train_scores = {}
-            if fns:
-                yt = _true_labels(np.concatenate(train_y))
-                yp = to_labels(np.concatenate(train_out), threshold)
-                train_scores = {name: float(fn(yt, yp)) for name, fn in fns.items()}
-            if Xva is not None:
-                ev = evaluate(model, loss_fn, Xva, yva, fns, threshold=threshold)
+            if Xva is not None:  # measured on data the weights never learned from
+                ev = evaluate(model, loss_fn, Xva, yva, trainer.fns, threshold=threshold)
                 values["val_loss"] = ev.pop("loss")
                 values.update(ev)
             else:
@@ -413,14 +110,14 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
                 history.best_val_loss, history.best_epoch, best_state = \
                     values["val_loss"], epoch, state
             waited = 0 if improved else waited + 1
-            progress.end(epoch, values, seconds, nb)
+            progress.end(epoch, values, seconds, trainer.batches)
             if patience is not None and waited >= patience:
                 history.stop_reason = "early stopping"
                 progress.note(f"Early stopping: validation loss has not improved for "
-                              f"{patience} epochs (best {_fmt(history.best_val_loss)} "
+                              f"{patience} epochs (best {fmt(history.best_val_loss)} "
                               f"at epoch {history.best_epoch})")
                 break
-            if stop.requested:
+            if trainer.stop.requested:
                 raise KeyboardInterrupt
     except KeyboardInterrupt:
         history._truncate()  # an epoch caught half-recorded is dropped whole
@@ -430,7 +127,7 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
                       + (f"; keeping the best weights (epoch {history.best_epoch})"
                          if best_state is not None else ""))
     finally:
-        stop.uninstall()
+        trainer.stop.uninstall()
         model.train(was_training)
     if history.stop_reason == "non-finite loss" and best_state is not None:
         restore = True
@@ -438,6 +135,92 @@ def fit(model: Module, loss_fn: Callable[[Value, Any], Value], optimizer: Any,
         model.load_state_dict(best_state)
         history.restored = True
     return history
+
+
+@dataclass
+class _Trainer:
+    """What every training step needs, so one step and one epoch read as the document's."""
+
+    model: Module
+    loss_fn: Callable[[Value, Any], Value]
+    optimizer: Any
+    fns: dict[str, Callable[[np.ndarray, np.ndarray], float]]
+    augment: Augment | None
+    rng: np.random.Generator
+    threshold: float
+    progress: Progress
+    stop: CtrlC
+    batches: int = 0
+
+    def step(self, xb: np.ndarray, yb: np.ndarray) -> tuple[float, np.ndarray]:
+        """One step: forward pass, loss, backpropagation, update. Returns the loss and the
+        outputs as plain numbers; the step's graph goes when this returns."""
+        self.optimizer.zero_grad()
+        self.model.zero_grad()  # also parameters the optimizer does not hold
+        out = as_value(self.model(xb), "model")             # forward pass: the prediction
+        loss = as_value(self.loss_fn(out, yb), "loss_fn")   # how wrong it is
+        if loss.size != 1:
+            raise ValueError(f"fit: loss_fn must return a single number, got a Value "
+                             f"of shape {loss.shape}")
+        loss.backward()                                     # dL/dw for every weight
+        self.optimizer.step()                               # w_new = w_old - lr × dL/dw
+        return loss.item(), out.data
+
+    def epoch(self, epoch: int, batches: Any, nb: int
+              ) -> tuple[dict[str, float], dict[str, float]]:
+        """Every batch once, in ``train()`` mode: ``{"train_loss": mean over the samples}``
+        and the metrics on the training batches. Stops at a non-finite loss; a Ctrl-C
+        leaves after a whole step."""
+        self.model.train()
+        self.batches = nb
+        start = time.perf_counter()
+        total, seen = 0.0, 0
+        outs: list[np.ndarray] = []
+        ys: list[np.ndarray] = []
+        for i, (xb, yb) in enumerate(batches, 1):
+            if self.augment is not None:
+                xb = np.asarray(self.augment(xb, self.rng))
+            value, out = self.step(xb, yb)
+            if self.fns:
+                outs.append(np.asarray(out))
+                ys.append(yb)
+            total += value * len(xb)
+            seen += len(xb)
+            self.progress.batch(epoch, i, nb, total / seen, start)
+            if not math.isfinite(value):
+                break
+            if self.stop.requested:  # Ctrl-C: leave at this clean point, after a whole step
+                raise KeyboardInterrupt
+        scores = {}
+        if self.fns:
+            yt = true_labels(np.concatenate(ys))
+            yp = to_labels(np.concatenate(outs), self.threshold)
+            scores = {name: float(fn(yt, yp)) for name, fn in self.fns.items()}
+        return {"train_loss": total / seen}, scores
+
+
+def _check(model: Any, loss_fn: Any, optimizer: Any, train: Any, val: Any, patience: Any
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """fit's arguments checked up front: the training and validation arrays."""
+    if not isinstance(model, Module):
+        raise TypeError(f"fit: model must be an nn.Module, got {type(model).__name__}")
+    if not callable(loss_fn):
+        raise TypeError(f"fit: loss_fn must be a function (output, y) -> Value, got "
+                        f"{type(loss_fn).__name__}")
+    for attr in ("zero_grad", "step"):
+        if not callable(getattr(optimizer, attr, None)):
+            raise TypeError(f"fit: optimizer needs a {attr}() method (nn.SGD, nn.Adam), got "
+                            f"{type(optimizer).__name__}")
+    Xtr, ytr = _pair(train, "train")
+    Xva, yva = _pair(val, "val") if val is not None else (None, None)
+    if patience is not None:
+        positive_int(patience, "fit: patience (or None)")
+        if val is None:
+            raise ValueError("fit: early stopping (patience) watches the validation loss; "
+                             "pass val=(X_val, y_val)")
+    if len(Xtr) == 0:
+        raise ValueError("fit: the training set is empty")
+    return Xtr, ytr, Xva, yva
 
 
 def _pair(pair: Any, name: str) -> tuple[np.ndarray, np.ndarray]:

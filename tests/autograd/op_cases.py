@@ -17,9 +17,30 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import conv_reference as cref
 import numpy as np
 
-from autograd import concatenate, maximum, minimum, stack, where
+from autograd import (
+    avg_pool2d,
+    concatenate,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+    maximum,
+    minimum,
+    stack,
+    where,
+)
+from autograd.conv import (
+    AVG_POOL_BACKWARD,
+    CONV_TRANSPOSE,
+    CONV_WEIGHT,
+    POOL_GATHER,
+    POOL_SCATTER,
+    _argmax,
+)
+from autograd.engine import apply
 from autograd.ops import cross_entropy, linear, to_scalar
 
 SAME = "same"
@@ -105,6 +126,53 @@ def _np_logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np
     m = x.max(axis=axis, keepdims=True)
     out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _F() -> Any:
+    return _torch().nn.functional
+
+
+def _torch_vjp(f: Any, shape: tuple[int, ...], at: Any = None) -> Any:
+    """g ↦ the VJP of torch's f at `at` (zeros by default): torch's adjoint of a linear map,
+    differentiable in g."""
+    def vjp(g: Any) -> Any:
+        t = _torch()
+        z = t.tensor(np.zeros(shape) if at is None else at, requires_grad=True)
+        return t.autograd.grad(f(z), z, g, create_graph=True)[0]
+    return vjp
+
+
+# fixed geometries for the convolution's adjoint ops and the pooling scatter/gather
+_S2P1 = {"stride": (2, 2), "padding": (1, 1)}
+_S2P1_1D = {"stride": (2,), "padding": (1,)}
+_POOL_AT = np.random.default_rng(3).permutation(40).reshape(1, 2, 5, 4).astype(float)
+_POOL = {"index": _argmax(_POOL_AT, (3, 2), (1, 2)), "shape": (1, 2, 5, 4), "ksize": (3, 2),
+         "stride": (1, 2)}
+_AVG = {"shape": (2, 2, 4, 6), "ksize": (2, 2), "stride": (2, 2)}
+
+
+def _conv_transpose_t(g: Any, w: Any, stride: Any, padding: Any, size: Any) -> Any:
+    k, out = w.shape[2:], g.shape[2:]
+    extra = [n - ((o - 1) * s - 2 * p + kk) for n, o, s, p, kk in zip(size, out, stride, padding, k)]
+    fn = _F().conv_transpose2d if len(k) == 2 else _F().conv_transpose1d
+    return fn(g, w, stride=stride, padding=padding, output_padding=tuple(extra))
+
+
+def _conv_weight_t(x: Any, g: Any, stride: Any, padding: Any, ksize: Any) -> Any:
+    t = _torch()
+    shape = (g.shape[1], x.shape[1], *ksize)
+    fn = t.nn.grad.conv2d_weight if len(ksize) == 2 else t.nn.grad.conv1d_weight
+    return fn(x, shape, g, stride=stride, padding=padding)
+
+
+def _pool_gather_t(h: Any) -> Any:
+    """torch.gather at the flat positions _POOL's index names."""
+    n, c, oh, ow = _POOL["index"].shape
+    r, s = np.divmod(_POOL["index"], _POOL["ksize"][1])
+    rows = np.arange(oh)[:, None] * _POOL["stride"][0] + r
+    cols = np.arange(ow)[None, :] * _POOL["stride"][1] + s
+    pos = _torch().tensor((rows * _POOL["shape"][3] + cols).reshape(n, c, -1))
+    return h.flatten(2).gather(2, pos).reshape(n, c, oh, ow)
 
 
 _IDX = np.array([0, 3, 1])  # class indices for the (3, 4) logits of the cross_entropy rows
@@ -276,6 +344,51 @@ CASES = [
     C("stack-last_three",      lambda a, b, c: stack([a, b, c], axis=-1),
       lambda a, b, c: np.stack([a, b, c], axis=-1), lambda a, b, c: _torch().stack([a, b, c], -1),
       [M, M, M]),
+    C("conv2d",                lambda x, w, b: conv2d(x, w, b),   cref.conv,  lambda x, w, b: _F().conv2d(x, w, b),
+      [(2, 2, 5, 4), (3, 2, 3, 2), (3,)]),
+    C("conv2d-stride_padding_pairs", lambda x, w, b: conv2d(x, w, b, stride=(2, 1), padding=(1, 2)),
+      lambda x, w, b: cref.conv(x, w, b, (2, 1), (1, 2)),
+      lambda x, w, b: _F().conv2d(x, w, b, stride=(2, 1), padding=(1, 2)), [(2, 2, 6, 5), (3, 2, 3, 3), (3,)]),
+    C("conv2d-no_bias_uneven", lambda x, w: conv2d(x, w, stride=2, padding=1),
+      lambda x, w: cref.conv(x, w, None, (2, 2), (1, 1)),
+      lambda x, w: _F().conv2d(x, w, stride=2, padding=1), [(1, 2, 6, 6), (2, 2, 3, 3)]),
+    C("conv1d",                lambda x, w, b: conv1d(x, w, b, stride=2, padding=1),
+      lambda x, w, b: cref.conv(x, w, b, (2,), (1,)),
+      lambda x, w, b: _F().conv1d(x, w, b, stride=2, padding=1), [(2, 3, 7), (4, 3, 3), (4,)]),
+    C("conv1d-no_bias",        lambda x, w: conv1d(x, w),         cref.conv,  lambda x, w: _F().conv1d(x, w),
+      [(2, 2, 6), (3, 2, 4)]),
+    C("conv_transpose2d",      lambda g, w: apply(CONV_TRANSPOSE[2], g, w, size=(6, 6), **_S2P1),
+      lambda g, w: cref.conv_transpose(g, w, size=(6, 6), **_S2P1),
+      lambda g, w: _conv_transpose_t(g, w, size=(6, 6), **_S2P1), [(2, 3, 3, 3), (3, 2, 3, 3)]),
+    C("conv_transpose1d",      lambda g, w: apply(CONV_TRANSPOSE[1], g, w, size=(7,), **_S2P1_1D),
+      lambda g, w: cref.conv_transpose(g, w, size=(7,), **_S2P1_1D),
+      lambda g, w: _conv_transpose_t(g, w, size=(7,), **_S2P1_1D), [(2, 4, 4), (4, 3, 3)]),
+    C("conv2d_weight",         lambda x, g: apply(CONV_WEIGHT[2], x, g, ksize=(3, 3), **_S2P1),
+      lambda x, g: cref.conv_weight(x, g, ksize=(3, 3), **_S2P1),
+      lambda x, g: _conv_weight_t(x, g, ksize=(3, 3), **_S2P1), [(2, 2, 6, 6), (2, 3, 3, 3)]),
+    C("conv1d_weight",         lambda x, g: apply(CONV_WEIGHT[1], x, g, ksize=(3,), **_S2P1_1D),
+      lambda x, g: cref.conv_weight(x, g, ksize=(3,), **_S2P1_1D),
+      lambda x, g: _conv_weight_t(x, g, ksize=(3,), **_S2P1_1D), [(2, 3, 7), (2, 4, 4)]),
+    C("max_pool2d",            lambda x: max_pool2d(x, 2),        lambda x: cref.pool(x, 2 * (2,), 2 * (2,), np.max),
+      lambda x: _F().max_pool2d(x, 2), [(2, 2, 4, 6)], "distinct"),
+    C("max_pool2d-overlap",    lambda x: max_pool2d(x, (3, 2), stride=(1, 2)),
+      lambda x: cref.pool(x, (3, 2), (1, 2), np.max),
+      lambda x: _F().max_pool2d(x, (3, 2), stride=(1, 2)), [(1, 2, 5, 4)], "distinct"),
+    C("max_pool1d",            lambda x: max_pool1d(x, 3, 2),     lambda x: cref.pool(x, (3,), (2,), np.max),
+      lambda x: _F().max_pool1d(x, 3, 2), [(2, 3, 7)], "distinct"),
+    C("avg_pool2d",            lambda x: avg_pool2d(x, 2),        lambda x: cref.pool(x, (2, 2), (2, 2), np.mean),
+      lambda x: _F().avg_pool2d(x, 2), [(2, 2, 4, 6)]),
+    C("avg_pool2d-overlap",    lambda x: avg_pool2d(x, 3, (2, 1)), lambda x: cref.pool(x, (3, 3), (2, 1), np.mean),
+      lambda x: _F().avg_pool2d(x, 3, (2, 1)), [(1, 2, 6, 5)]),
+    C("avg_pool2d_backward",   lambda g: apply(AVG_POOL_BACKWARD[2], g, **_AVG),
+      lambda g: cref.conv_transpose(g.reshape(4, 1, 2, 3), np.full((1, 1, 2, 2), 0.25), (2, 2), (0, 0),
+                                    (4, 6)).reshape(2, 2, 4, 6),
+      _torch_vjp(lambda z: _F().avg_pool2d(z, 2), (2, 2, 4, 6)), [(2, 2, 2, 3)]),
+    C("pool_scatter",          lambda g: apply(POOL_SCATTER, g, **_POOL),
+      lambda g: cref.pool_scatter(g, **_POOL),
+      _torch_vjp(lambda z: _F().max_pool2d(z, (3, 2), stride=(1, 2)), (1, 2, 5, 4), _POOL_AT), [(1, 2, 3, 2)]),
+    C("pool_gather",           lambda h: apply(POOL_GATHER, h, **_POOL), lambda h: cref.pool_gather(h, **_POOL),
+      _pool_gather_t, [(1, 2, 5, 4)]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",

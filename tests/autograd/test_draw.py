@@ -9,7 +9,7 @@ import pytest
 
 import autograd.draw as draw_mod
 from autograd import Value, draw_graph, save_graph
-from nn.document import single_neuron
+from demos.document import single_neuron
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -113,7 +113,27 @@ def test_refuses_graphs_over_2000_values():
         v = v + 1.0
     with pytest.raises(ValueError, match=r"2001 Values.*sub-expression.*tensor"):
         draw_graph(v)
-    draw_graph(v.parents[0])  # exactly 2000 is fine
+
+
+def test_refuses_by_drawn_size_not_node_count_alone(tmp_path):
+    """A chain of 1,800 additions is few nodes but would be drawn ~300,000 points wide."""
+    v = Value(0.0)
+    for _ in range(1800):
+        v = v + 1.0
+    with pytest.raises(ValueError, match=r"drawn about [\d,]+ × [\d,]+ points.*15,000"):
+        draw_graph(v)
+    # the estimate of the longer side is close to what dot really draws, for a chain and
+    # for a wide graph
+    short = v.parents[0]
+    for _ in range(1740):
+        short = short.parents[0]
+    wide = sum((Value(float(i)) * Value(2.0) for i in range(40)), Value(0.0))
+    for g in (short, wide, neuron()):
+        est_w, est_h = draw_mod.drawn_size(g)
+        root = ET.parse(save_graph(g, tmp_path / "g.svg")).getroot()
+        real_w, real_h = (float(root.get(k).rstrip("pt")) for k in ("width", "height"))
+        assert 0.7 < max(est_w, est_h) / max(real_w, real_h) < 1.4, (est_w, est_h, real_w,
+                                                                      real_h)
 
 
 def test_dot_extension_writes_the_source_only(tmp_path):

@@ -8,7 +8,7 @@ import pytest
 from autograd import Value, explain, topological_order
 from autograd.explain import FORMATS, fmt
 from autograd.ops import OPS
-from nn.document import (  # the document's inputs and weights
+from demos.document import (  # the document's inputs and weights
     DIGIT_B1,
     DIGIT_W1,
     DIGIT_X,
@@ -20,7 +20,7 @@ from nn.document import (  # the document's inputs and weights
     DOG_Y,
     dog_cat_network,
 )
-from nn.document import single_neuron as neuron
+from demos.document import single_neuron as neuron
 
 
 def dogcat(loss="ce"):

@@ -12,7 +12,7 @@ import pytest
 
 import nn
 from autograd import Value
-from nn import document as doc
+from demos import document as doc
 
 DEMO = Path(__file__).resolve().parents[2] / "demos" / "walkthrough.py"
 

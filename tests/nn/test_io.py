@@ -1,6 +1,10 @@
 """Saving and loading: bit-for-bit round trips, architecture checks, refusals."""
 
+import io
+import json
 import os
+import tracemalloc
+import zipfile
 
 import numpy as np
 import pytest
@@ -136,3 +140,143 @@ def test_sequential_with_dropout_round_trip(tmp_path):
     _same_weights(seq, loaded)
     x = np.array([[0.3, -0.2]])
     np.testing.assert_array_equal(loaded.eval()(x).data, seq.eval()(x).data)
+
+
+# ---- hostile and damaged files: each a ModelFileError naming the file and the fault -------
+
+def _record(cls, config):
+    return np.array(json.dumps({"format": "nn-autograd-model", "version": 1, "class": cls,
+                                "config": config}))
+
+
+class Pwned(nn.Module):  # any Module subclass in the process, never registered
+    built = False
+
+    def __init__(self, **kwargs):
+        super().__init__()
+        Pwned.built = True
+
+
+def test_only_registered_classes_are_built(tmp_path):
+    path = tmp_path / "evil.npz"
+    np.savez(path, __model__=_record("Pwned", {}))
+    with pytest.raises(nn.ModelFileError, match=r"evil.npz.*unknown model class 'Pwned' \(a "
+                       r"class Pwned is defined in .*test_io, but not registered\).*"
+                       r"classes=\[Pwned\].*@nn.register"):
+        nn.load(path)
+    seq = tmp_path / "seq.npz"  # nor inside a container
+    np.savez(seq, __model__=_record("Sequential", {"modules": [{"class": "Pwned",
+                                                                "config": {}}]}))
+    with pytest.raises(nn.ModelFileError, match="unknown model class 'Pwned'"):
+        nn.load(seq)
+    assert not Pwned.built
+    assert type(nn.load(path, classes=[Pwned])) is Pwned  # asked for explicitly: built
+    assert type(nn.load(seq, classes={"Pwned": Pwned})[0]) is Pwned
+
+
+def test_a_huge_config_is_refused_before_anything_is_allocated(tmp_path):
+    path = tmp_path / "huge.npz"
+    np.savez(path, __model__=_record("MLP", {"nin": 1_000_000, "nouts": [1_000_000]}),
+             **{"param/layers.0.w": np.zeros((1, 1)), "param/layers.0.b": np.zeros(1)})
+    assert path.stat().st_size < 2000
+    tracemalloc.start()
+    try:
+        with pytest.raises(nn.ModelFileError, match=r"huge.npz.*layers.0.w: expected shape "
+                           r"\(1000000, 1000000\), got \(1, 1\)"):
+            nn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def test_an_array_header_larger_than_its_bytes_is_refused_unread(tmp_path):
+    header = np.lib.format.header_data_from_array_1_0(np.zeros((3, 2)))
+    header["shape"] = (10**12, 2)  # claims 16 TB, holds 48 bytes
+    npy = io.BytesIO()
+    np.lib.format.write_array_header_1_0(npy, header)
+    path = tmp_path / "liar.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("__model__.npy", _npy(_record("MLP", {"nin": 2, "nouts": [3]})))
+        zf.writestr("param/layers.0.w.npy", npy.getvalue() + np.zeros((3, 2)).tobytes())
+        zf.writestr("param/layers.0.b.npy", _npy(np.zeros(3)))
+    tracemalloc.start()
+    try:
+        with pytest.raises(nn.ModelFileError, match=r"liar.npz.*'param/layers.0.w' claims "
+                           r"shape \(1000000000000, 2\) .* holds 48 bytes"):
+            nn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
+
+
+def _npy(arr):
+    buf = io.BytesIO()
+    np.save(buf, arr)
+    return buf.getvalue()
+
+
+def test_a_flipped_byte_is_a_model_file_error(tmp_path):
+    path = tmp_path / "m.npz"
+    nn.MLP(2, [3, 2], seed=0).save(path)
+    raw = bytearray(path.read_bytes())
+    with np.load(path) as f:
+        arr = f["param/layers.0.w"]
+    i = raw.index(arr.tobytes())  # a byte inside the stored weights: only the CRC can tell
+    raw[i] ^= 0xFF
+    path.write_bytes(bytes(raw))
+    with pytest.raises(nn.ModelFileError, match=r"m.npz.*damaged.*layers.0.w.*BadZipFile"):
+        nn.load(path)
+
+
+def test_a_broken_npy_header_is_a_model_file_error(tmp_path):
+    path = tmp_path / "m.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("__model__.npy", np.lib.format.magic(1, 0) + b"\x46\x00{'descr': '<f8', "
+                    b"'fortran_order': False, 'shape': (3,(" + b" " * 16 + b"\n")
+    with pytest.raises(nn.ModelFileError, match=r"m.npz.*damaged.*'__model__' cannot be read"):
+        nn.load(path)
+
+
+def test_an_object_array_is_a_model_file_error(tmp_path):
+    path = tmp_path / "m.npz"
+    np.savez(path, __model__=_record("Neuron", {"nin": 2}),
+             **{"param/w": np.array([1, "x"], dtype=object), "param/b": np.zeros(())})
+    with pytest.raises(nn.ModelFileError, match=r"m.npz.*'param/w' has dtype object"):
+        nn.load(path)
+
+
+def test_a_deeply_nested_sequential_is_a_model_file_error(tmp_path):
+    head = '{"class": "Sequential", "config": {"modules": ['
+    text = (head * 400) + "]}}" * 400  # 400 Sequentials, each inside the last
+    record = json.loads(_record("Sequential", {}).item())
+    record["config"] = "CONFIG"
+    path = tmp_path / "deep.npz"
+    np.savez(path, __model__=np.array(json.dumps(record).replace(
+        '"CONFIG"', '{"modules": [' + text + "]}")))
+    with pytest.raises(nn.ModelFileError, match=r"deep.npz.*nests"):
+        nn.load(path)
+
+
+def test_saving_a_model_of_ones_own_class(tmp_path):
+    """The pattern README documents: config() returns the constructor arguments."""
+
+    @nn.register
+    class TwoLayer(nn.Module):
+        def __init__(self, nin, hidden):
+            super().__init__()
+            self.nin, self.hidden = nin, hidden
+            self.fc1 = nn.Layer(nin, hidden, seed=0)
+            self.fc2 = nn.Layer(hidden, 1, "linear", seed=1)
+
+        def forward(self, x):
+            return self.fc2(self.fc1(x))
+
+    model = TwoLayer(3, 4)
+    model.save(tmp_path / "net.npz")
+    loaded = nn.load(tmp_path / "net.npz")
+    assert type(loaded) is TwoLayer
+    _same_weights(model, loaded)
+    with pytest.raises(ValueError, match="name of the library's nn.layers.MLP"):
+        nn.register(type("MLP", (nn.Module,), {}))

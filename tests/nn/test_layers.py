@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 import nn
 from autograd import Value
-from nn.document import (  # the document's inputs and weights
+from demos.document import (  # the document's inputs and weights
     DIGIT_B1,
     DIGIT_W1,
     DIGIT_X,
@@ -21,7 +21,7 @@ from nn.document import (  # the document's inputs and weights
     NEURON_X,
     digit_network,
 )
-from nn.document import dog_cat_network as dog_cat
+from demos.document import dog_cat_network as dog_cat
 
 
 # ---- the document's numbers -------------------------------------------------------------

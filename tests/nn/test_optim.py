@@ -5,7 +5,7 @@ import pytest
 
 import nn
 from autograd import Value
-from nn.document import DOG_X
+from demos.document import DOG_X
 
 
 def test_plain_sgd_is_the_document_rule():

@@ -1,5 +1,8 @@
 """The source document's worked examples: its inputs and weights, in one place.
 
+Not part of the installed library (one document's numbers are not an API): the demos, the
+tests and the playground import it from a checkout as ``demos.document``.
+
 neural-networks-basics.md works three examples by hand; the walkthrough demo and the tests
 rebuild them from these numbers:
 
@@ -19,8 +22,7 @@ writes them: W is (outputs, inputs), one row per neuron.
 from __future__ import annotations
 
 from autograd import Value
-
-from .layers import MLP
+from nn import MLP
 
 # ---- the digit "1" network: 16 pixels -> 4 -> 3 -> 2 (ReLU hidden layers) -------------------
 DIGIT_X = (0.1, 0.7, 0.2, 0.1, 0.2, 0.8, 0.2, 0.1, 0.1, 0.6, 0.3, 0.2, 0.1, 0.7, 0.1, 0.1)
