@@ -19,6 +19,8 @@ from .evaluate import evaluate, predict, to_labels  # noqa: F401
 from .history import History  # noqa: F401
 from .train import fit  # noqa: F401
 
+from .select import LastStep  # noqa: F401
+
 # isort: split
 # ---- interop: to and from PyTorch, ONNX export (torch/onnx imported only when called) ------
 from .interop import ConversionError, export_onnx, from_torch, to_torch  # noqa: F401

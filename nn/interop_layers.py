@@ -476,8 +476,14 @@ def _torch_modules() -> dict[str, type]:
         def forward(self, x: Any) -> Any:
             return (x - self.mean.to(x.dtype)) / self.std.to(x.dtype)
 
+    class LastStep(torch.nn.Module):
+        """nn.LastStep: ``out[:, -1]`` of a sequence, or of a recurrent layer's (out, h)."""
+
+        def forward(self, x: Any) -> Any:
+            return (x[0] if isinstance(x, tuple | list) else x)[:, -1]
+
     classes = {"SelfAttention": SelfAttention, "Recurrent": Recurrent,
-               "Standardize": Standardize}
+               "Standardize": Standardize, "LastStep": LastStep}
     for cls in classes.values():
         cls.__module__ = __name__
     return classes
@@ -524,6 +530,21 @@ class MultiheadAttentionRule(Rule):
         y = g.op("Transpose", [y], perm=[0, 2, 1, 3])
         y = g.op("Reshape", [y, g.const(np.array([0, 0, e]))])
         return _affine(g, y, m.w_out, m.b_out)
+
+
+@rule
+class LastStepRule(Rule):
+    ours, theirs = "LastStep", ("LastStep",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return _torch_modules()["LastStep"]()
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        return nn.LastStep()
+
+    def onnx(self, m: Any, g: OnnxGraph, x: Any) -> str:
+        seq = x[0] if isinstance(x, tuple | list) else x
+        return g.op("Gather", [seq, g.const(np.array(-1))], axis=1)
 
 
 # ---- recurrent layers --------------------------------------------------------------------

@@ -95,6 +95,13 @@ CASES = [
                               nn.MaxPool2d(2, dtype=dt), nn.Flatten(dtype=dt),
                               nn.Dropout(0.3), nn.Linear(4 * 4 * 4, 10, seed=1, dtype=dt)
                               ).eval(), _floats(1, 8, 8)),
+    ("GRU-classifier", ("GRU", "Linear"),
+     lambda dt: nn.Sequential(nn.GRU(3, 8, seed=0, dtype=dt), nn.LastStep(),
+                              nn.Linear(8, 4, seed=1, dtype=dt)), _floats(6, 3)),
+    ("GRU-classifier-tokens", ("Embedding", "GRU", "Linear"),
+     lambda dt: nn.Sequential(nn.Embedding(20, 6, seed=0, dtype=dt),
+                              nn.GRU(6, 8, seed=1, dtype=dt), nn.LastStep(),
+                              nn.Linear(8, 4, seed=2, dtype=dt)), _tokens(20, 7)),
     ("attention-block", ("MultiheadAttention", "LayerNorm", "Linear", "GELU"),
      lambda dt: nn.Sequential(nn.MultiheadAttention(8, 4, seed=0, dtype=dt),
                               nn.LayerNorm(8, dtype=dt), nn.Linear(8, 16, seed=1, dtype=dt),
