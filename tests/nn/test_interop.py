@@ -153,7 +153,7 @@ def _seeds(model, x, rng):
 def test_to_torch_gives_the_same_outputs_and_input_gradients(case):
     _, build, make_input = case
     rng = np.random.default_rng(1)
-    model = build(np.float64)
+    model = _distinct(build(np.float64), rng)
     x = make_input(rng, 4)
     seeds = _seeds(model, x, rng)
     t = to = nn.to_torch(model)
@@ -166,6 +166,29 @@ def test_to_torch_gives_the_same_outputs_and_input_gradients(case):
         np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
     if ours_grad is not None:
         np.testing.assert_allclose(ours_grad, theirs_grad, rtol=1e-9, atol=1e-12)
+    _same_parameter_gradients(model, t)
+
+
+def _same_parameter_gradients(model, t):
+    """Each parameter's gradient equals its torch twin's (twins found by their copied data:
+    the names differ, w/weight, w_in/in_proj_weight...)."""
+    twins = [(p.detach().numpy().ravel(), p.grad) for p in t.parameters()]
+    assert len(twins) == len(model.parameters())
+    for p in model.parameters():
+        data = np.ravel(p.data)
+        match = [g for d, g in twins if np.array_equal(d, data)]
+        assert len(match) == 1, f"{len(match)} torch parameters hold {p.label}'s weights"
+        np.testing.assert_allclose(np.ravel(p.grad), match[0].numpy().ravel(), rtol=1e-9,
+                                   atol=1e-12)
+
+
+def _distinct(model, rng):
+    """Give every parameter random values of its own (ones and zeros repeat across layers:
+    no twin could be told apart)."""
+    for p in model.parameters():
+        p.data = float(rng.normal()) if p.is_scalar else \
+            rng.normal(size=p.shape).astype(p.dtype) * 0.5
+    return model
 
 
 def test_to_torch_keeps_float32_and_copies_the_weights(case):
@@ -215,6 +238,65 @@ def test_export_onnx_runs_in_onnxruntime_at_any_batch_size(case, batch, tmp_path
     for a, b in zip(got, expect):
         assert a.dtype == np.float32
         np.testing.assert_allclose(a, b.data, rtol=1e-4, atol=1e-5)
+
+
+def test_attention_keeps_its_causal_mask_in_torch():
+    if not _has("MultiheadAttention"):
+        pytest.skip("nn has no MultiheadAttention yet")
+    model = nn.MultiheadAttention(8, 2, seed=0)
+    t = nn.to_torch(model)
+    x = np.random.default_rng(0).normal(size=(3, 5, 8))
+    ours = model(x, causal=True).data
+    np.testing.assert_allclose(t(torch.tensor(x), causal=True).detach().numpy(), ours,
+                               rtol=1e-9, atol=1e-12)
+    assert not np.allclose(model(x).data, ours)
+
+
+def test_recurrent_layers_take_an_initial_state_in_torch_as_here():
+    if not _has("GRU", "LSTM"):
+        pytest.skip("nn has no GRU/LSTM yet")
+    rng = np.random.default_rng(0)
+    x, h0, c0 = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
+    gru, lstm = nn.GRU(3, 5, seed=0), nn.LSTM(3, 5, seed=1)
+    tx = torch.tensor(x)
+    np.testing.assert_allclose(nn.to_torch(gru)(tx, torch.tensor(h0))[1].detach().numpy(),
+                               gru(x, h0)[1].data, rtol=1e-9)
+    (h, c) = nn.to_torch(lstm)(tx, (torch.tensor(h0), torch.tensor(c0)))[1]
+    (oh, oc) = lstm(x, (h0, c0))[1]
+    np.testing.assert_allclose(h.detach().numpy(), oh.data, rtol=1e-9)
+    np.testing.assert_allclose(c.detach().numpy(), oc.data, rtol=1e-9)
+
+
+def test_bare_torch_attention_and_recurrent_modules_come_here():
+    if not _has("MultiheadAttention", "LSTM"):
+        pytest.skip("nn has no MultiheadAttention/LSTM yet")
+    torch.manual_seed(0)
+    attn = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+    lstm = torch.nn.LSTM(3, 4, batch_first=True).double()
+    x = np.random.default_rng(0).normal(size=(2, 5, 8))
+    np.testing.assert_allclose(nn.from_torch(attn)(x).data,
+                               attn(*[torch.tensor(x)] * 3)[0].detach().numpy(), rtol=1e-9)
+    out, (h, c) = lstm(torch.tensor(x[..., :3]))
+    ours, (oh, oc) = nn.from_torch(lstm)(x[..., :3])
+    np.testing.assert_allclose(ours.data, out.detach().numpy(), rtol=1e-9)
+    np.testing.assert_allclose(oh.data, h[0].detach().numpy(), rtol=1e-9)
+    with pytest.raises(nn.ConversionError, match="batch_first=False"):
+        nn.from_torch(torch.nn.MultiheadAttention(8, 2))
+
+
+def test_batchnorm_running_statistics_go_both_ways_and_keep_updating_alike():
+    if not _has("BatchNorm1d"):
+        pytest.skip("nn has no BatchNorm1d yet")
+    model = _batchnorm_with_stats("BatchNorm1d", 3)(np.float64).train()
+    t = nn.to_torch(model)
+    batch = np.random.default_rng(9).normal(1.0, 2.0, size=(8, 3))
+    model(batch)
+    t(torch.tensor(batch))
+    np.testing.assert_allclose(t.running_mean.numpy(), model.running_mean, rtol=1e-12)
+    np.testing.assert_allclose(t.running_var.numpy(), model.running_var, rtol=1e-12)
+    assert int(t.num_batches_tracked) == int(model.num_batches_tracked) == 3
+    back = nn.from_torch(t)
+    np.testing.assert_array_equal(back.running_var, t.running_var.numpy())
 
 
 # ---- models written in PyTorch, brought here ----------------------------------------------
