@@ -40,6 +40,7 @@ OP_SYMBOLS = {
     "maximum": "max", "minimum": "min", "leaky_relu": "LeakyReLU", "gelu": "GELU",
     "concatenate": "concat", "logsumexp": "logsumexp", "conv_transpose1d": "conv1dᵀ",
     "conv_transpose2d": "conv2dᵀ",
+    "rnn_cell": "RNN cell", "gru_cell": "GRU cell", "lstm_cell": "LSTM cell",
 }
 
 

@@ -357,5 +357,9 @@ FORMATS: dict[str, Fmt] = {
     # fused ops that nn uses for batches: written as formulas, values shown whole
     "linear": Fmt("{0} @ {1}.T + {2}", None),
     "cross_entropy": Fmt("cross_entropy({0})", None),
+    # one time step of a recurrent layer (autograd/recurrent.py): x and the state in, h' out
+    "rnn_cell": Fmt("RNN cell({0}, {1})", None),
+    "gru_cell": Fmt("GRU cell({0}, {1})", None),
+    "lstm_cell": Fmt("LSTM cell({0}, {1}, {2})", None),
     **_BLOCKS,
 }

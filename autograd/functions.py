@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ._erf import erf as _erf_array
-from .engine import Op, Value, _const, apply, defop
+from .engine import OPS, Op, Value, apply, defop, operand
 from .ops import _data, _expand, _max_vjp, _reduction, _shape, exp
 
 Number = float | int
@@ -43,8 +43,7 @@ def _scalar_like(out: Any, *inputs: Any) -> Any:
 
 def _defop_variadic(name: str, forward: Any, rule: Callable[..., Any]) -> Op:
     """An op of any number of inputs: one rule ``rule(i, g, ans, *inputs)`` for input i."""
-    op = defop(name, forward)
-    op.vjps = _PerInput(rule)  # type: ignore[assignment]  (indexed like the tuple)
+    op = OPS[name] = defop(name, forward)._replace(vjps=_PerInput(rule))  # indexed as the tuple
     return op
 
 
@@ -211,7 +210,7 @@ STACK = _defop_variadic("stack", lambda *xs, axis: np.stack(xs, axis=axis), _sta
 # ---- Value methods -------------------------------------------------------------------------
 def _operand(x: Any, fn: str) -> Any:
     """A Value, or a constant as raw data (a float or a float array)."""
-    c = _const(x)
+    c = operand(x)
     if c is None:
         raise TypeError(f"{fn} takes Values, numbers or arrays, got {type(x).__name__}")
     return c

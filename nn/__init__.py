@@ -19,6 +19,11 @@ from .evaluate import evaluate, predict, to_labels  # noqa: F401
 from .history import History  # noqa: F401
 from .train import fit  # noqa: F401
 
+# isort: split
+# ---- sequences: embeddings, attention, recurrent layers -----------------------------------
+from .attention import MultiheadAttention  # noqa: F401
+from .embedding import Embedding  # noqa: F401
+from .recurrent import GRU, LSTM, RNN  # noqa: F401
 from .select import LastStep  # noqa: F401
 
 # isort: split

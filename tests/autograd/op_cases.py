@@ -42,6 +42,7 @@ from autograd.conv import (
 )
 from autograd.engine import apply
 from autograd.ops import cross_entropy, linear, to_scalar
+from autograd.recurrent import gru_cell, lstm_cell, rnn_cell
 
 SAME = "same"
 
@@ -177,6 +178,33 @@ def _pool_gather_t(h: Any) -> Any:
 
 _IDX = np.array([0, 3, 1])  # class indices for the (3, 4) logits of the cross_entropy rows
 _COND = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
+
+
+# ---- recurrent cells: the textbook formulas (torch's docs), written out in NumPy ----------
+def _np_rnn(x, h, w_ih, w_hh, b_ih, b_hh, act=np.tanh):
+    return act(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+
+
+def _np_gru(x, h, w_ih, w_hh, b_ih, b_hh):
+    (xr, xz, xn), (hr, hz, hn) = np.split(x @ w_ih.T + b_ih, 3, 1), np.split(h @ w_hh.T + b_hh, 3, 1)
+    r, z = _np_sigmoid(xr + hr), _np_sigmoid(xz + hz)
+    n = np.tanh(xn + r * hn)
+    return (1 - z) * n + z * h
+
+
+def _np_lstm(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    i, f, g, o = np.split(x @ w_ih.T + b_ih + h @ w_hh.T + b_hh, 4, 1)
+    c2 = _np_sigmoid(f) * c + _np_sigmoid(i) * np.tanh(g)
+    return np.concatenate([_np_sigmoid(o) * np.tanh(c2), c2], axis=1)
+
+
+def _t_lstm(x, h, c, *w):
+    return _torch().cat(_torch().lstm_cell(x, (h, c), *w), 1)
+
+
+def _cell_shapes(gates, states=1, n=3, nin=4, hid=2):  # x, state(s), w_ih, w_hh, b_ih, b_hh
+    return [(n, nin)] + [(n, hid)] * states + [(gates * hid, nin), (gates * hid, hid),
+                                               (gates * hid,), (gates * hid,)]
 
 
 S, M, B = (), (3, 4), (2, 3, 4)  # scalar, matrix, batch
@@ -389,6 +417,14 @@ CASES = [
       _torch_vjp(lambda z: _F().max_pool2d(z, (3, 2), stride=(1, 2)), (1, 2, 5, 4), _POOL_AT), [(1, 2, 3, 2)]),
     C("pool_gather",           lambda h: apply(POOL_GATHER, h, **_POOL), lambda h: cref.pool_gather(h, **_POOL),
       _pool_gather_t, [(1, 2, 5, 4)]),
+    C("rnn_cell-tanh",         lambda *a: rnn_cell(*a),           _np_rnn,    lambda *a: _torch().rnn_tanh_cell(*a),
+      _cell_shapes(1)),
+    C("rnn_cell-relu",         lambda *a: rnn_cell(*a, nonlinearity="relu"),
+      lambda *a: _np_rnn(*a, act=lambda v: np.maximum(v, 0)), lambda *a: _torch().rnn_relu_cell(*a),
+      _cell_shapes(1)),
+    C("gru_cell",              lambda *a: gru_cell(*a),           _np_gru,    lambda *a: _torch().gru_cell(*a),
+      _cell_shapes(3)),
+    C("lstm_cell",             lambda *a: lstm_cell(*a),          _np_lstm,   _t_lstm, _cell_shapes(4, 2)),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",

@@ -1,0 +1,239 @@
+"""Recurrent cells as single nodes: one time step of an RNN, a GRU or an LSTM.
+
+A recurrent layer applies the same cell at every time step. Written with small ops, one
+GRU step is some twenty nodes, and a sequence of 40 steps is bound by Python's cost per
+node; as one node per step, a layer over 40 steps is a few dozen nodes. Each cell is one
+entry of the derivative table with PyTorch's arguments and gate order
+(``torch.gru_cell(x, h, w_ih, w_hh, b_ih, b_hh)``), so torch's weights copy in unchanged:
+
+    RNN:   h' = tanh(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh)                  (or ReLU)
+    GRU:   r = σ(a_r), z = σ(a_z)       (a = x w_ihᵀ + b_ih + h w_hhᵀ + b_hh, gates r, z, n)
+           n = tanh(x w_inᵀ + b_in + r × (h w_hnᵀ + b_hn))
+           h' = (1 - z) × n + z × h
+    LSTM:  i, f, o = σ(a_i), σ(a_f), σ(a_o), g = tanh(a_g)            (gates i, f, g, o)
+           c' = f × c + i × g,  h' = o × tanh(c')
+
+Every cell is an affine map of x and one of h feeding elementwise gates, so its backward
+pass has one shape: the gates give dL/d(x w_ihᵀ + b_ih) and dL/d(h w_hhᵀ + b_hh) (the
+"shared" part), and from those each input's VJP is one product or sum, as in `linear`.
+The shared part is written once per cell with operations that numpy arrays and Values both
+support: on arrays it is the fast first-order rule, on Values (``create_graph=True``) the
+same lines build a differentiable graph, so second derivatives work. The engine calls one
+VJP per input; on arrays the shared part is computed once per node and reused by the next
+VJPs of the same node (a one-entry memo keyed by the node's gradient and output objects).
+
+The LSTM's state is two arrays; the cell returns them side by side, ``[h', c']`` of shape
+(N, 2H), and the layer slices them apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .engine import Value, apply, defop
+from .functions import concatenate
+from .ops import SIGMOID, TANH
+
+
+# ---- helpers that run on raw arrays and on Values alike --------------------------------
+def _on_either(op: Any) -> Any:
+    """The table's `op` on raw data (its forward) or on Values (a recorded node)."""
+    def fn(x: Any) -> Any:
+        return apply(op, x) if isinstance(x, Value) else op.forward(x)
+    fn.__name__ = op.name
+    return fn
+
+
+sigmoid = _on_either(SIGMOID)
+tanh = _on_either(TANH)
+
+
+def _join(parts: list[Any]) -> Any:
+    """Blocks of shape (N, H) side by side along the last axis: (N, k·H)."""
+    if any(isinstance(p, Value) for p in parts):
+        return concatenate(parts, axis=-1)
+    return np.concatenate(parts, axis=-1)
+
+
+def _check(name: str, x: Any, states: tuple[Any, ...], w_ih: Any, w_hh: Any, b_ih: Any,
+           b_hh: Any, gates: int) -> None:
+    """Shapes as torch's cells take them, or a ValueError saying which one is off."""
+    n, nin = np.shape(x) if np.ndim(x) == 2 else (None, None)
+    hid = np.shape(w_hh)[-1] if np.ndim(w_hh) == 2 else None
+    want = {"x": (n, nin), "w_ih": (gates * (hid or 0), nin), "w_hh": (gates * (hid or 0), hid),
+            "b_ih": (gates * (hid or 0),), "b_hh": (gates * (hid or 0),)}
+    got = {"x": np.shape(x), "w_ih": np.shape(w_ih), "w_hh": np.shape(w_hh),
+           "b_ih": np.shape(b_ih), "b_hh": np.shape(b_hh)}
+    for i, s in enumerate(states):
+        want[f"state {i}"], got[f"state {i}"] = (n, hid), np.shape(s)
+    if n is None or hid is None or got != want:
+        shapes = ", ".join(f"{k} {v}" for k, v in got.items())
+        raise ValueError(f"{name} needs x (N, input), each state (N, hidden), w_ih "
+                         f"({gates}·hidden, input), w_hh ({gates}·hidden, hidden) and biases "
+                         f"({gates}·hidden,); got {shapes}")
+
+
+# ---- the shared backward part: one memo for the VJPs of one node -----------------------
+_memo: list[Any] = [None, None, None, None]  # rule, g, ans, its result
+
+
+def _shared(rule: Any, g: Any, ans: Any, inputs: tuple[Any, ...], params: dict) -> Any:
+    """rule(g, ans, *inputs, **params), computed once for the successive VJPs of one node.
+
+    Only raw arrays are memoised: on Values each call builds its own graph, so nothing of a
+    differentiable graph is kept alive here."""
+    if isinstance(g, Value) or isinstance(ans, Value):
+        return rule(g, ans, *inputs, **params)
+    m = _memo
+    if m[0] is rule and m[1] is g and m[2] is ans:
+        return m[3]
+    out = rule(g, ans, *inputs, **params)
+    m[0], m[1], m[2], m[3] = rule, g, ans, out
+    return out
+
+
+def _vjps(rule: Any, n_states: int) -> tuple[Any, ...]:
+    """The VJPs of a cell with inputs (x, *states, w_ih, w_hh, b_ih, b_hh), given its
+    `rule(g, ans, *inputs) -> (d_ih, d_hh, direct)`: dL/d(x w_ihᵀ + b_ih), dL/d(h w_hhᵀ +
+    b_hh), and the gradient each state gets other than through w_hh (or None)."""
+    k = n_states  # inputs: 0 = x, 1..k = states (h first), then w_ih, w_hh, b_ih, b_hh
+
+    def part(g: Any, ans: Any, inputs: tuple[Any, ...], params: dict) -> Any:
+        return _shared(rule, g, ans, inputs, params)
+
+    def vjp_x(g: Any, ans: Any, *a: Any, **p: Any) -> Any:
+        return part(g, ans, a, p)[0] @ a[k + 1]
+
+    def vjp_state(i: int) -> Any:
+        def vjp(g: Any, ans: Any, *a: Any, **p: Any) -> Any:
+            _, d_hh, direct = part(g, ans, a, p)
+            through_w = d_hh @ a[k + 2] if i == 0 else None
+            if direct[i] is None:
+                return through_w
+            return direct[i] if through_w is None else through_w + direct[i]
+        return vjp
+
+    def vjp_w_ih(g: Any, ans: Any, *a: Any, **p: Any) -> Any:
+        return part(g, ans, a, p)[0].T @ a[0]
+
+    def vjp_w_hh(g: Any, ans: Any, *a: Any, **p: Any) -> Any:
+        return part(g, ans, a, p)[1].T @ a[1]
+
+    def vjp_b_ih(g: Any, ans: Any, *a: Any, **p: Any) -> Any:
+        return part(g, ans, a, p)[0].sum(axis=0)
+
+    def vjp_b_hh(g: Any, ans: Any, *a: Any, **p: Any) -> Any:
+        return part(g, ans, a, p)[1].sum(axis=0)
+
+    return (vjp_x, *[vjp_state(i) for i in range(k)], vjp_w_ih, vjp_w_hh, vjp_b_ih, vjp_b_hh)
+
+
+# ---- RNN --------------------------------------------------------------------------------
+def _rnn_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+              nonlinearity: str = "tanh") -> Any:
+    _check("rnn_cell", x, (h,), w_ih, w_hh, b_ih, b_hh, 1)
+    a = x @ w_ih.T + b_ih + (h @ w_hh.T + b_hh)
+    return np.tanh(a) if nonlinearity == "tanh" else np.maximum(a, 0.0)
+
+
+def _rnn_rule(g: Any, ans: Any, x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any,
+              nonlinearity: str = "tanh") -> Any:
+    """dL/da = g × (1 - h'²) for tanh, g × [a > 0] for ReLU (h' > 0 exactly there)."""
+    if nonlinearity == "tanh":
+        da = g * (1 - ans * ans)
+    else:
+        on = np.asarray((ans.data if isinstance(ans, Value) else ans) > 0)
+        da = g * on.astype(np.result_type(ans.data if isinstance(ans, Value) else ans))
+    return da, da, (None,)
+
+
+# ---- GRU --------------------------------------------------------------------------------
+def _gru_gates(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    """r, z, n and h w_hnᵀ + b_hn (the part of n's input that r scales)."""
+    nh = h.shape[-1]
+    gi = x @ w_ih.T + b_ih
+    gh = h @ w_hh.T + b_hh
+    rz = sigmoid(gi[:, :2 * nh] + gh[:, :2 * nh])
+    hn = gh[:, 2 * nh:]
+    r, z = rz[:, :nh], rz[:, nh:]
+    n = tanh(gi[:, 2 * nh:] + r * hn)
+    return r, z, n, hn
+
+
+def _gru_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    _check("gru_cell", x, (h,), w_ih, w_hh, b_ih, b_hh, 3)
+    _, z, n, _ = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    return n + z * (h - n)  # = (1 - z) × n + z × h
+
+
+def _gru_rule(g: Any, ans: Any, x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any,
+              b_hh: Any) -> Any:
+    """Back through h' = n + z(h - n), n = tanh(a_n + r·hn), r = σ(a_r), z = σ(a_z)."""
+    r, z, n, hn = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    da_n = g * (1 - z) * (1 - n * n)
+    da_z = g * (h - n) * (z * (1 - z))
+    da_r = da_n * hn * (r * (1 - r))
+    return _join([da_r, da_z, da_n]), _join([da_r, da_z, da_n * r]), (g * z,)
+
+
+# ---- LSTM -------------------------------------------------------------------------------
+def _lstm_gates(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    nh = h.shape[-1]
+    a = x @ w_ih.T + b_ih + (h @ w_hh.T + b_hh)
+    s = sigmoid(a)  # i, f and o are sigmoids (the g block of s goes unused)
+    return s[:, :nh], s[:, nh:2 * nh], tanh(a[:, 2 * nh:3 * nh]), s[:, 3 * nh:]
+
+
+def _lstm_cell(x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    _check("lstm_cell", x, (h, c), w_ih, w_hh, b_ih, b_hh, 4)
+    i, f, gg, o = _lstm_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    c2 = f * c + i * gg
+    return np.concatenate([o * np.tanh(c2), c2], axis=-1)
+
+
+def _lstm_rule(g: Any, ans: Any, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any,
+               b_hh: Any) -> Any:
+    """Back through [h', c'] with c' = f·c + i·g and h' = o·tanh(c')."""
+    nh = h.shape[-1]
+    i, f, gg, o = _lstm_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    gh, gc = g[:, :nh], g[:, nh:]
+    tc = tanh(ans[:, nh:])
+    dc = gc + gh * o * (1 - tc * tc)  # everything that reaches c'
+    d = _join([dc * gg * (i * (1 - i)), dc * c * (f * (1 - f)), dc * i * (1 - gg * gg),
+               gh * tc * (o * (1 - o))])
+    return d, d, (None, dc * f)
+
+
+RNN_CELL = defop("rnn_cell", _rnn_cell, *_vjps(_rnn_rule, 1))
+GRU_CELL = defop("gru_cell", _gru_cell, *_vjps(_gru_rule, 1))
+LSTM_CELL = defop("lstm_cell", _lstm_cell, *_vjps(_lstm_rule, 2))
+
+
+def _bias(b: Any, w: Any) -> Any:
+    if b is not None:
+        return b
+    wd = w.data if isinstance(w, Value) else w
+    return np.zeros(np.shape(wd)[:1], dtype=np.result_type(wd))
+
+
+def rnn_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None,
+             nonlinearity: str = "tanh") -> Value:
+    """One Elman RNN step as one node: act(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh), (N, H)."""
+    if nonlinearity not in ("tanh", "relu"):
+        raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
+    return apply(RNN_CELL, x, h, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh),
+                 nonlinearity=nonlinearity)
+
+
+def gru_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
+             b_hh: Any = None) -> Value:
+    """One GRU step as one node (torch's gate order r, z, n): h' of shape (N, H)."""
+    return apply(GRU_CELL, x, h, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh))
+
+
+def lstm_cell(x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
+              b_hh: Any = None) -> Value:
+    """One LSTM step as one node (gate order i, f, g, o): [h', c'] side by side, (N, 2H)."""
+    return apply(LSTM_CELL, x, h, c, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh))
