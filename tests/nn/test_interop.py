@@ -280,6 +280,7 @@ def test_bare_torch_attention_and_recurrent_modules_come_here():
     ours, (oh, oc) = nn.from_torch(lstm)(x[..., :3])
     np.testing.assert_allclose(ours.data, out.detach().numpy(), rtol=1e-9)
     np.testing.assert_allclose(oh.data, h[0].detach().numpy(), rtol=1e-9)
+    np.testing.assert_allclose(oc.data, c[0].detach().numpy(), rtol=1e-9)
     with pytest.raises(nn.ConversionError, match="batch_first=False"):
         nn.from_torch(torch.nn.MultiheadAttention(8, 2))
 
