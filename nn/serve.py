@@ -8,8 +8,9 @@ images and returns predictions").
 ``{"probabilities": [[...], ...], "classes": [...]}``: the softmax of the model's logits
 for each row and the most probable class of each row. ``GET /health`` tells whether the
 service is up, what input width it expects and what preprocessing (a Standardizer or pixel
-scaling saved as the model's first module) it applies to the raw rows it is sent. Any bad request gets a 4xx status and a
-JSON body ``{"error": "..."}``, and the server carries on serving. Only the standard
+scaling saved as the model's first module) it applies to the raw rows it is sent. Any bad
+request gets a 4xx status and a JSON body ``{"error": "..."}``, and the server carries on
+serving. Only the standard
 library's HTTP server is used; it listens on 127.0.0.1 unless told otherwise.
 
 Every answer is valid JSON: logits that overflow (inputs like ``1e308``) are refused with a
@@ -163,12 +164,14 @@ def parse_inputs(payload: Any, width: int | None) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(len(rows), -1 if rows else (width or 0))
 
 
-class OnnxModel(Module):
+class OnnxModel:
     """An ONNX file (from `nn.export_onnx`, or any with one float input of rows) run by
-    onnxruntime, so ``--onnx`` serves it like a model of this engine."""
+    onnxruntime, so ``--onnx`` serves it like a model of this engine. Deliberately not a
+    Module: `nn.load` can never be made to build one from a model file."""
+
+    training = False
 
     def __init__(self, path: str) -> None:
-        super().__init__()
         try:
             import onnxruntime
         except ImportError:
@@ -179,8 +182,14 @@ class OnnxModel(Module):
         shape = self._input.shape
         self.nin = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
 
-    def forward(self, x: Any) -> np.ndarray:
+    def __call__(self, x: Any) -> np.ndarray:
         return self._session.run(None, {self._input.name: np.asarray(x, np.float32)})[0]
+
+    def eval(self) -> OnnxModel:
+        return self
+
+    def modules(self) -> Any:
+        yield self
 
 
 class PredictionServer(ThreadingHTTPServer):
@@ -188,9 +197,10 @@ class PredictionServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], model: Module, max_body: int = MAX_BODY,
-                 class_names: Sequence[str] | None = None, quiet: bool = False) -> None:
-        if not isinstance(model, Module):
+    def __init__(self, address: tuple[str, int], model: Module | OnnxModel,
+                 max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
+                 quiet: bool = False) -> None:
+        if not isinstance(model, Module | OnnxModel):
             raise TypeError(f"the server needs an nn.Module, got {type(model).__name__}")
         self.model = model.eval()
         self.width = input_width(model)
@@ -405,13 +415,13 @@ class BackgroundLogHandler(logging.Handler):
                 self.stream.flush()
 
 
-def make_server(model: Module | str, host: str = "127.0.0.1", port: int = 8000,
+def make_server(model: Module | OnnxModel | str, host: str = "127.0.0.1", port: int = 8000,
                 max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
                 quiet: bool = False) -> PredictionServer:
     """A server for `model` (a Module, or the path of a saved one) bound to host:port
     (port 0 picks a free port: read it from ``server.server_address``). Call
     ``serve_forever()`` on it, in a thread or not; ``shutdown()`` stops it."""
-    if not isinstance(model, Module):
+    if not isinstance(model, Module | OnnxModel):
         from .io import load
         model = load(model)
     return PredictionServer((host, port), model, max_body, class_names, quiet)
