@@ -4,7 +4,12 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import ops, recurrent  # noqa: F401  (Value's operators and methods; the recurrent cells)
+from . import (  # noqa: F401  (Value's operators and methods; attention, recurrent cells)
+    attention,
+    numpy_functions,
+    ops,
+    recurrent,
+)
 from .conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .explain import explain  # eager: the submodule shares the function's name

@@ -41,6 +41,7 @@ OP_SYMBOLS = {
     "concatenate": "concat", "logsumexp": "logsumexp", "conv_transpose1d": "conv1dᵀ",
     "conv_transpose2d": "conv2dᵀ",
     "rnn_cell": "RNN cell", "gru_cell": "GRU cell", "lstm_cell": "LSTM cell",
+    "attention": "softmax(q kᵀ/√d) v",
 }
 
 
@@ -123,7 +124,7 @@ def _const_text(c: Any) -> str:
     return _num(c)
 
 
-def _folded(order: list[Value], root: Value) -> dict[Value, Any]:
+def folded_plumbing(order: list[Value], root: Value) -> dict[Value, Any]:
     """Plumbing Values (an unlabelled transpose, reshape, ... used once) that are not drawn:
     each maps to what it is computed from, and its consumer's edge is captioned instead."""
     uses: dict[Value, int] = {}
@@ -172,7 +173,7 @@ def drawn_size(root: Value, rankdir: str = "LR") -> tuple[float, float]:
 def _layout_nodes(root: Value) -> list[tuple[tuple[float, float], int]]:
     """(estimated size, rank) of every drawn node."""
     order = topological_order(root)
-    folded = _folded(order, root)
+    folded = folded_plumbing(order, root)
     rank: dict[Value, int] = {}
     out = []
     for v in order:
@@ -231,7 +232,7 @@ def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
             "e.g. one layer's output) as root, or build the model from tensor Values (one "
             "node per layer) instead of scalar Values"
         )
-    folded = _folded(order, root)
+    folded = folded_plumbing(order, root)
     dot = graphviz.Digraph("autograd", graph_attr={"rankdir": rankdir},
                            node_attr={"fontname": "Helvetica", "fontsize": "10"})
     ids = {v: f"v{i}" for i, v in enumerate(order)}

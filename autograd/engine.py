@@ -16,7 +16,11 @@ A Value's data is either a Python float (a *scalar*) or a numpy array (a *tensor
 
 from __future__ import annotations
 
+import ast
 import contextlib
+import inspect
+import operator
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -41,6 +45,11 @@ class Op:
         self.name, self.forward, self.vjps = name, forward, vjps
         self.symbol, self.formula, self.meta = symbol, formula, meta
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        global _table_version
+        object.__setattr__(self, name, value)
+        _table_version += 1  # a row edited in place: the reverse pass is rewritten
+
     def _replace(self, **changes: Any) -> Op:
         """A copy with some fields changed (as a NamedTuple's `_replace`)."""
         fields = {k: getattr(self, k) for k in self.__slots__}
@@ -52,7 +61,36 @@ class Op:
 
 
 # The derivative table: op name -> Op. `defop` adds a row; ops live in `ops.py` and beside it.
-OPS: dict[str, Op] = {}
+class _Table(dict):
+    """The table: a dict that counts its changes (the reverse pass is rewritten after one)."""
+
+    def _changed(self) -> None:
+        global _table_version
+        _table_version += 1
+
+    def __setitem__(self, key: str, value: Op) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def pop(self, *args: Any) -> Any:
+        self._changed()
+        return super().pop(*args)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        self._changed()
+        return super().setdefault(key, default)
+
+
+_table_version = 0
+OPS: dict[str, Op] = _Table()
 
 
 def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
@@ -64,9 +102,7 @@ def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
     return op
 
 
-_grad_enabled = True
-_new = object.__new__  # a bare instance; `apply` and the fast operators fill its slots
-_UNSET = object()  # during a reverse pass: "reached, no gradient summed yet"
+_new = object.__new__  # a bare instance; `apply` and the operator methods fill its slots
 _NO = object()  # in a node's `_a`/`_b` slot: no input there
 
 
@@ -76,20 +112,59 @@ class _Rest(tuple):
     __slots__ = ()
 
 
+# ---- grad mode, per thread (as in PyTorch) -----------------------------------------------
+class _Mode(threading.local):
+    off = 0  # how many no_grad() blocks this thread is inside
+
+
+_mode = _Mode()
+# The threads inside a no_grad() block right now. While it is empty, which it almost always
+# is, recording is on in every thread and the hot paths look no further. A thread is added
+# after its own count goes up and removed after it is back down, so it is never missing
+# while its recording is off.
+_off_threads: set[int] = set()
+
+
 def is_grad_enabled() -> bool:
-    """True unless inside a `no_grad()` block."""
-    return _grad_enabled
+    """True unless this thread is inside a `no_grad()` block."""
+    return not _off_threads or not _mode.off
 
 
 @contextlib.contextmanager
 def no_grad() -> Iterator[None]:
-    """Values computed inside the block record no history (they are leaves)."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, False
-    try:
+    """Values computed inside the block, in this thread, record no history and have
+    ``requires_grad=False``. Other threads keep recording."""
+    previous = _mode.off
+    me = threading.get_ident()
+    try:  # every change inside the try, each a plain assignment: an interrupt at any point
+        _mode.off = previous + 1  # leaves the finally to put back what was there
+        _off_threads.add(me)
         yield
     finally:
-        _grad_enabled = previous
+        _mode.off = previous
+        if not previous:
+            _off_threads.discard(me)
+
+
+@contextlib.contextmanager
+def _recording() -> Iterator[None]:
+    """Recording on in this thread for the block, even inside no_grad() (create_graph)."""
+    previous = _mode.off
+    try:
+        _mode.off = 0
+        yield
+    finally:
+        _mode.off = previous
+
+
+def _number(x: bool | float) -> float:
+    """A Python number as a float; an int beyond float's range is a ValueError."""
+    try:
+        return float(x)
+    except OverflowError:
+        digits = int(abs(int(x)).bit_length() * 0.30103) + 1  # (str() refuses huge ints)
+        raise ValueError(f"an integer of about {digits} digits is too large for a float64 "
+                         "Value (the largest float is about 1.8e308)") from None
 
 
 def _as_data(data: Any) -> float | np.ndarray:
@@ -98,7 +173,7 @@ def _as_data(data: Any) -> float | np.ndarray:
     if type(data) is float:
         return data
     if isinstance(data, bool | int | float) and not isinstance(data, np.ndarray):
-        return float(data)
+        return _number(data)
     if isinstance(data, str | bytes):
         raise TypeError(f"Value data must be a number, list or numpy array, got a string: {data!r}")
     if not isinstance(data, list | tuple | np.ndarray | np.generic):
@@ -135,7 +210,7 @@ class Value:
     # in a tuple: one object less per node to allocate, free, and for the garbage collector to
     # visit, which is where long scalar graphs spend much of their time.
     # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
-    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_n", "_params", "data", "label",
+    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "data",
                  "op", "requires_grad")
     __array_ufunc__ = None  # make `ndarray + Value` call Value.__radd__, not numpy's loop
 
@@ -148,6 +223,15 @@ class Value:
         _init_leaf(self, data, label, requires_grad)
 
     # ---- what a Value is ---------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """A name shown by draw_graph and explain ("" for none)."""
+        return self._label
+
+    @label.setter
+    def label(self, value: str) -> None:
+        self._label = _check_label(value)
+
     @property
     def shape(self) -> tuple[int, ...]:
         d = self.data
@@ -226,8 +310,10 @@ class Value:
         return np.array(self.data, dtype=self.dtype)
 
     def detach(self) -> Value:
-        """The same data, no history."""
-        return Value._leaf(self.data, self.label)
+        """The same data (not a copy), no history, ``requires_grad=False``."""
+        v = _new(Value)
+        _init_leaf(v, self.data, self.label, False)
+        return v
 
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""
@@ -267,11 +353,20 @@ class Value:
         _backprop(self, seed, create_graph=False, sink=_accumulate)
 
 
+def _check_label(label: Any) -> str:
+    if type(label) is not str:
+        if not isinstance(label, str):
+            raise TypeError(f"a Value's label must be a string, got {type(label).__name__} "
+                            f"{label!r}")
+        label = str(label)
+    return label
+
+
 def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
     """Fill the slots of a Value that has no history."""
     v.data = data
     v._grad = None
-    v.label = label
+    v._label = _check_label(label)
     v.op = ""
     v._a = v._b = _NO
     v._params = None
@@ -305,13 +400,14 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         raise type(e)(f"{op.name} on inputs of shapes {shapes}: {e}") from None
     t = type(out)
     if t is not float and t is not np.ndarray:
-        out = float(out) if all(type(d) is float for d in datas) else np.asarray(out)
+        # a scalar when every input is one (np.float64 counts: it is a float, as precise)
+        out = float(out) if all(isinstance(d, float) for d in datas) else np.asarray(out)
     v = _new(Value)  # the slots are set by hand: this is the hot path of every op
     v.data = out
     v._grad = None
-    v.label = ""
+    v._label = ""
     v._g = None
-    if _grad_enabled:
+    if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = op.name
         n = len(inputs)
         if n == 2:
@@ -335,7 +431,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         v.op = ""
         v._a = v._b = _NO
         v._params = None
-        v.requires_grad = True
+        v.requires_grad = False
     return v
 
 
@@ -345,10 +441,10 @@ def operand(x: Any) -> Any:
     when it is not a number or array."""
     if isinstance(x, Value):
         return x
-    if isinstance(x, bool | int | float):
-        return float(x)
-    if isinstance(x, np.ndarray | np.generic):
+    if isinstance(x, np.ndarray | np.generic):  # before float: np.float64 is strong (NumPy 2)
         return x if x.dtype.kind == "f" else np.asarray(x, dtype=np.float64)
+    if isinstance(x, bool | int | float):
+        return _number(x)
     if isinstance(x, list | tuple):
         return np.asarray(Value(x).data)
     return None
@@ -357,13 +453,62 @@ def operand(x: Any) -> Any:
 _const = operand  # the older name, still imported by files beside ops.py
 
 
+# A Python operator that is an op's forward is written as itself in the scalar method (the
+# same arithmetic, without a call); any other forward is called.
+_SYNTAX = {operator.add: "{0} + {1}", operator.sub: "{0} - {1}", operator.mul: "{0} * {1}"}
+_BINARY = """
+def make(general, fwd, name):
+  def method(self, other):
+    sd = self.data
+    if type(sd) is not float:
+        return general(self, other)
+    t = type(other)
+    if t is Value:
+        od = other.data
+        if type(od) is not float:
+            return general(self, other)
+        rg = self.requires_grad or other.requires_grad
+    elif t is float:
+        od = other
+        rg = self.requires_grad
+    elif t is int:
+        try:
+            od = other = float(other)
+        except OverflowError:
+            return general(self, other)
+        rg = self.requires_grad
+    else:
+        return general(self, other)
+{compute}
+    v = _new(Value)
+    v.data = out
+    v._grad = v._g = v._params = None
+    v._label = ""
+    if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
+        v.op = name
+        v._a = {first}
+        v._b = {second}
+        v.requires_grad = rg
+    else:
+        v.op = ""
+        v._a = v._b = _NO
+        v.requires_grad = False
+    return v
+  return method
+"""
+_CALL = """    try:
+        out = fwd({0}, {1})
+    except (ArithmeticError, ValueError, TypeError, IndexError):  # apply reports it
+        return general(self, other)
+    if type(out) is not float:
+        out = float(out)"""
+
+
 def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any]:
     """The operator method (``__add__``, or ``__radd__`` when `reflected`) for a two-input
     `op`. Two scalars (a scalar Value and a number, or two scalar Values) skip `apply`'s
     generality: the node is built here, its data from the table's own forward. Scalar graphs
     (micrograd-style networks, long chains) spend their time in this function."""
-    fwd = op.forward
-    name = op.name
 
     def general(self: Value, other: Any) -> Any:
         other = operand(other)
@@ -371,48 +516,16 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any
             return NotImplemented
         return apply(op, other, self) if reflected else apply(op, self, other)
 
-    def method(self: Value, other: Any) -> Any:
-        sd = self.data
-        if type(sd) is not float:
-            return general(self, other)
-        t = type(other)
-        if t is Value:
-            od = other.data
-            if type(od) is not float:
-                return general(self, other)
-            rg = self.requires_grad or other.requires_grad
-        elif t is float or t is int:
-            try:
-                od = other = float(other)
-            except OverflowError:
-                return general(self, other)
-            rg = self.requires_grad
-        else:
-            return general(self, other)
-        try:
-            out = fwd(od, sd) if reflected else fwd(sd, od)
-        except (ArithmeticError, ValueError, TypeError, IndexError):  # apply reports it
-            return general(self, other)
-        if type(out) is not float:
-            out = float(out)
-        v = _new(Value)
-        v.data = out
-        v._grad = v._g = v._params = None
-        v.label = ""
-        if _grad_enabled:
-            v.op = name
-            if reflected:
-                v._a, v._b = other, self
-            else:
-                v._a, v._b = self, other
-            v.requires_grad = rg
-        else:
-            v.op = ""
-            v._a = v._b = _NO
-            v.requires_grad = True
-        return v
-
-    method.__name__ = f"__{'r' if reflected else ''}{name}__"
+    args = ("od", "sd") if reflected else ("sd", "od")
+    syntax = _SYNTAX.get(op.forward)
+    compute = f"    out = {syntax.format(*args)}" if syntax else _CALL.format(*args)
+    first, second = ("other", "self") if reflected else ("self", "other")
+    made: dict[str, Any] = {}
+    source = _BINARY.format(compute=compute, first=first, second=second)
+    exec(compile(source, f"<autograd.engine: Value method for {op.name}>", "exec"),  # noqa: S102
+         globals(), made)  # the method reads the engine's globals (grad mode) live
+    method = made["make"](general, op.forward, op.name)
+    method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
     return method
 
 
@@ -435,8 +548,8 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
         v = _new(Value)
         v.data = out
         v._grad = v._g = v._params = None
-        v.label = ""
-        if _grad_enabled:
+        v._label = ""
+        if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
             v.op = name
             v._a = self
             v._b = _NO
@@ -444,7 +557,7 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
         else:
             v.op = ""
             v._a = v._b = _NO
-            v.requires_grad = True
+            v.requires_grad = False
         return v
 
     method.__name__ = name
@@ -537,6 +650,12 @@ def broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
     return np.broadcast_to(x, shape)
 
 
+# One reverse pass at a time, process-wide: passes over graphs that share Values (the same
+# parameters) would otherwise interleave their sums in the shared nodes. (Reentrant, so a
+# VJP that itself differentiates does not deadlock.)
+_pass_lock = threading.RLock()
+
+
 def _backprop(root: Value, seed: Any, create_graph: bool,
               sink: Callable[[Value, Any], None]) -> None:
     """The chain rule, once per node, in reverse topological order, without recursion.
@@ -544,32 +663,44 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
     First pass: walk the graph from the root and count, for each Value that needs a
     gradient, how many uses (edges) it has in the graph, in its ``_n`` slot. Second pass: a
     node runs when all its uses have sent their part of its gradient (summed in ``_g``: a
-    Value used twice gets both). `sink(node, g)` receives the total, then the op's VJPs send
-    it on. Constants and ``requires_grad=False`` inputs get nothing and are not walked.
+    Value used twice gets both). `sink(node, g)` receives the total, then the op's VJPs from
+    the table send it on. Constants and ``requires_grad=False`` inputs get nothing and are
+    not walked.
 
-    Scalar nodes of the common ops (add, sub, mul, neg, relu, tanh) apply their rule inline;
-    every other node goes through the table, ``OPS``. When the sink is `_accumulate`
-    (``backward()``), an array already stored as one node's ``.grad`` in this pass (``add``
-    hands g to both inputs; views share their base's memory) is copied before it is stored
-    for a second node, so no two ``.grad`` arrays share memory.
+    The pass's marks live in the nodes' ``_g`` slots but belong to this pass alone: a node
+    counts as reached when its ``_g`` holds this pass's own `token`, so whatever an
+    interrupted pass (an exception, Ctrl-C) left behind is never mistaken for a mark by the
+    next one, and grad mode is not touched (create_graph switches recording on for this
+    thread only). One pass runs at a time (`_pass_lock`), so concurrent passes over shared
+    parameters queue instead of mixing their sums.
     """
-    global _grad_enabled
-    value_t, ndarray = Value, np.ndarray
-    # ---- pass 1: count the uses of every node that will receive a gradient. Between passes
-    # every `_g` is None; here a reached node's `_g` becomes `_UNSET` (its "seen" mark, and
-    # "no gradient yet" for pass 2).
-    unset = _UNSET
+    with _pass_lock:
+        try:
+            if create_graph:
+                with _recording():  # VJPs on Values build the gradient's own graph
+                    _run_pass(root, seed, True, sink)
+            else:
+                _run_pass(root, seed, False, sink)
+        except BaseException:
+            _clear(root)  # drop partial sums (memory); correctness does not depend on it
+            raise
+
+
+def _count_uses(root: Value, token: object) -> None:
+    """Pass 1: for each Value under root that takes a gradient, `_n` = its uses in the graph;
+    its `_g` becomes `token` (reached, nothing summed yet)."""
+    value_t, no = Value, _NO
     stack = [root]
     push, pop = stack.append, stack.pop
-    no = _NO
     while stack:
         node = pop()
         x = node._a
         if x is no:
             continue
-        if isinstance(x, value_t) and x.requires_grad:
-            if x._g is None:
-                x._g = unset
+        tx = type(x)
+        if (tx is value_t or tx is not float and isinstance(x, value_t)) and x.requires_grad:
+            if x._g is not token:
+                x._g = token
                 x._n = 1
                 push(x)
             else:
@@ -577,132 +708,205 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
         x = node._b
         if x is no:
             continue
-        if type(x) is _Rest:  # a third input and on
+        tx = type(x)
+        if tx is _Rest:  # a third input and on
             for y in x:
                 if isinstance(y, value_t) and y.requires_grad:
-                    if y._g is None:
-                        y._g = unset
+                    if y._g is not token:
+                        y._g = token
                         y._n = 1
                         push(y)
                     else:
                         y._n += 1
-        elif isinstance(x, value_t) and x.requires_grad:
-            if x._g is None:
-                x._g = unset
+        elif (tx is value_t or tx is not float and isinstance(x, value_t)) and x.requires_grad:
+            if x._g is not token:
+                x._g = token
                 x._n = 1
                 push(x)
             else:
                 x._n += 1
-    # ---- pass 2: run each node once all its uses are in
-    previous = _grad_enabled
-    _grad_enabled = create_graph  # raw VJPs build nothing; Value VJPs build the new graph
+
+
+def _run_pass(root: Value, seed: Any, create_graph: bool,
+              sink: Callable[[Value, Any], None]) -> None:
+    """Pass 2: run each node once all its uses are in (the loop `_compile_pass` writes)."""
+    token = object()
+    _count_uses(root, token)
+    global _pass_fn, _pass_version
+    if _pass_version != _table_version:  # rows were added since: write the loop again
+        _pass_fn, _pass_version = _compile_pass(), _table_version
+    _pass_fn(root, seed, token, create_graph, sink)
+
+
+# ---- pass 2, written from the table ---------------------------------------------------
+# Scalar graphs cost a Python function call per VJP, a third of the reverse pass. So the
+# loop is compiled from the table: a VJP that is a lambda of pure arithmetic on its own
+# arguments (``lambda g, ans, a, b: g * b``) is pasted into the loop as that expression,
+# guarded by the identity of the op's `vjps`; any other VJP, or a row replaced since, is
+# called. The table stays the only place a rule is written; editing it changes this loop.
+_PASS = """
+def run_pass(root, seed, token, create_graph, sink):
+    value_t, ndarray, no, ops = Value, np.ndarray, _NO, OPS
+{names}
     accumulate = sink is _accumulate
-    fast = accumulate and not create_graph  # backward(): scalar rules may run inline
-    handed: set[int] = set()  # ids of the arrays (their memory owners) stored as .grad
+    fast = not create_graph
+    handed = set()  # ids of the arrays (their memory owners) stored as .grad
     root._g = seed
-    push = stack.append  # `stack` is empty again: it now holds the nodes ready to run
-    push(root)
-    try:
-        while stack:
-            node = pop()
-            g = node._g
-            node._g = None
-            if fast and type(node.data) is float:
+    stack = [root]
+    push, pop = stack.append, stack.pop
+    while stack:
+        node = pop()
+        g = node._g
+        node._g = None
+        ans = node.data
+        if type(ans) is float and fast:  # a scalar node
+            if accumulate:
                 old = node._grad
                 node._grad = g if old is None else old + g
-                a = node._a
-                if a is no:
-                    continue
-                op = node.op
-                # scalar rules inline, for exact Values and float constants; anything else
-                # (subclasses, ints, other ops) takes the general rule below
-                if op == "mul" or op == "add" or op == "sub":
-                    b = node._b
-                    ta, tb = type(a), type(b)
-                    if ta is value_t:
-                        if tb is value_t:
-                            if op == "mul":
-                                ga, gb = g * b.data, g * a.data
-                            else:
-                                ga, gb = g, (g if op == "add" else -g)
-                            if a.requires_grad:
-                                o = a._g
-                                a._g = ga if o is unset else o + ga
-                                n = a._n - 1
-                                a._n = n
-                                if not n:
-                                    push(a)
-                            if b.requires_grad:
-                                o = b._g
-                                b._g = gb if o is unset else o + gb
-                                n = b._n - 1
-                                b._n = n
-                                if not n:
-                                    push(b)
-                            continue
-                        if tb is float:
-                            if a.requires_grad:
-                                ga = g * b if op == "mul" else g
-                                o = a._g
-                                a._g = ga if o is unset else o + ga
-                                n = a._n - 1
-                                a._n = n
-                                if not n:
-                                    push(a)
-                            continue
-                    elif ta is float and tb is value_t:
-                        if b.requires_grad:
-                            gb = g * a if op == "mul" else (g if op == "add" else -g)
-                            o = b._g
-                            b._g = gb if o is unset else o + gb
-                            n = b._n - 1
-                            b._n = n
-                            if not n:
-                                push(b)
-                        continue
-                elif (op == "relu" or op == "tanh" or op == "neg") and type(a) is value_t:
-                    if a.requires_grad:
-                        if op == "relu":
-                            ga = g if a.data > 0 else g * 0.0
-                        elif op == "tanh":
-                            ga = g * (1.0 - node.data * node.data)
-                        else:
-                            ga = -g
-                        o = a._g
-                        a._g = ga if o is unset else o + ga
-                        n = a._n - 1
-                        a._n = n
-                        if not n:
-                            push(a)
-                    continue
             else:
-                if not accumulate:
-                    sink(node, g)
-                else:
-                    if type(g) is ndarray:
-                        base = g.base
-                        key = id(g if base is None else base)
-                        if key in handed:
-                            g = g.copy()  # same memory as another node's .grad: give a copy
-                        else:
-                            handed.add(key)
-                    old = node._grad
-                    node._grad = g if old is None else old + g
-                if node._a is no:
+                sink(node, g)
+            a = node._a
+            if a is no:
+                continue
+            b = node._b
+            tb = type(b)
+            if tb is value_t or tb is float:  # the scalar rules: the table's VJPs on numbers
+                tb = tb is value_t
+                op = node.op
+                ta = type(a) is value_t
+                ad = a.data if ta else a
+                bd = b.data if tb else b
+                if type(ad) is float and type(bd) is float:
+{binary}
+                    if node._params is None:
+                        vjps = ops[op].vjps
+                        if ta and a.requires_grad:
+                            ga = vjps[0](g, ans, ad, bd)
+{send_a_}
+                        if tb and b.requires_grad:
+                            gb = vjps[1](g, ans, ad, bd)
+{send_b_}
+                        continue
+            elif b is no:
+                op = node.op
+                ta = type(a) is value_t
+                ad = a.data if ta else a
+                if type(ad) is float and node._params is None:
+                    if ta and a.requires_grad:
+{unary}
+                        ga = ops[op].vjps[0](g, ans, ad)
+{send_a}
                     continue
-            # the general rule: the op's VJPs from the table, on raw data or on Values
-            for x, gi in input_grads(node, g, create_graph):
-                o = x._g
-                x._g = gi if o is unset else o + gi
-                n = x._n - 1
-                x._n = n
-                if not n:
-                    push(x)
-    except BaseException:
-        _clear(root)
-        raise
-    finally:
-        _grad_enabled = previous
+        else:
+            if not accumulate:
+                sink(node, g)
+            elif type(g) is ndarray:  # no two .grad arrays share memory
+                base = g.base
+                key = id(g if base is None else base)
+                if key in handed:
+                    g = g.copy()
+                    key = id(g)
+                handed.add(key)
+                old = node._grad
+                node._grad = g if old is None else old + g
+            else:
+                old = node._grad
+                node._grad = g if old is None else old + g
+            if node._a is no:
+                continue
+        for x, gi in input_grads(node, g, create_graph):
+            o = x._g
+            x._g = gi if o is token else o + gi
+            n = x._n - 1
+            x._n = n
+            if not n:
+                push(x)
+"""
+_SEND = """o = {x}._g
+{x}._g = {gx} if o is token else o + {gx}
+n = {x}._n - 1
+{x}._n = n
+if not n:
+    push({x})"""
+_pass_fn: Callable[..., None] = lambda *args: None  # written on first use
+_pass_version = -1
+
+
+def _indent(text: str, depth: int) -> str:
+    return "\n".join(" " * depth + line for line in text.splitlines())
+
+
+def _compile_pass() -> Callable[..., None]:
+    """Write pass 2's loop with the table's pure-arithmetic VJPs pasted in."""
+    unary, binary, names = [], [], []
+    for name, op in OPS.items():
+        vjps = op.vjps
+        if not isinstance(vjps, tuple) or len(vjps) not in (1, 2):
+            continue
+        params = ("g", "ans", "ad") if len(vjps) == 1 else ("g", "ans", "ad", "bd")
+        exprs = [_arithmetic(f, params) for f in vjps]
+        if None in exprs:
+            continue
+        k = f"k{len(names)}"  # the name, compared by identity (a miss only costs a call)
+        names.append(f"{k} = {name!r}")
+        if len(vjps) == 1:
+            unary.append(f"if op is {k}:\n    ga = {exprs[0]}\n"
+                         f"{_indent(_SEND.format(x='a', gx='ga'), 4)}\n    continue")
+        else:
+            binary.append(
+                f"if op is {k}:\n"
+                f"    if ta and a.requires_grad:\n        ga = {exprs[0]}\n"
+                f"{_indent(_SEND.format(x='a', gx='ga'), 8)}\n"
+                f"    if tb and b.requires_grad:\n        gb = {exprs[1]}\n"
+                f"{_indent(_SEND.format(x='b', gx='gb'), 8)}\n    continue")
+    source = _PASS.format(names=_indent("\n".join(names), 4),
+                          unary=_indent("\n".join(unary), 24),
+                          binary=_indent("\n".join(binary), 20),
+                          send_a=_indent(_SEND.format(x="a", gx="ga"), 24),
+                          send_a_=_indent(_SEND.format(x="a", gx="ga"), 28),
+                          send_b_=_indent(_SEND.format(x="b", gx="gb"), 28))
+    env: dict[str, Any] = {}
+    env.update(Value=Value, np=np, _NO=_NO, _Rest=_Rest, OPS=OPS, _accumulate=_accumulate,
+               input_grads=input_grads)
+    exec(compile(source, "<autograd.engine: reverse pass>", "exec"), env)  # noqa: S102
+    return env["run_pass"]
+
+
+def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
+    """The body of `f` as an expression in `names`, when f is a lambda of plain arithmetic
+    on its own arguments (no globals, attributes or calls: it means the same on floats
+    pasted in as called); else None."""
+    code = getattr(f, "__code__", None)
+    if (code is None or f.__name__ != "<lambda>" or code.co_names or code.co_freevars
+            or f.__defaults__ or f.__kwdefaults__ or code.co_argcount != len(names)
+            or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)):
+        return None
+    try:
+        tree = ast.parse(inspect.getsource(inspect.getmodule(f)))
+    except (OSError, TypeError, SyntaxError):
+        return None
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Lambda) or node.lineno != code.co_firstlineno:
+            continue
+        try:
+            made = compile(ast.Expression(node), code.co_filename, "eval").co_consts[0]
+        except (SyntaxError, ValueError, IndexError):
+            continue
+        if (getattr(made, "co_code", None) != code.co_code or made.co_consts != code.co_consts
+                or made.co_varnames != code.co_varnames):
+            continue
+        rename = dict(zip(code.co_varnames, names))
+        body = _Rename(rename).visit(node.body)
+        return f"({ast.unparse(body)})"
+    return None
+
+
+class _Rename(ast.NodeTransformer):
+    def __init__(self, names: dict[str, str]) -> None:
+        self.names = names
+
+    def visit_Name(self, node: ast.Name) -> ast.Name:
+        return ast.copy_location(ast.Name(self.names.get(node.id, node.id), node.ctx), node)
 
 
 def input_grads(node: Value, g: Any, create_graph: bool = False) -> list[tuple[Value, Any]]:

@@ -17,17 +17,27 @@ from 1, as in the document (z₁, w₂,₃).
 
 from __future__ import annotations
 
+import html
+import math
 from typing import Any
 
 import numpy as np
 
 from .engine import Value, input_grads, topological_order
 from .explain_numbers import (
+    DIGITS,
+    PROD,
+    SUM,
     TERMS_LIMIT,
     WRITE_LIMIT,
+    E,
     atom,
+    checked,
     const_sym,
+    current_digits,
+    exp_text,
     fmt,
+    result,
     sub,
     summary,
     times,
@@ -99,6 +109,17 @@ class _Graph:
         if not (f and f.inline and user and user.inline) or self.expr[v] is None:
             return False
         return all(len(e.text) <= TEXT_LIMIT for e in self.expr[v].flat)
+
+    def rebuild(self, v: Value) -> Any:
+        """v's element expressions again, from numbers written at the current precision
+        (the Values written inside it rebuilt too)."""
+        nodes, _ = _region(self, v)
+        local: dict[Value, Any] = {}
+        for n in reversed(nodes):
+            args = [local[x] if isinstance(x, Value) and x in local
+                    else self._atoms(x.data if isinstance(x, Value) else x) for x in n.inputs]
+            local[n] = FORMATS[n.op].elem(n, args)
+        return local[v]
 
     def name(self, v: Value, idx: Any = None) -> str:
         return self.names[v] + sub(idx, v.shape)
@@ -202,12 +223,28 @@ def _node_lines(gr: _Graph, v: Value) -> list[str]:
     if v.shape and gr.sym(v) != gr.names[v]:
         lines.append(head + ":")
     data = np.asarray(v.data)
+    exprs = {DIGITS: expr}
     for idx in np.ndindex(data.shape):
-        text, value = expr[idx].text, fmt(data[idx])
-        step = f"{text} = {value}" if text != value else value
+        step = _checked_step(gr, v, idx, exprs, result(data[idx]))
         lines.append(f"    {gr.name(v, idx if v.shape else None)} = {step}"
                      if v.shape else f"  {gr.name(v)} = {step}")
     return lines
+
+
+def _checked_step(gr: _Graph, v: Value, idx: Any, exprs: dict[int, Any], value: str) -> str:
+    """``expression = each term's value = result`` for one element, its operands written
+    with just enough digits that every number on the line can be recomputed from the
+    others at the precision shown (3 decimals when that suffices, as the document)."""
+    def make() -> tuple[list[str], E]:
+        d = current_digits()
+        if d not in exprs:
+            exprs[d] = gr.rebuild(v)
+        e = exprs[d][idx]
+        return e.text.split(" = "), e
+
+    if exprs[DIGITS][idx].text == value:
+        return value
+    return checked(make, value)
 
 
 # ---- the backward pass, written out --------------------------------------------------------
@@ -309,14 +346,14 @@ def _backward(gr: _Graph) -> list[Step]:
 
 def _edge_lines(gr: _Graph, out: Value, x: Value, jac_rows: list[dict[Value, Any]] | None,
                 g_out: Any, gx: Any, R: str, partial: bool) -> list[str]:
-    """dL/dxᵢ = Σⱼ dL/doutⱼ × doutⱼ/dxᵢ for every element of x, with the numbers."""
+    """dL/dxᵢ = Σⱼ dL/doutⱼ × doutⱼ/dxᵢ for every element of x, with the numbers; a zero
+    says why, and the root's own step says where its local derivative comes from."""
     eq = "+=" if partial else "="
     if jac_rows is None or x.size > WRITE_LIMIT:
         return [(f"  d{R}/d{gr.name(x)} {eq} d{R}/d{gr.name(out)} × d{gr.name(out)}/"
                  f"d{gr.name(x)}: shape {x.shape} ({summary(gx)}) — too large to write out "
                  f"(more than {WRITE_LIMIT} elements)")]
-    jac = np.stack([np.ravel(np.asarray(row.get(x, 0.0), dtype=np.float64)) * np.ones(x.size)
-                    for row in jac_rows])
+    jac = _jacobian(jac_rows, x)
     g = np.ravel(np.asarray(g_out, dtype=np.float64))
     total = np.ravel(np.asarray(gx, dtype=np.float64))
     is_root = out is gr.root and out.size == 1 and g[0] == 1.0
@@ -324,24 +361,161 @@ def _edge_lines(gr: _Graph, out: Value, x: Value, jac_rows: list[dict[Value, Any
     for i, idx in enumerate(np.ndindex(*x.shape) if x.shape else [None]):
         xi = gr.name(x, idx)
         js = [j for j in range(out.size) if jac[j, i] != 0 and g[j] != 0]
+        why = ""
         if is_root:
-            lines.append(f"  d{R}/d{xi} {eq} {fmt(jac[0, i])}")
+            o = gr.name(out)
+            why = _derivation(gr, out, x, i)
+            if not why and jac[0, i] == 0:
+                why = _why_zero(gr, out, x, i, jac, g)[1]
+            lines.append(f"  d{R}/d{xi} {eq} d{R}/d{o} × d{o}/d{xi} = "
+                         f"{_products([(1.0, jac[0, i])], total[i])}{why}")
             continue
-        if not js and out.size == x.size:
-            js = [i]  # an elementwise step sending nothing back (a ReLU that is off)
         if not js:
-            lines.append(f"  d{R}/d{xi} {eq} 0 (nothing reaches {xi} through {gr.name(out)})")
+            js, why = _why_zero(gr, out, x, i, jac, g)
+        if not js:
+            lines.append(f"  d{R}/d{xi} {eq} 0" + (why or f" (nothing reaches {xi} through "
+                                                        f"{gr.name(out)})"))
             continue
         outs = [gr.name(out, _unravel(j, out.shape)) for j in js]
         if len(js) == 1:
             form = f"d{R}/d{outs[0]} × d{outs[0]}/d{xi}"
-            nums = times(g[js[0]], jac[js[0], i])
         else:
             form = (" + ".join(f"d{R}/d{o} × d{o}/d{xi}" for o in outs) if len(js) <= 3
                     else f"Σⱼ d{R}/d{gr.names[out]}ⱼ × d{gr.names[out]}ⱼ/d{xi}")
-            nums = " + ".join(f"({times(g[j], jac[j, i])})" for j in js)
-        lines.append(f"  d{R}/d{xi} {eq} {form} = {nums} = {fmt(total[i])}")
+        nums = _products([(g[j], jac[j, i]) for j in js], total[i])
+        lines.append(f"  d{R}/d{xi} {eq} {form} = {nums}{why}")
     return lines
+
+
+def _jacobian(rows: list[dict[Value, Any]], x: Value) -> np.ndarray:
+    """d(out_j)/d(x_i) as a (out.size, x.size) array, from one VJP per element of out."""
+    return np.stack([np.ravel(np.asarray(row.get(x, 0.0), dtype=np.float64)) * np.ones(x.size)
+                     for row in rows])
+
+
+def _why_zero(gr: _Graph, out: Value, x: Value, i: int, jac: np.ndarray,
+              g: np.ndarray) -> tuple[list[int], str]:
+    """For a gradient that is 0: the elements of out it goes through, and why."""
+    through = [j for j in range(out.size) if jac[j, i] != 0]
+    if through:  # the path exists, but nothing comes down it
+        names = ", ".join(f"d{gr.root_name}/d{gr.name(out, _unravel(j, out.shape))}"
+                          for j in through[:3])
+        return through, f" — {names} is 0, so nothing reaches {gr.name(x, _idx(x, i))}"
+    if out.op == "relu":  # a ReLU that was off: find where x feeds its input
+        pre = out.inputs[0]
+        pre_data = np.ravel(np.asarray(pre.data if isinstance(pre, Value) else pre))
+        if out.size == x.size and not gr.inlined.get(pre, False):
+            through = [i]
+        elif isinstance(pre, Value) and gr.inlined.get(pre, False):
+            nodes, _ = _region(gr, out)
+            inner = [_vjp(nodes[1:], _seed_like(pre, j)) for j in range(pre.size)]
+            pj = _jacobian(inner, x)
+            through = [j for j in range(pre.size) if pj[j, i] != 0]
+        off = [j for j in through if pre_data[j] <= 0]
+        if off:
+            z = ", ".join(f"{gr.name(out, _unravel(j, out.shape))}'s input is "
+                          f"{fmt(pre_data[j])}" for j in off[:3])
+            return off, f" — the ReLU was off ({z} ≤ 0), so no gradient passes"
+    if out.op in ("max", "max_pool1d", "max_pool2d") and out.inputs[0] is x:
+        return [], (f" — {gr.name(x, _idx(x, i))} is not the maximum of its "
+                    f"{'window' if out.op != 'max' else 'values'}, so {out.op} passes it nothing")
+    if out.size == x.size:
+        return [i], f" — d{gr.name(out, _unravel(i, out.shape))}/d{gr.name(x, _idx(x, i))} is 0 here"
+    return [], ""
+
+
+def _idx(x: Value, i: int) -> Any:
+    return _unravel(i, x.shape)
+
+
+# ---- where the root's local derivative comes from ---------------------------------------
+def _derivation(gr: _Graph, out: Value, x: Value, i: int) -> str:
+    """`` — since R = ..., dR/dxᵢ = f₁ × f₂ = ...``: the local derivative of the root's
+    step, read off the ops between x and the root (a chain of elementwise ops and full
+    sums), or "" when the step is not such a chain."""
+    path = _path(gr, out, x)
+    if path is None:
+        return ""
+    factors, k = [], i
+    for node, pos in path:
+        f = _local(node, pos, k)
+        if f is None:
+            return ""
+        factors.append(f)
+        if node.op in ("sum", "mean"):
+            k = None
+    forms = " × ".join(f"({t})" if t.startswith("-") else t for t, _ in factors)
+    nums = " × ".join(fmt(v) if v >= 0 else f"({fmt(v)})" for _, v in factors)
+    value = result(math.prod(v for _, v in factors))
+    text = " = ".join(dict.fromkeys([forms, nums, value]))  # each form once
+    return f" — from {gr.name(out)} = {gr.sym(out)}: d/d{gr.name(x, _idx(x, i))} = {text}"
+
+
+def _path(gr: _Graph, out: Value, x: Value) -> list[tuple[Value, int]] | None:
+    """The ops from x up to out within out's line, as (node, which input), bottom first;
+    None if x enters more than once."""
+    nodes, _ = _region(gr, out)
+    users = [(n, k) for n in nodes for k, y in enumerate(n.inputs) if y is x]
+    if len(users) != 1:
+        return None
+    path = [users[0]]
+    while path[-1][0] is not out:
+        child = path[-1][0]
+        parent = gr.uses[child][0]
+        path.append((parent, next(k for k, y in enumerate(parent.inputs) if y is child)))
+    return path
+
+
+def _elem(a: Any, k: int | None) -> float:
+    arr = np.ravel(np.asarray(a.data if isinstance(a, Value) else a, dtype=np.float64))
+    return float(arr[0] if arr.size == 1 or k is None else arr[k])
+
+
+def _local(node: Value, pos: int, k: int | None) -> tuple[str, float] | None:
+    """d(node)/d(its input at `pos`) at element k, as (formula, value)."""
+    op, ins = node.op, node.inputs
+    if op in ("sum", "mean") and node.params.get("axis") is None:
+        n = np.size(ins[0].data if isinstance(ins[0], Value) else ins[0])
+        return ("1", 1.0) if op == "sum" else (f"1/{n}", 1.0 / n)
+    if op not in _LOCAL or (node.size != 1 and k is None):
+        return None
+    other = ins[1 - pos] if len(ins) == 2 else None
+    shapes_ok = all(np.size(y.data if isinstance(y, Value) else y) in (1, node.size)
+                    for y in ins)
+    if not shapes_ok:
+        return None
+    return _LOCAL[op](pos, _elem(ins[pos], k), _elem(other, k) if other is not None else 0.0,
+                      _elem(node, k))
+
+
+_LOCAL = {  # d(out)/d(input `pos`), from the input's value u, the other's w and out's y
+    "add": lambda pos, u, w, y: ("1", 1.0),
+    "sub": lambda pos, u, w, y: ("1", 1.0) if pos == 0 else ("-1", -1.0),
+    "mul": lambda pos, u, w, y: (fmt(w), w),
+    "neg": lambda pos, u, w, y: ("-1", -1.0),
+    "to_scalar": lambda pos, u, w, y: ("1", 1.0),
+    "relu": lambda pos, u, w, y: (f"ReLU'({fmt(u)})", 1.0 if u > 0 else 0.0),
+    "tanh": lambda pos, u, w, y: (f"(1 - {fmt(y)}²)", 1 - y * y),
+    "sigmoid": lambda pos, u, w, y: (f"{fmt(y)} × (1 - {fmt(y)})", y * (1 - y)),
+    "exp": lambda pos, u, w, y: (exp_text(u), y),
+    "log": lambda pos, u, w, y: (f"1/{fmt(u)}", 1 / u),
+    "div": lambda pos, u, w, y: (f"1/{fmt(w)}", 1 / w) if pos == 0 else None,
+    "pow": lambda pos, u, w, y: (
+        (f"2 × {fmt(u) if u >= 0 else '(' + fmt(u) + ')'}", 2 * u) if w == 2
+        else (f"{fmt(w)} × {fmt(u)}^{fmt(w - 1)}", w * u ** (w - 1))) if pos == 0 else None,
+}
+
+
+def _products(pairs: list[tuple[float, float]], total: float) -> str:
+    """``a × b = total``, or ``(a × b) + (c × d) = ab + cd = total``: each product's value
+    before the sum, every number recomputable from the ones on the line."""
+    def make() -> tuple[list[str], E]:
+        terms = tuple(("+", E(f"({times(a, b)})", PROD, value=a * b)) for a, b in pairs)
+        if len(terms) == 1:
+            return [times(*pairs[0])], E("")
+        e = E(" + ".join(t.text for _, t in terms), SUM, terms=terms)
+        return [e.text], e
+    return checked(make, result(total))
 
 
 def _unravel(j: int, shape: tuple[int, ...]) -> Any:
@@ -356,9 +530,10 @@ def _total_lines(gr: _Graph, x: Value, parts: list[Any], R: str) -> list[str]:
     lines = []
     flat = [np.ravel(np.asarray(p, dtype=np.float64)) for p in parts]
     for i, idx in enumerate(np.ndindex(*x.shape) if x.shape else [None]):
-        nums = " + ".join(f"({fmt(p[i])})" if p[i] < 0 else fmt(p[i]) for p in flat)
-        lines.append(f"  d{R}/d{gr.name(x, idx)} = {nums} = {fmt(sum(p[i] for p in flat))} "
-                     f"(summed over its {len(parts)} uses)")
+        def make(i: int = i) -> tuple[list[str], E]:
+            return [" + ".join(f"({fmt(p[i])})" if p[i] < 0 else fmt(p[i]) for p in flat)], E("")
+        nums = checked(make, result(sum(p[i] for p in flat)))
+        lines.append(f"  d{R}/d{gr.name(x, idx)} = {nums} (summed over its {len(parts)} uses)")
     return lines
 
 
@@ -374,6 +549,17 @@ def explain_steps(root: Value, inner: bool = False) -> tuple[list[Step], list[St
     return forward, backward
 
 
+class Explanation(str):
+    """explain()'s text: a plain ``str`` that also shows as itself, line by line, at the
+    Python prompt and in Jupyter (instead of one quoted line full of ``\\n``)."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def _repr_html_(self) -> str:
+        return f'<pre style="line-height: 1.4">{html.escape(str(self))}</pre>'
+
+
 def explain(root: Value) -> str:
     """The hand calculation behind `root`, written like the source document: inputs and
     parameters, each forward step in forward (topological) order with its formula and
@@ -384,4 +570,4 @@ def explain(root: Value) -> str:
     if backward:
         lines.append("")
         lines.extend(line for _, group in backward for line in group)
-    return "\n".join(lines) + "\n"
+    return Explanation("\n".join(lines) + "\n")

@@ -9,6 +9,7 @@ Adding an op means adding its entry here; a test fails when one is missing.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -23,13 +24,16 @@ from .explain_numbers import (
     SUM,
     TERMS_LIMIT,
     E,
+    checked,
     exp_text,
     fmt,
     in_prod,
     in_sum,
     number,
     paren,
+    result,
     sub,
+    terms_of,
 )
 
 
@@ -43,20 +47,26 @@ def _ew(fn: Callable[..., E]) -> Callable[[Value, list[Any]], Any]:
         arrs = np.broadcast_arrays(*args, np.asarray(v.data, dtype=object))
         out = np.empty(arrs[0].shape, dtype=object)
         for idx in np.ndindex(out.shape):
-            out[idx] = fn(*(a[idx] for a in arrs))
+            *es, val = (a[idx] for a in arrs)
+            out[idx] = dataclasses.replace(fn(*es, val), value=float(val))
         return out
     return build
 
 
-def _add(a: E, b: E, value: Any, scalar: bool = True) -> E:
-    if b.neg and b.prec == ATOM and (a.dot or not scalar):
-        return E(f"{in_sum(a)} - {b.text[1:]}", SUM)  # a bias: "... - 0.4"
-    return E(f"{in_sum(a)} + {in_sum(b, True)}", SUM)
+def _left_terms(a: E) -> tuple[tuple[str, E], ...]:
+    """The terms of a left operand of + or -: a sum written without brackets adds its own."""
+    return terms_of(a) if a.prec == SUM else (("+", a),)
 
 
-def _build_add(v: Value, args: list[Any]) -> Any:
-    scalar = v.is_scalar
-    return _ew(lambda a, b, val: _add(a, b, val, scalar))(v, args)
+def _add(a: E, b: E, value: Any) -> E:
+    if b.neg and b.prec == ATOM:  # a bias: "... - 0.4", as the document writes it
+        minus = E(b.text[1:], value=-b.value)
+        return E(f"{in_sum(a)} - {minus.text}", SUM, terms=_left_terms(a) + (("-", minus),))
+    return E(f"{in_sum(a)} + {in_sum(b, True)}", SUM, terms=_left_terms(a) + (("+", b),))
+
+
+def _sub(a: E, b: E, value: Any) -> E:
+    return E(f"{in_sum(a)} - {in_sum(b, True)}", SUM, terms=_left_terms(a) + (("-", b),))
 
 
 def _pow(a: E, b: E, value: Any) -> E:
@@ -88,6 +98,7 @@ def _matmul(v: Value, args: list[Any]) -> Any:
     a2 = np.broadcast_to(a2, lead + a2.shape[-2:])
     b2 = np.broadcast_to(b2, lead + b2.shape[-2:])
     out = np.empty(lead + (a2.shape[-2], b2.shape[-1]), dtype=object)
+    values = np.asarray(v.data, dtype=np.float64).reshape(out.shape)
     for idx in np.ndindex(out.shape):
         *bt, i, j = idx
         terms = []
@@ -95,8 +106,11 @@ def _matmul(v: Value, args: list[Any]) -> Any:
             x, w = a2[(*bt, i, t)], b2[(*bt, t, j)]
             if swap:
                 x, w = w, x
-            terms.append(f"({in_prod(x)} × {in_prod(w, True)})")
-        out[idx] = E(" + ".join(terms), SUM if k > 1 else PROD, dot=True)
+            terms.append(("+", E(f"({in_prod(x)} × {in_prod(w, True)})", PROD,
+                                 value=x.value * w.value)))
+        text = " + ".join(t.text for _, t in terms)
+        out[idx] = E(text, SUM if k > 1 else PROD, dot=True, value=float(values[idx]),
+                     terms=tuple(terms) if k > 1 else ())
     return out.reshape(np.shape(v.data))
 
 
@@ -126,8 +140,9 @@ def _reduce(join: Callable[[list[E], int], E]) -> Callable[[Value, list[Any]], A
         if n > TERMS_LIMIT:
             return None
         out = np.empty(flat.shape[:-1], dtype=object)
+        values = np.asarray(v.data, dtype=np.float64).reshape(out.shape)
         for idx in np.ndindex(out.shape):
-            out[idx] = join(list(flat[idx]), n)
+            out[idx] = dataclasses.replace(join(list(flat[idx]), n), value=float(values[idx]))
         return out.reshape(np.shape(v.data)) if keep or out.shape != np.shape(v.data) else out
     return build
 
@@ -135,7 +150,8 @@ def _reduce(join: Callable[[list[E], int], E]) -> Callable[[Value, list[Any]], A
 def _sum_join(es: list[E], n: int) -> E:
     if n == 1:
         return es[0]
-    return E(" + ".join(in_sum(e, True) for e in es), SUM)
+    return E(" + ".join(in_sum(e, True) for e in es), SUM,
+             terms=tuple(("+", e) for e in es))
 
 
 def _mean_join(es: list[E], n: int) -> E:
@@ -191,10 +207,13 @@ def _softmax_lines(v: Value, name: Callable[[Value, Any], str], args: list[Any])
     lines = []
     for row, ez, total in rows:
         for zi, e in zip(z[row], ez):
-            lines.append(f"  {exp_text(zi)} = {fmt(e)}")
-        lines.append(f"  Sum = {' + '.join(fmt(e) for e in ez)} = {fmt(total)}")
+            lines.append("  " + checked(lambda zi=zi: ([exp_text(zi)], E("")), result(e)))
+        lines.append("  Sum = " + checked(lambda ez=ez: ([" + ".join(fmt(e) for e in ez)], E("")),
+                                         result(total)))
         for i, e in zip(_flat(z.shape, row), ez):
-            lines.append(f"  {name(v, i)} = {fmt(e)} / {fmt(total)} = {fmt(e / total)}")
+            lines.append(f"  {name(v, i)} = " + checked(
+                lambda e=e, total=total: ([f"{fmt(e)} / {fmt(total)}"], E("")),
+                result(e / total)))
     return lines
 
 
@@ -205,12 +224,14 @@ def _log_softmax_lines(v: Value, name: Callable[[Value, Any], str],
     lines = []
     for row, ez, total in rows:
         lse = math.log(total) if math.isfinite(total) else float(np.logaddexp.reduce(z[row]))
-        exps = " + ".join(exp_text(zi) for zi in z[row])
         zname = name(v.inputs[0]) if isinstance(v.inputs[0], Value) else "z"
-        lines.append(f"  log Σ e^{zname} = log({exps}) = log({' + '.join(fmt(e) for e in ez)}) "
-                     f"= log({fmt(total)}) = {fmt(lse)}")
+        lines.append(f"  log Σ e^{zname} = " + checked(
+            lambda ez=ez, total=total, zs=z[row]: (
+                [f"log({' + '.join(exp_text(zi) for zi in zs)})", f"log({' + '.join(fmt(e) for e in ez)})",
+                 f"log({fmt(total)})"], E("")), result(lse)))
         for i, zi in zip(_flat(z.shape, row), z[row]):
-            lines.append(f"  {name(v, i)} = {fmt(zi)} - {fmt(lse)} = {fmt(zi - lse)}")
+            lines.append(f"  {name(v, i)} = " + checked(
+                lambda zi=zi, lse=lse: ([f"{fmt(zi)} - {fmt(lse)}"], E("")), result(zi - lse)))
     return lines
 
 
@@ -242,6 +263,42 @@ def _log_softmax_back(v: Value, g: np.ndarray, names: Callable[[Any, Any], str],
         calc = f"{fmt(p[i])} - {fmt(y[i])}" if not scale else f"({fmt(p[i])} - {fmt(y[i])}){scale}"
         form = f"{pi} - {yi}" if not scale else f"({pi} - {yi}){scale}"
         lines.append(f"  d{root}/d{names(zv, i)} = {form} = {calc} = {fmt(d)}")
+    return lines
+
+
+def _cross_entropy_back(v: Value, g: Any, names: Callable[[Any, Any], str],
+                        root: str) -> list[str] | None:
+    """The fused softmax + cross-entropy of a batch of n rows: dL/dz = g × (p - y) / n,
+    the document's p - y, written per element (y one-hot from the class indices)."""
+    z = v.inputs[0]
+    if not isinstance(z, Value) or z.ndim != 2 or z.size > 16:
+        return None
+    t = v.inputs[1] if len(v.inputs) > 1 else None
+    zd = np.asarray(z.data, dtype=np.float64)
+    n = zd.shape[0]
+    e = np.exp(zd - zd.max(axis=1, keepdims=True))
+    p = e / e.sum(axis=1, keepdims=True)
+    index = v.params.get("index")
+    if index is not None:
+        y = np.zeros_like(p)
+        y[np.arange(n), np.asarray(index)] = 1.0
+    elif t is not None and not isinstance(t, Value):
+        y = np.asarray(t, dtype=np.float64)
+        if not np.allclose(y.sum(axis=1), 1.0):
+            return None
+    else:
+        return None
+    gs = float(np.asarray(g, dtype=np.float64).reshape(()))
+    scale = gs / n
+    lines = [f"  (softmax + cross-entropy over {n} rows: d{root}/d{names(z, None)} = "
+             f"(p - y) / {n}" + (f" × {fmt(gs)}" if gs != 1 else "")
+             + ", p = softmax of each row, y the one-hot target)"]
+    for i in np.ndindex(p.shape):
+        pi, yi = f"p{sub(i, p.shape)}", f"y{sub(i, p.shape)}"
+        tail = f" × {fmt(gs)}" if gs != 1 else ""
+        lines.append(f"  d{root}/d{names(z, i)} = ({pi} - {yi}) / {n}{tail} = " + checked(
+            lambda i=i, tail=tail: ([f"({fmt(p[i])} - {fmt(y[i])}) / {n}{tail}"], E("")),
+            result((p[i] - y[i]) * scale)))
     return lines
 
 
@@ -313,18 +370,53 @@ _BLOCKS = {
     "concatenate": Fmt(_AllArgs("concatenate"), _joined(np.concatenate), inline=True),
     "stack": Fmt(_AllArgs("stack"), _joined(np.stack), inline=True),
 }
+
+
+def _conv(v: Value, args: list[Any]) -> Any:
+    """Each output element of a convolution as the document writes a neuron: the kernel's
+    weights times the patch under it, summed, plus the bias,
+    ``y₁,₁,₁,₁ = (w₁,₁,₁,₁ × x₁,₁,₁,₁) + (w₁,₁,₁,₂ × x₁,₁,₁,₂) + ... - 0.1``.
+    The same neuron (kernel o, bias o) slides over the input; padded zeros add nothing and
+    are left out."""
+    x, w = args[0], args[1]
+    b = args[2] if len(args) > 2 else None
+    if x is None or w is None or (len(args) > 2 and b is None):
+        return None
+    if w[0].size > TERMS_LIMIT:
+        return None
+    stride, padding = v.params["stride"], v.params["padding"]
+    out = np.empty(np.shape(v.data), dtype=object)
+    values = np.asarray(v.data, dtype=np.float64)
+    for idx in np.ndindex(out.shape):
+        n, o, *pos = idx
+        terms = []
+        for c, *off in np.ndindex(w.shape[1:]):
+            at = [p * s + k - q for p, s, k, q in zip(pos, stride, off, padding)]
+            if any(not 0 <= i < size for i, size in zip(at, x.shape[2:])):
+                continue  # a padded zero
+            wi, xi = w[(o, c, *off)], x[(n, c, *at)]
+            terms.append(("+", E(f"({in_prod(wi)} × {in_prod(xi, True)})", PROD,
+                                 value=wi.value * xi.value)))
+        total = sum(t.value for _, t in terms)
+        e = E(" + ".join(t.text for _, t in terms) or "0", SUM if len(terms) > 1 else PROD,
+              dot=True, value=total, terms=tuple(terms) if len(terms) > 1 else ())
+        out[idx] = e if b is None else _add(e, b[o], float(values[idx]))
+    return out
+
+
 # convolution and pooling (autograd/conv.py), and the adjoint ops their gradients use
+_BLOCKS["conv1d"] = Fmt(_AllArgs("conv1d"), _conv)
+_BLOCKS["conv2d"] = Fmt(_AllArgs("conv2d"), _conv)
 _BLOCKS.update({name: Fmt(_AllArgs(name), None) for name in (
-    "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "conv1d_weight",
+    "conv_transpose1d", "conv_transpose2d", "conv1d_weight",
     "conv2d_weight", "max_pool1d", "max_pool2d", "avg_pool2d", "avg_pool2d_backward",
     "pool_scatter", "pool_gather")})
 
 
 # The table: how each op is written (mirrors autograd.ops.OPS).
 FORMATS: dict[str, Fmt] = {
-    "add": Fmt("{0} + {1}", _build_add, inline=True),
-    "sub": Fmt("{0} - {1}", _ew(lambda a, b, val: E(f"{in_sum(a)} - {in_sum(b, True)}",
-                                                    SUM)), inline=True),
+    "add": Fmt("{0} + {1}", _ew(_add), inline=True),
+    "sub": Fmt("{0} - {1}", _ew(_sub), inline=True),
     "mul": Fmt("{0} × {1}", _ew(lambda a, b, val: E(f"{in_prod(a)} × {in_prod(b, True)}",
                                                     PROD)), inline=True),
     "div": Fmt("{0} / {1}", _ew(lambda a, b, val: E(
@@ -356,10 +448,11 @@ FORMATS: dict[str, Fmt] = {
                        back=_log_softmax_back),
     # fused ops that nn uses for batches: written as formulas, values shown whole
     "linear": Fmt("{0} @ {1}.T + {2}", None),
-    "cross_entropy": Fmt("cross_entropy({0})", None),
+    "cross_entropy": Fmt("cross_entropy({0})", None, back=_cross_entropy_back),
     # one time step of a recurrent layer (autograd/recurrent.py): x and the state in, h' out
     "rnn_cell": Fmt("RNN cell({0}, {1})", None),
     "gru_cell": Fmt("GRU cell({0}, {1})", None),
     "lstm_cell": Fmt("LSTM cell({0}, {1}, {2})", None),
+    "attention": Fmt("softmax({0} {1}ᵀ / √d) {2}", None),
     **_BLOCKS,
 }

@@ -148,8 +148,12 @@ def _gelu(a: Any) -> Any:
 
 
 def _gelu_vjp(g: Any, ans: Any, a: Any) -> Any:
-    """d GELU/dx = Φ(x) + x φ(x), φ(x) = e^(-x²/2) / √(2π)."""
-    cdf = 0.5 * (1.0 + erf(a * _SQRT_HALF))
+    """d GELU/dx = Φ(x) + x φ(x), φ(x) = e^(-x²/2) / √(2π). On arrays Φ(x) is the
+    forward's answer over x (Φ(0) = ½), which saves computing erf a second time."""
+    if type(a) is np.ndarray and type(ans) is np.ndarray:
+        cdf = np.divide(ans, a, out=np.full_like(ans, 0.5), where=a != 0)
+    else:
+        cdf = 0.5 * (1.0 + erf(a * _SQRT_HALF))
     return g * (cdf + a * exp(a * a * -0.5) * _INV_SQRT_2PI)
 
 

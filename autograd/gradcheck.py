@@ -17,7 +17,9 @@ from .engine import Value, grad
 
 def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
               rtol: float = 1e-3) -> bool:
-    """Compare d(f(*inputs).sum())/d(input) with central differences, in float64.
+    """Compare d(f(*inputs).sum())/d(input) with central differences, in float64. The
+    analytic gradient is taken both by `grad()` and by `backward()` (the two paths through
+    the reverse pass), and each must agree.
 
     Returns True, or raises AssertionError naming the input, the element index, the analytic
     and the numeric value of the worst mismatch (|analytic - numeric| > atol + rtol·|numeric|).
@@ -35,29 +37,36 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: fl
             raise TypeError(f"gradcheck: f must return a Value, it returned {type(out).__name__}")
         return out.sum() if out.size != 1 or out.shape else out
 
+    # Both ways to the analytic gradient: grad() (which touches no .grad) and backward()
     leaves = [Value(d) for d in datas]
-    analytic = grad(evaluate(leaves), leaves)
+    by_grad = grad(evaluate(leaves), leaves)
+    leaves = [Value(d) for d in datas]
+    evaluate(leaves).backward()
+    by_backward = [v.grad for v in leaves]
 
-    worst = None  # (excess, input index, element index, analytic, numeric)
+    worst = None  # (excess, input index, element index, analytic, numeric, path)
     for i, d in enumerate(datas):
         shape = np.shape(d)
-        a = np.asarray(analytic[i], dtype=np.float64)
+        paths = (("grad()", np.asarray(by_grad[i], dtype=np.float64)),
+                 ("backward()", np.asarray(by_backward[i], dtype=np.float64)))
         for idx in np.ndindex(shape):
             numeric = _central_difference(evaluate, datas, i, idx, eps)
-            an = float(a[idx])
-            excess = abs(an - numeric) - (atol + rtol * abs(numeric))
-            if not np.isfinite(an) or not np.isfinite(numeric):  # agree only if identical
-                same = an == numeric or (np.isnan(an) and np.isnan(numeric))
-                excess = -np.inf if same else np.inf
-            if excess > 0 and (worst is None or excess > worst[0]):
-                worst = (excess, i, idx, an, numeric)
+            for path, a in paths:
+                an = float(a[idx])
+                excess = abs(an - numeric) - (atol + rtol * abs(numeric))
+                if not np.isfinite(an) or not np.isfinite(numeric):  # agree only if identical
+                    same = an == numeric or (np.isnan(an) and np.isnan(numeric))
+                    excess = -np.inf if same else np.inf
+                if excess > 0 and (worst is None or excess > worst[0]):
+                    worst = (excess, i, idx, an, numeric, path)
     if worst is not None:
-        _, i, idx, an, numeric = worst
+        _, i, idx, an, numeric, path = worst
         x = inputs[i]
         name = f" ({x.label!r})" if isinstance(x, Value) and x.label else ""
         where = f"element {idx}" if idx else "its only element"
         raise AssertionError(
-            f"gradcheck failed for input {i}{name} at {where}: analytic gradient {an:.8g}, "
+            f"gradcheck failed for input {i}{name} at {where}: analytic gradient {an:.8g} "
+            f"(by {path}), "
             f"numeric (central difference, eps={eps:g}) {numeric:.8g}, "
             f"difference {abs(an - numeric):.3g} > atol {atol:g} + rtol {rtol:g} × |numeric|"
         )

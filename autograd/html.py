@@ -65,10 +65,10 @@ def _svg(root: Value) -> str:
 def _drawn_ids(order: list[Value], root: Value) -> dict[str, str]:
     """For each Value that draw_graph folds away (plumbing), the drawn node that shows it:
     the op node of its user."""
-    from .draw import _folded
+    from .draw import folded_plumbing
 
     ids = {v: f"v{i}" for i, v in enumerate(order)}
-    folded = _folded(order, root)
+    folded = folded_plumbing(order, root)
     user = {x: v for v in order for x in v.parents}
     out = {}
     for v in folded:
@@ -102,7 +102,7 @@ def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
     state: dict[str, Any] = {"title": title or (f"The calculation of {root.label}"
                                                 if root.label else "A calculation"),
                              "root": ids[root], "svg": None, "summary": None, "steps": [],
-                             "nodes": {}, "drawn": {}, "has_grad": root._grad is not None}
+                             "nodes": {}, "drawn": {}, "has_grad": False}
     if len(order) > MAX_NODES:
         state["summary"] = _summary(order, root, (
             f"This graph has {len(order):,} Values, more than the {MAX_NODES:,} a page "
@@ -115,6 +115,7 @@ def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
         state["summary"] = _summary(order, root, f"Too big to draw: {e}.")
         return state
     forward, backward = explain_steps(root, inner=True)
+    state["has_grad"] = bool(backward)  # explain writes a backward pass once there is one
     names: dict[Value, str] = {}
     for phase, groups in (("forward", forward), ("backward", backward)):
         for v, lines in groups:
@@ -133,6 +134,20 @@ def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
     if state["svg"] is not None:
         state["drawn"] = _drawn_ids(order, root)
     return state
+
+
+def _repr_html_(v: Value) -> str | None:
+    """Jupyter shows a Value as its graph (draw_graph's picture, inline SVG); None — the
+    plain repr — when the graph is too big to draw or Graphviz is missing."""
+    if len(topological_order(v)) > 300:
+        return None
+    try:
+        return f'<div style="overflow:auto">{_svg(v)}</div>'
+    except (RuntimeError, ValueError, OSError):
+        return None
+
+
+Value._repr_html_ = _repr_html_  # type: ignore[attr-defined]  (display hook, not math)
 
 
 def render_page(state: dict[str, Any], live: dict[str, Any] | None = None) -> str:

@@ -39,7 +39,11 @@ def _shape(x: Any) -> tuple[int, ...]:
 
 def _dispatch(np_fn: Any, method: str) -> Any:
     def fn(x: Any, *args: Any) -> Any:
-        return getattr(x, method)(*args) if isinstance(x, Value) else np_fn(x, *args)
+        if isinstance(x, Value):
+            return getattr(x, method)(*args)
+        out = np_fn(x, *args)
+        # a Python float stays one: np.float64 would promote float32 (NumPy 2's rules)
+        return float(out) if type(x) is float else out
     fn.__name__ = method
     return fn
 
@@ -202,11 +206,22 @@ def _pow_vjp_exponent(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 def _relu_vjp(g: Any, ans: Any, a: Any) -> Any:
-    """dReLU/dx = 1 where x > 0, else 0."""
-    mask = _data(a) > 0
+    """dReLU/dx = 1 where x > 0, else 0. Where x is NaN, g passes (as in PyTorch, which
+    zeroes the gradient where x <= 0)."""
+    if type(a) is float:
+        return 0.0 if a <= 0 else g
+    mask = ~np.asarray(_data(a) <= 0)
     if isinstance(g, Value):  # as 0/1 of a's dtype: a bool array would turn float32 to float64
-        mask = _zero_one(np.asarray(mask), a)
-    return g * mask
+        return g * _zero_one(mask, a)
+    return np.where(mask, g, 0.0)
+
+
+def _abs_vjp(g: Any, ans: Any, a: Any) -> Any:
+    """d|x|/dx = sign(x): 1, -1, and 0 at 0 and at NaN (as PyTorch's sgn)."""
+    d = _data(a)
+    if type(d) is float:
+        return g if d > 0 else (-g if d < 0 else 0.0 * g)
+    return g * (_zero_one(np.asarray(d > 0), a) - _zero_one(np.asarray(d < 0), a))
 
 
 def _reduce_vjp(g: Any, a: Any, axis: Any, keepdims: bool, scale: float = 1.0) -> Any:
@@ -270,13 +285,14 @@ SQRT = defop("sqrt", np.sqrt, lambda g, ans, a: _div(g * 0.5, ans))
 TANH = defop("tanh", _tanh, lambda g, ans, a: g * (1 - ans * ans))
 SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
 RELU = defop("relu", _relu, _relu_vjp)
-ABS = defop("abs", np.abs, lambda g, ans, a: g * np.sign(_data(a)))
+ABS = defop("abs", np.abs, _abs_vjp)
 
 SUM = defop("sum", _sum,
             lambda g, ans, a, axis=None, keepdims=False: _reduce_vjp(g, a, axis, keepdims))
 MEAN = defop("mean", _mean,
              lambda g, ans, a, axis=None, keepdims=False:
-                 _reduce_vjp(g, a, axis, keepdims, np.size(_data(ans)) / np.size(_data(a))))
+                 _reduce_vjp(g, a, axis, keepdims,  # (an empty input: an empty gradient)
+                             np.size(_data(ans)) / max(np.size(_data(a)), 1)))
 MAX = defop("max", lambda a, axis=None, keepdims=False: np.max(a, axis=axis, keepdims=keepdims),
             _max_vjp)
 

@@ -304,7 +304,15 @@ class Handler(BaseHTTPRequestHandler):
         except ValueError:
             raise BadRequest("Content-Length must be a number") from None
         if length > MAX_BODY:
-            raise BadRequest(f"the request body is {length} bytes, more than {MAX_BODY}", 413)
+            if length <= 16 * MAX_BODY:  # read it away, so the client sees the answer
+                while length > 0:
+                    chunk = self.rfile.read(min(1 << 16, length))
+                    if not chunk:
+                        break
+                    length -= len(chunk)
+            else:
+                self.close_connection = True
+            raise BadRequest(f"the request body is more than {MAX_BODY} bytes", 413)
         raw = self.rfile.read(length) if length > 0 else b"{}"
         try:
             body = json.loads(raw or b"{}")

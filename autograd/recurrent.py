@@ -28,11 +28,12 @@ The LSTM's state is two arrays; the cell returns them side by side, ``[h', c']``
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
-from .engine import Value, apply, defop
+from .engine import Value, apply, defop, is_grad_enabled
 from .functions import concatenate
 from .ops import SIGMOID, TANH
 
@@ -60,19 +61,41 @@ def _join(parts: list[Any]) -> Any:
 def _check(name: str, x: Any, states: tuple[Any, ...], w_ih: Any, w_hh: Any, b_ih: Any,
            b_hh: Any, gates: int) -> None:
     """Shapes as torch's cells take them, or a ValueError saying which one is off."""
-    n, nin = np.shape(x) if np.ndim(x) == 2 else (None, None)
-    hid = np.shape(w_hh)[-1] if np.ndim(w_hh) == 2 else None
-    want = {"x": (n, nin), "w_ih": (gates * (hid or 0), nin), "w_hh": (gates * (hid or 0), hid),
-            "b_ih": (gates * (hid or 0),), "b_hh": (gates * (hid or 0),)}
-    got = {"x": np.shape(x), "w_ih": np.shape(w_ih), "w_hh": np.shape(w_hh),
-           "b_ih": np.shape(b_ih), "b_hh": np.shape(b_hh)}
-    for i, s in enumerate(states):
-        want[f"state {i}"], got[f"state {i}"] = (n, hid), np.shape(s)
-    if n is None or hid is None or got != want:
-        shapes = ", ".join(f"{k} {v}" for k, v in got.items())
+    try:
+        n, nin = x.shape
+        gh, hid = w_hh.shape
+        ok = (gh == gates * hid and w_ih.shape == (gh, nin) and b_ih.shape == (gh,)
+              and b_hh.shape == (gh,) and all(s.shape == (n, hid) for s in states))
+    except (AttributeError, ValueError):
+        ok = False
+    if not ok:
+        got = [("x", x), *[(f"state {i}", s) for i, s in enumerate(states)], ("w_ih", w_ih),
+               ("w_hh", w_hh), ("b_ih", b_ih), ("b_hh", b_hh)]
+        shapes = ", ".join(f"{k} {np.shape(v)}" for k, v in got)
         raise ValueError(f"{name} needs x (N, input), each state (N, hidden), w_ih "
                          f"({gates}·hidden, input), w_hh ({gates}·hidden, hidden) and biases "
                          f"({gates}·hidden,); got {shapes}")
+
+
+# ---- what a forward pass keeps for its backward pass ------------------------------------
+# The gates a cell computed forward are kept beside its output array (as torch's autograd
+# saves tensors for backward) until that array is freed, so the backward pass on arrays does
+# not compute them again. On Values the backward pass computes them anew, as Values.
+_saved: dict[int, tuple[Any, Any]] = {}  # id(output array) -> (weakref to it, the gates)
+
+
+def _save(out: np.ndarray, gates: tuple[Any, ...]) -> None:
+    if is_grad_enabled():  # (no graph is recorded, so no backward pass will ask)
+        key = id(out)
+        _saved[key] = (weakref.ref(out, lambda _, k=key: _saved.pop(k, None)), gates)
+
+
+def _gates_of(ans: Any) -> Any:
+    """The gates saved for output `ans`, or None (a Value, or nothing saved)."""
+    entry = _saved.get(id(ans))
+    if entry is not None and entry[0]() is ans:
+        return entry[1]
+    return None
 
 
 # ---- the shared backward part: one memo for the VJPs of one node -----------------------
@@ -164,14 +187,17 @@ def _gru_gates(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> An
 
 def _gru_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
     _check("gru_cell", x, (h,), w_ih, w_hh, b_ih, b_hh, 3)
-    _, z, n, _ = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
-    return n + z * (h - n)  # = (1 - z) × n + z × h
+    gates = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    _, z, n, _ = gates
+    out = n + z * (h - n)  # = (1 - z) × n + z × h
+    _save(out, gates)
+    return out
 
 
 def _gru_rule(g: Any, ans: Any, x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any,
               b_hh: Any) -> Any:
     """Back through h' = n + z(h - n), n = tanh(a_n + r·hn), r = σ(a_r), z = σ(a_z)."""
-    r, z, n, hn = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    r, z, n, hn = _gates_of(ans) or _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
     da_n = g * (1 - z) * (1 - n * n)
     da_z = g * (h - n) * (z * (1 - z))
     da_r = da_n * hn * (r * (1 - r))
@@ -188,16 +214,19 @@ def _lstm_gates(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> A
 
 def _lstm_cell(x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
     _check("lstm_cell", x, (h, c), w_ih, w_hh, b_ih, b_hh, 4)
-    i, f, gg, o = _lstm_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    gates = _lstm_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    i, f, gg, o = gates
     c2 = f * c + i * gg
-    return np.concatenate([o * np.tanh(c2), c2], axis=-1)
+    out = np.concatenate([o * np.tanh(c2), c2], axis=-1)
+    _save(out, gates)
+    return out
 
 
 def _lstm_rule(g: Any, ans: Any, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any,
                b_hh: Any) -> Any:
     """Back through [h', c'] with c' = f·c + i·g and h' = o·tanh(c')."""
     nh = h.shape[-1]
-    i, f, gg, o = _lstm_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    i, f, gg, o = _gates_of(ans) or _lstm_gates(x, h, w_ih, w_hh, b_ih, b_hh)
     gh, gc = g[:, :nh], g[:, nh:]
     tc = tanh(ans[:, nh:])
     dc = gc + gh * o * (1 - tc * tc)  # everything that reaches c'
@@ -218,22 +247,28 @@ def _bias(b: Any, w: Any) -> Any:
     return np.zeros(np.shape(wd)[:1], dtype=np.result_type(wd))
 
 
+def _args(*xs: Any) -> list[Any]:
+    """Values and arrays as they are; lists and numbers as float64 arrays."""
+    return [x if isinstance(x, Value | np.ndarray) else np.asarray(x, dtype=np.float64)
+            for x in xs]
+
+
 def rnn_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None, b_hh: Any = None,
              nonlinearity: str = "tanh") -> Value:
     """One Elman RNN step as one node: act(x w_ihᵀ + b_ih + h w_hhᵀ + b_hh), (N, H)."""
     if nonlinearity not in ("tanh", "relu"):
         raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-    return apply(RNN_CELL, x, h, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh),
+    return apply(RNN_CELL, *_args(x, h, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh)),
                  nonlinearity=nonlinearity)
 
 
 def gru_cell(x: Any, h: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
              b_hh: Any = None) -> Value:
     """One GRU step as one node (torch's gate order r, z, n): h' of shape (N, H)."""
-    return apply(GRU_CELL, x, h, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh))
+    return apply(GRU_CELL, *_args(x, h, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh)))
 
 
 def lstm_cell(x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b_ih: Any = None,
               b_hh: Any = None) -> Value:
     """One LSTM step as one node (gate order i, f, g, o): [h', c'] side by side, (N, 2H)."""
-    return apply(LSTM_CELL, x, h, c, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh))
+    return apply(LSTM_CELL, *_args(x, h, c, w_ih, w_hh, _bias(b_ih, w_ih), _bias(b_hh, w_hh)))

@@ -9,8 +9,11 @@ Workloads (see the README's Performance section):
   2. tensor MLP step 784→256→10, batch 256, float64 and float32
   3. tiny step: XOR, 2→8→2, batch 4
   4. deep chain y = y × 1.0001 + 0.0001, then backward()
-  5. peak memory of one workload-2 step (tracemalloc)
+  5. peak memory of workload-2 steps in a training loop, as users write it (tracemalloc)
   6. the machine's float64 GEMM rate, and the share of a workload-2 step its products need
+  9. GRU training step: MNIST-1D's paper model (bidirectional GRU, hidden 6, over 40 steps,
+     then Linear 480→10), batch 100, float32, Adam
+ 10. causal self-attention forward + backward: T = 64, E = 64, 4 heads, batch 32, float32
 
 Machines are noisy, so engines are interleaved: every round times each engine once (in a
 rotating order), and the ratio to the reference is the median over rounds of the ratio
@@ -494,19 +497,40 @@ def workload_4(quick: bool, reps: int) -> dict[str, Any]:
 
 
 # ---- workload 5: memory ------------------------------------------------------------------
-def peak_bytes(make: Callable[[], Callable[[], Any]]) -> int:
-    """Peak bytes allocated (above what was live before) during one step, after a warm-up."""
+def peak_bytes(make: Callable[[], Callable[[], Any]], steps: int = 3) -> int:
+    """Peak bytes allocated above what was live before, over `steps` steps of a fresh
+    model, as a training loop runs them (after a warm-up on another instance)."""
+    make()()
     step = make()
-    step()
     gc.collect()
     tracemalloc.start()
     try:
         base = tracemalloc.get_traced_memory()[0]
         tracemalloc.reset_peak()
-        step()
+        for _ in range(steps):
+            step()
         return tracemalloc.get_traced_memory()[1] - base
     finally:
         tracemalloc.stop()
+
+
+def project_loop(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
+                 labels: np.ndarray, lr: float) -> Callable[[], float]:
+    """Workload 2's step the way users write the loop: the previous step's `loss` (its
+    graph, every gradient in it) stays alive until the next forward pass has made the new
+    one (``loss = loss_fn(model(X), y)`` rebinds it only then)."""
+    model = nn.MLP.from_weights([(w.copy(), b.copy()) for w, b in weights])
+    opt = nn.SGD(model.parameters(), lr=lr)
+    alive: dict[str, Any] = {}
+
+    def step() -> float:
+        alive["loss"] = loss = nn.cross_entropy(model(x), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
 
 
 def workload_5(quick: bool) -> dict[str, Any]:
@@ -514,11 +538,12 @@ def workload_5(quick: bool) -> dict[str, Any]:
     for dtype in (np.float64, np.float32):
         weights, x, labels = mnist_like(dtype, quick)
         hand = peak_bytes(lambda w=weights, x=x, y=labels: numpy_step(w, x, y, 0.01))
-        ours = peak_bytes(lambda w=weights, x=x, y=labels: project_step(w, x, y, 0.01))
+        ours = peak_bytes(lambda w=weights, x=x, y=labels: project_loop(w, x, y, 0.01))
         name = np.dtype(dtype).name
         rows.append({"engine": f"numpy by hand, {name}", "bytes": hand, "ratio": 1.0})
         rows.append({"engine": f"this project, {name}", "bytes": ours, "ratio": ours / hand})
-    return {"title": "5. Peak memory allocated during one workload-2 step (tracemalloc)",
+    return {"title": "5. Peak memory allocated over three workload-2 steps of a training loop, "
+                     "the previous loss alive during each forward (tracemalloc)",
             "ref": "numpy by hand", "rows": rows}
 
 
@@ -574,7 +599,135 @@ def print_w6(res: dict[str, Any]) -> None:
               f"{parts}")
 
 
+# ---- workloads 9 and 10: sequence layers ------------------------------------------------
+def gru_paper_model(seed: int) -> tuple[Any, Any]:
+    """MNIST-1D's GRU model, ours: a bidirectional nn.GRU(1, 6) and a Linear(480, 10)."""
+    rng = np.random.default_rng(seed)
+    gru = nn.GRU(1, 6, bidirectional=True, seed=rng, dtype=np.float32)
+    head = nn.Layer(480, 10, "linear", seed=rng, dtype=np.float32)
+    return gru, head
+
+
+def gru_step_ours(x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
+    gru, head = gru_paper_model(seed=11)
+    opt = nn.Adam(gru.parameters() + head.parameters(), lr=1e-2)
+    n = x.shape[0]
+
+    def step() -> float:
+        out, _ = gru(x)
+        loss = nn.cross_entropy(head(out.reshape(n, -1)), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def gru_step_torch(x: np.ndarray, labels: np.ndarray) -> Callable[[], float]:
+    gru, head = gru_paper_model(seed=11)
+    tg = TORCH.nn.GRU(1, 6, batch_first=True, bidirectional=True)
+    th = TORCH.nn.Linear(480, 10)
+    with TORCH.no_grad():
+        for name, p in gru.named_parameters():
+            rev = "_reverse" if name.endswith("_reverse") else ""
+            base = name.removesuffix("_reverse").replace("w_", "weight_").replace("b_", "bias_")
+            getattr(tg, f"{base}_l0{rev}").copy_(TORCH.from_numpy(p.data))
+        th.weight.copy_(TORCH.from_numpy(head.w.data))
+        th.bias.copy_(TORCH.from_numpy(head.b.data))
+    opt = TORCH.optim.Adam([*tg.parameters(), *th.parameters()], lr=1e-2)
+    xt, yt = TORCH.from_numpy(x), TORCH.from_numpy(labels.astype(np.int64))
+    n = x.shape[0]
+
+    def step() -> float:
+        out, _ = tg(xt)
+        loss = TORCH.nn.functional.cross_entropy(th(out.reshape(n, -1)), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def workload_9(quick: bool, reps: int) -> dict[str, Any]:
+    n, t = (10, 8) if quick else (100, 40)
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((n, t, 1)).astype(np.float32)
+    labels = rng.integers(0, 10, size=n)
+    if t != 40:  # the head reads 40 steps: a short quick run repeats the sequence
+        x = np.tile(x, (1, 40 // t, 1))
+    engines = [
+        Engine("PyTorch eager (torch.nn.GRU)", (lambda: gru_step_torch(x, labels))
+               if TORCH is not None else None, absent="absent (torch not installed)"),
+        Engine("this project (nn.GRU, one node per step)", lambda: gru_step_ours(x, labels)),
+    ]
+    ref = engines[0].name if TORCH is not None else engines[1].name
+    time_engines(engines, reps if not quick else 1, target=0.1, budget=8.0)
+    return {"title": f"9. GRU step (MNIST-1D's model: bidirectional GRU 1→6 over 40 steps, "
+                     f"Linear 480→10), batch {n}, float32, Adam", "ref": ref,
+            "unit": "per step", "rows": summarise(engines, ref)}
+
+
+def attention_step_ours(x: np.ndarray, g: np.ndarray) -> Callable[[], float]:
+    layer = nn.MultiheadAttention(x.shape[-1], 4, seed=13, dtype=np.float32)
+    for p in (layer.b_in, layer.b_out):
+        p.data = np.random.default_rng(14).uniform(-0.1, 0.1, p.shape).astype(np.float32)
+
+    def step() -> float:
+        xv = Value(x)
+        out = layer(xv, causal=True)
+        layer.zero_grad()
+        out.backward(g)
+        return float(layer.w_in.grad[0, 0])
+
+    step.layer = layer  # type: ignore[attr-defined]
+    return step
+
+
+def attention_step_torch(x: np.ndarray, g: np.ndarray) -> Callable[[], float]:
+    ours = attention_step_ours(x, g).layer  # type: ignore[attr-defined]
+    e, t = x.shape[-1], x.shape[1]
+    m = TORCH.nn.MultiheadAttention(e, 4, batch_first=True)
+    with TORCH.no_grad():
+        m.in_proj_weight.copy_(TORCH.from_numpy(ours.w_in.data))
+        m.in_proj_bias.copy_(TORCH.from_numpy(ours.b_in.data))
+        m.out_proj.weight.copy_(TORCH.from_numpy(ours.w_out.data))
+        m.out_proj.bias.copy_(TORCH.from_numpy(ours.b_out.data))
+    mask = TORCH.nn.Transformer.generate_square_subsequent_mask(t)
+    xt, gt = TORCH.from_numpy(x), TORCH.from_numpy(g)
+
+    def step() -> float:
+        xx = xt.detach().requires_grad_(True)
+        out, _ = m(xx, xx, xx, attn_mask=mask, is_causal=True, need_weights=False)
+        m.zero_grad()
+        out.backward(gt)
+        return float(m.in_proj_weight.grad[0, 0])
+
+    return step
+
+
+def workload_10(quick: bool, reps: int) -> dict[str, Any]:
+    n, t, e = (4, 16, 16) if quick else (32, 64, 64)
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((n, t, e)).astype(np.float32)
+    g = rng.standard_normal((n, t, e)).astype(np.float32)
+    engines = [
+        Engine("PyTorch eager (nn.MultiheadAttention)", (lambda: attention_step_torch(x, g))
+               if TORCH is not None else None, absent="absent (torch not installed)"),
+        Engine("this project (nn.MultiheadAttention)", lambda: attention_step_ours(x, g)),
+    ]
+    ref = engines[0].name if TORCH is not None else engines[1].name
+    time_engines(engines, reps if not quick else 1, target=0.1, budget=8.0)
+    return {"title": f"10. Causal self-attention, forward + backward: T = {t}, E = {e}, 4 heads, "
+                     f"batch {n}, float32", "ref": ref, "unit": "per step",
+            "rows": summarise(engines, ref)}
+
+
 # ---- main --------------------------------------------------------------------------------
+WORKLOADS = {1, 2, 3, 4, 5, 6, 9, 10}
+
+
 def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -605,15 +758,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="one tiny repetition of each workload (a smoke test, not a measurement)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated workloads to run")
+    ap.add_argument("--only", default="1,2,3,4,5,6,9,10",
+                    help="comma-separated workloads to run")
     ap.add_argument("--reps", type=int, default=15, help="rounds per workload (default 15)")
     args = ap.parse_args(argv)
     try:
         only = {int(s) for s in args.only.split(",") if s.strip()}
     except ValueError:
-        ap.error(f"--only takes workload numbers 1-6 separated by commas, got {args.only!r}")
-    if not only <= {1, 2, 3, 4, 5, 6}:
-        ap.error(f"--only: workloads are numbered 1 to 6, got {sorted(only)}")
+        ap.error(f"--only takes workload numbers separated by commas, got {args.only!r}")
+    if not only <= WORKLOADS:
+        ap.error(f"--only: the workloads are {sorted(WORKLOADS)}, got {sorted(only)}")
     if args.reps < 1:
         ap.error(f"--reps must be at least 1, got {args.reps}")
     random.seed(0)
@@ -646,9 +800,12 @@ def main(argv: list[str] | None = None) -> int:
         elif k == 5:
             res = workload_5(args.quick)
             print_w5(res)
-        else:
+        elif k == 6:
             res = workload_6(args.quick, args.reps, w2)
             print_w6(res)
+        else:
+            res = (workload_9 if k == 9 else workload_10)(args.quick, args.reps)
+            print_table(res["title"], res["rows"], res["ref"], res["unit"])
         results["workloads"][str(k)] = res
         sys.stdout.flush()
     if args.json:

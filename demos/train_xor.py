@@ -1,11 +1,13 @@
 """Train a small MLP on XOR, the classic problem one straight line cannot separate.
 
-    python demos/train_xor.py [--seed 0] [--epochs 500] [--out xor_graph.svg]
+    python demos/train_xor.py [--seed 0] [--epochs 500] [--out xor_graph.svg] [--html xor.html]
 
 A 2 → 8 → 2 network (tanh hidden layer, two logits) learns XOR with full-batch Adam and
 cross-entropy. It prints the loss every 100 epochs, the final prediction for each of the
-four inputs, and draws the gradient graph of one training step to an SVG file. The exit
-status is 1 when the network does not classify all four inputs correctly.
+four inputs, and draws the gradient graph of one training step to an SVG file. With
+``--html`` it also writes a training replay: the loss curve and the decision boundary at
+each recorded epoch under a slider (nn.Replay). The exit status is 1 when the network does
+not classify all four inputs correctly.
 """
 
 from __future__ import annotations
@@ -25,14 +27,19 @@ X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y = np.array([0, 1, 1, 0])  # XOR: 1 when exactly one input is 1
 
 
-def train(seed: int, epochs: int, lr: float, hidden: int, log_every: int = 100) -> nn.MLP:
-    """Full-batch training: forward, loss, backward, one optimizer step per epoch."""
+def train(seed: int, epochs: int, lr: float, hidden: int, log_every: int = 100,
+          replay: nn.Replay | None = None) -> nn.MLP:
+    """Full-batch training: forward, loss, backward, one optimizer step per epoch (the
+    boundary recorded into `replay` about 100 times, from the weights before each step)."""
     model = nn.MLP(2, [hidden, 2], activation="tanh", seed=seed)
     opt = nn.Adam(model.parameters(), lr=lr)
+    every = max(1, epochs // 100)
     for epoch in range(1, epochs + 1):
         opt.zero_grad()
         loss = nn.cross_entropy(model(X), Y)
         loss.backward()
+        if replay is not None and (epoch % every == 0 or epoch % log_every == 0 or epoch == 1):
+            replay.record(model, epoch, loss)
         opt.step()
         if epoch % log_every == 0 or epoch == 1:
             print(f"Epoch {epoch}: loss {loss.item():.4f}")
@@ -61,12 +68,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hidden", type=int, default=8, help="hidden neurons (default 8)")
     parser.add_argument("--out", default="xor_graph.svg",
                         help="where to draw the gradient graph (default xor_graph.svg)")
+    parser.add_argument("--html", metavar="PATH",
+                        help="also write a training replay page (loss + boundary per epoch)")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.hidden < 1 or args.lr <= 0:
         parser.error("--epochs and --hidden must be at least 1 and --lr positive")
 
-    model = train(args.seed, args.epochs, args.lr, args.hidden)
+    replay = nn.Replay(X, Y, grid=40) if args.html else None
+    model = train(args.seed, args.epochs, args.lr, args.hidden, replay=replay)
     print(model)
+    if replay is not None:
+        replay.save_html(args.html, title=f"XOR, 2 → {args.hidden} → 2 tanh MLP, seed "
+                                          f"{args.seed}: training replay")
+        print(f"Training replay written to {args.html}")
 
     with no_grad():
         probs = model(X).softmax().data

@@ -4,12 +4,32 @@ Modules (Neuron, Layer, MLP, Sequential), losses, optimizers, saving and loading
 training lifecycle (data, metrics, fit, Dropout, serving).
 """
 
+# isort: off
+from ._engine import check_autograd
+
+check_autograd()  # a foreign `autograd` package gets a clear error, not a puzzling one
+# isort: on
+
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
+from . import init  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Neuron  # noqa: F401
-from .losses import binary_cross_entropy, cross_entropy, mse_loss  # noqa: F401
+from .losses import (  # noqa: F401
+    binary_cross_entropy,
+    binary_cross_entropy_with_logits,
+    cross_entropy,
+    mse_loss,
+)
 from .module import Module, Sequential, register  # noqa: F401
-from .optim import SGD, Adam, Optimizer  # noqa: F401
+from .optim import (  # noqa: F401
+    SGD,
+    Adam,
+    AdamW,
+    Optimizer,
+    clip_grad_norm_,
+    clip_grad_value_,
+    lr_scheduler,
+)
 
 # isort: split
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
@@ -17,6 +37,7 @@ from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .evaluate import evaluate, predict, to_labels  # noqa: F401
 from .history import History  # noqa: F401
+from .replay import Replay  # noqa: F401
 from .train import fit  # noqa: F401
 
 # isort: split

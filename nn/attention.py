@@ -20,34 +20,38 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, ops
+from autograd.attention import attention, causal_mask
 
 from ._checks import float_dtype, generator, positive_int
 from .module import Module
 
-
-def causal_mask(t: int, dtype: Any) -> np.ndarray:
-    """(t, t): 0 on and below the diagonal, -inf above it (the future), added to scores."""
-    mask = np.zeros((t, t), dtype=dtype)
-    mask[np.triu_indices(t, 1)] = -np.inf
-    return mask
+STEP_BY_STEP = 256  # attention scores (N × heads × T × T) up to this many: small ops
 
 
 def self_attention(x: Any, w_in: Any, b_in: Any, w_out: Any, b_out: Any, num_heads: int,
                    causal: bool = False) -> Value:
-    """Multi-head self-attention of x (N, T, E) with torch's projection layout (see above)."""
+    """Multi-head self-attention of x (N, T, E) with torch's projection layout (see above).
+
+    The core softmax(q kᵀ/√d) v is one node (`autograd.attention`); for a tiny input (at
+    most STEP_BY_STEP scores) it is written with the small ops instead, so that a drawing or
+    `explain` shows each score q·k/√d and the softmax over its row. Both give the same
+    numbers."""
     n, t, e = x.shape
     h = num_heads
     d = e // h
-    qkv = ops.linear(x, w_in, b_in)                                   # (N, T, 3E)
+    # (one (N·T, E) matrix product: numpy runs a 3-D @ 2-D product as N small ones)
+    qkv = ops.linear(x.reshape(n * t, e), w_in, b_in)                 # (N·T, 3E)
     qkv = qkv.reshape(n, t, 3, h, d).transpose(2, 0, 3, 1, 4)         # (3, N, heads, T, d)
-    q, k, v = qkv[0] * (1.0 / math.sqrt(d)), qkv[1], qkv[2]
-    scores = q @ k.transpose(0, 1, 3, 2)                              # (N, heads, T, T)
-    if causal:
-        scores = scores + causal_mask(t, scores.dtype)
-    y = scores.softmax(axis=-1) @ v                                   # (N, heads, T, d)
-    y = y.transpose(0, 2, 1, 3).reshape(n, t, e)                      # heads side by side
-    return ops.linear(y, w_out, b_out)
-
+    q, k, v = qkv[0], qkv[1], qkv[2]
+    if n * h * t * t > STEP_BY_STEP:
+        y = attention(q, k, v, causal=causal)                         # (N, heads, T, d)
+    else:
+        scores = (q * (1.0 / math.sqrt(d))) @ k.transpose(0, 1, 3, 2)  # (N, heads, T, T)
+        if causal:
+            scores = scores + causal_mask(t, scores.dtype)
+        y = scores.softmax(axis=-1) @ v
+    y = y.transpose(0, 2, 1, 3).reshape(n * t, e)                     # heads side by side
+    return ops.linear(y, w_out, b_out).reshape(n, t, e)
 
 class MultiheadAttention(Module):
     """``MultiheadAttention(embed_dim, num_heads)``: self-attention on (N, T, E) (or one

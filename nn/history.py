@@ -15,6 +15,7 @@ from autograd._files import atomic_write
 
 __all__ = ["History", "save_figure"]
 
+_TRAIN, _VAL = "C0", "C1"  # one colour per data set, the same in both panels
 _PLOT_HINT = ("History.plot needs matplotlib, which is not installed. Install it with "
               "`pip install matplotlib` (or this project's `plot` extra: "
               "`pip install -e '.[plot]'`).")
@@ -62,6 +63,23 @@ class History:
         for v in self.history.values():
             del v[n:]
 
+    def _metric_curves(self) -> list[tuple[str, str, str, str]]:
+        """(key, legend label, colour, line style) per metric curve: colour says which data
+        (training blue, validation orange, as in the loss panel), line style which metric."""
+        has_val = bool(self.history["val_loss"])
+        names = [k for k in self.history if k not in ("train_loss", "val_loss")
+                 and not k.startswith("train_") and self.history[k]]
+        curves = []
+        for i, name in enumerate(names):
+            style = _styles()[i % 4]
+            if has_val:
+                curves.append((name, f"validation {name}", _VAL, style))
+                if self.history.get(f"train_{name}"):
+                    curves.append((f"train_{name}", f"training {name}", _TRAIN, style))
+            else:
+                curves.append((name, f"training {name}", _TRAIN, style))
+        return curves
+
     def plot(self, path: str | os.PathLike | None = None, title: str | None = None) -> Any:
         """Draw the training and validation loss per epoch (and, in a second panel, the
         metrics) with matplotlib; the best epoch is marked. With `path` the picture is
@@ -73,30 +91,35 @@ class History:
             raise ImportError(_PLOT_HINT) from None
         if not self.epochs:
             raise ValueError("History.plot: no finished epoch to draw")
-        others = [k for k in self.history if k not in ("train_loss", "val_loss")
-                  and self.history[k]]
-        fig = Figure(figsize=(10 if others else 6, 4), layout="constrained")
-        axes = fig.subplots(1, 2 if others else 1, squeeze=False)[0]
+        curves = self._metric_curves()
+        fig = Figure(figsize=(10 if curves else 6, 4), layout="constrained")
+        axes = fig.subplots(1, 2 if curves else 1, squeeze=False)[0]
         ax = axes[0]
-        ax.plot(self.epochs, self.history["train_loss"], label="training loss")
+        ax.plot(self.epochs, self.history["train_loss"], color=_TRAIN, label="training loss")
         if self.history["val_loss"]:
-            ax.plot(self.epochs, self.history["val_loss"], label="validation loss")
-        if self.best_epoch is not None:
-            ax.axvline(self.best_epoch, color="grey", linestyle=":",
-                       label=f"best epoch ({self.best_epoch})")
-        ax.set_xlabel("epoch")
+            ax.plot(self.epochs, self.history["val_loss"], color=_VAL, label="validation loss")
+        for a in axes:
+            if self.best_epoch is not None:
+                a.axvline(self.best_epoch, color="grey", linestyle=":",
+                          label=f"best epoch ({self.best_epoch})")
+            a.set_xlabel("epoch")
         ax.set_ylabel("loss")
         ax.set_title(title or "Training and validation loss")
         ax.legend()
-        if others:
-            for k in others:
-                axes[1].plot(self.epochs, self.history[k], label=k)
-            axes[1].set_xlabel("epoch")
-            axes[1].set_title("Metrics")
+        if curves:
+            for key, label, color, style in curves:
+                axes[1].plot(self.epochs, self.history[key], color=color, linestyle=style,
+                             label=label)
+            axes[1].set_title("Metrics" + (" (validation data)" if self.history["val_loss"]
+                                           else " (training batches)"))
             axes[1].legend()
         if path is None:
             return fig
         return save_figure(fig, path)
+
+
+def _styles() -> list[str]:
+    return ["-", "--", "-.", ":"]
 
 
 def save_figure(fig: Any, path: str | os.PathLike) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+import autograd
 from autograd import Value, ops
 
 from ._checks import float_dtype, generator, positive_int
@@ -50,16 +51,34 @@ def init_weights(nout: int, nin: int, activation: str, rng: np.random.Generator,
 def _as_input(x: Any, nin: int, dtype: np.dtype, who: str) -> Any:
     """The input as a Value (kept, so gradients reach it) or an ndarray constant, after
     checking that its last axis holds `nin` features."""
-    if not isinstance(x, Value):
+    if isinstance(x, list | tuple) and _holds_values(x):
+        x = _stack(x, who)  # the micrograd way, [Value(1.0), Value(2.0)]: each gets its grad
+    elif not isinstance(x, Value):
         try:
             x = np.asarray(x, dtype=dtype)
         except (TypeError, ValueError) as e:
-            raise TypeError(f"{who} expects numeric input (a list, ndarray or Value), "
-                            f"got {type(x).__name__}: {e}") from None
+            raise TypeError(f"{who} expects numeric input: a Value, an ndarray, or a list of "
+                            f"numbers or of Values; got a {type(x).__name__} it cannot read "
+                            f"as numbers ({e})") from None
     shape = x.shape
     if len(shape) == 0 or shape[-1] != nin:
         raise ValueError(f"{who} expects inputs with {nin} features, got shape {shape}")
     return x
+
+
+def _holds_values(x: list | tuple) -> bool:
+    return any(isinstance(i, Value) or (isinstance(i, list | tuple) and _holds_values(i))
+               for i in x)
+
+
+def _stack(x: list | tuple, who: str) -> Value:
+    """A list of Values (and numbers), or rows of them, as one tensor Value whose
+    gradient flows back to every element."""
+    try:
+        return autograd.stack([_stack(i, who) if isinstance(i, list | tuple) else i for i in x])
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{who}: cannot stack the input's Values into one array ({e})") \
+            from None
 
 
 class Neuron(Module):

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+import autograd
 from autograd import Value, ops
 
 
@@ -23,12 +24,13 @@ def _as_value(x: Any, name: str) -> Value:
         raise TypeError(f"{name} must be a Value, list or ndarray of numbers: {e}") from None
 
 
-def _as_target(t: Any, name: str = "target") -> Any:
-    """A target as a Value (kept: gradients may flow to it) or a float ndarray constant."""
+def _as_target(t: Any, dtype: np.dtype, name: str = "target") -> Any:
+    """A target as a Value (kept: gradients may flow to it) or an ndarray constant of the
+    prediction's float dtype, so float32 data stays float32 through the loss."""
     if isinstance(t, Value):
         return t
     try:
-        arr = np.asarray(t, dtype=np.float64)
+        arr = np.asarray(t, dtype=dtype)
     except (TypeError, ValueError) as e:
         raise TypeError(f"{name} must be numeric, got {type(t).__name__}: {e}") from None
     return arr
@@ -51,7 +53,7 @@ def mse_loss(pred: Any, target: Any, reduction: str = "mean") -> Value:
     if reduction not in ("mean", "sum", "half_sum"):
         raise ValueError(f"unknown reduction {reduction!r}; use 'mean', 'sum' or 'half_sum'")
     pred = _as_value(pred, "pred")
-    target = _as_target(target)
+    target = _as_target(target, pred.dtype)
     if np.shape(target) != pred.shape:
         raise ValueError(f"mse_loss: pred has shape {pred.shape} but target has shape "
                          f"{np.shape(target)}; they must match")
@@ -105,10 +107,9 @@ def cross_entropy(logits: Any, target: Any) -> Value:
     if len(batch_shape) == 1:  # a batch: one fused node, whose gradient is (p - y) / n
         if idx is not None:
             return ops.cross_entropy(logits, index=idx)
-        rows = _as_target(target)
+        rows = _as_target(target, logits.dtype)
         if np.shape(rows) == logits.shape:
-            return ops.cross_entropy(logits, rows if isinstance(rows, Value)
-                                     else rows.astype(logits.dtype, copy=False))
+            return ops.cross_entropy(logits, rows)
     logp = logits.log_softmax(axis=-1)
     if idx is not None:  # pick log p of the true class with a one-hot mask (fast backward)
         weights = np.zeros(logits.shape, dtype=logits.dtype)
@@ -117,7 +118,7 @@ def cross_entropy(logits: Any, target: Any) -> Value:
         else:
             weights[int(idx)] = -1.0
         return (logp * weights).sum()
-    rows = _as_target(target)
+    rows = _as_target(target, logits.dtype)
     if np.shape(rows) != logits.shape:
         raise ValueError(f"cross_entropy: logits have shape {logits.shape}, so target must be "
                          f"class indices of shape {batch_shape} or probability rows of shape "
@@ -125,22 +126,55 @@ def cross_entropy(logits: Any, target: Any) -> Value:
     return (logp * rows).sum() * (-1.0 / n)
 
 
-def _clamp(x: Value, lo: float, hi: float) -> Value:
-    """x limited to [lo, hi]; the gradient is zero where it was clipped (as torch.clamp)."""
-    return x - (x - hi).relu() + (lo - x).relu()
+def _check_pair(x: Value, target: Any, who: str) -> Any:
+    target = _as_target(target, x.dtype)
+    if np.shape(target) != x.shape:
+        raise ValueError(f"{who}: {'prob' if who == 'binary_cross_entropy' else 'logits'} has "
+                         f"shape {x.shape} but target has shape {np.shape(target)}; they "
+                         f"must match")
+    return target
 
 
 @_returns_scalar
-def binary_cross_entropy(prob: Any, target: Any, eps: float | None = None) -> Value:
+def binary_cross_entropy(prob: Any, target: Any) -> Value:
     """``L = -mean(y log p + (1 - y) log(1 - p))`` over all elements, for probabilities p
-    (e.g. a sigmoid output). p is clipped to [eps, 1 - eps] so 0 and 1 give no inf."""
+    in [0, 1] (e.g. a sigmoid output); anything else is refused (logits belong in
+    `binary_cross_entropy_with_logits`).
+
+    As torch does, each log is kept at or above -100, so p = 0 or 1 gives a large finite
+    loss; nothing else is clipped, so a confident wrong prediction (sigmoid(-20) for a
+    true 1) keeps its full gradient, dL/dz = p - y ≈ -1."""
     prob = _as_value(prob, "prob")
-    target = _as_target(target)
-    if np.shape(target) != prob.shape:
-        raise ValueError(f"binary_cross_entropy: prob has shape {prob.shape} but target has "
-                         f"shape {np.shape(target)}; they must match")
-    if eps is None:
-        eps = max(1e-12, float(np.finfo(prob.dtype).eps))
-    p = _clamp(prob, eps, 1.0 - eps)
-    ll = target * p.log() + (1.0 - target) * (1.0 - p).log()
+    target = _check_pair(prob, target, "binary_cross_entropy")
+    data = np.asarray(prob.data)
+    if data.size and not (np.all(data >= 0) and np.all(data <= 1)):  # NaN fails both
+        raise ValueError(f"binary_cross_entropy takes probabilities in [0, 1] (e.g. a "
+                         f"sigmoid output), got values from {np.nanmin(data):.4g} to "
+                         f"{np.nanmax(data):.4g}{' and NaN' if np.isnan(data).any() else ''}"
+                         f"; for logits (raw scores) use "
+                         f"nn.binary_cross_entropy_with_logits(logits, target)")
+    ll = target * _log100(prob) + (1.0 - target) * _log100(1.0 - prob)
     return ll.sum() * (-1.0 / max(prob.size, 1))
+
+
+def _log100(p: Value) -> Value:
+    """``max(log p, -100)``, as torch's BCE takes it: finite at p = 0 (whose gradient is 0),
+    exact everywhere else. The inner clip only keeps log's gradient 1/p finite at 0."""
+    return p.clip(float(np.finfo(p.dtype).smallest_subnormal), None).log().clip(-100.0, None)
+
+
+@_returns_scalar
+def binary_cross_entropy_with_logits(logits: Any, target: Any) -> Value:
+    """Binary cross-entropy of ``sigmoid(logits)``, in one stable step, mean over elements.
+
+    ``L = (1 - y) z + log(1 + e^(-z))``, the second term written as
+    ``logsumexp([0, -z])``, so no logit overflows or loses its gradient:
+    dL/dz = sigmoid(z) - y for any z (as ``torch.nn.functional.binary_cross_entropy_with_
+    logits``)."""
+    z = _as_value(logits, "logits")
+    target = _check_pair(z, target, "binary_cross_entropy_with_logits")
+    zt = z if not z.is_scalar else z.reshape(1)
+    softplus = autograd.stack([np.zeros(zt.shape, dtype=zt.dtype), -zt], axis=-1) \
+        .logsumexp(axis=-1)
+    ll = (1.0 - target) * zt + softplus
+    return ll.sum() * (1.0 / max(z.size, 1))

@@ -27,6 +27,7 @@ REGISTRY: dict[str, type[Module]] = {}
 _EXTRA: contextvars.ContextVar[Mapping[str, type[Module]] | None] = \
     contextvars.ContextVar("nn_load_classes", default=None)
 M = TypeVar("M", bound=type)
+_STRUCTURE = [0]  # counts changes to any module's parameters or sub-modules (for labels)
 
 
 def register(cls: M) -> M:
@@ -91,18 +92,23 @@ def _subclasses() -> Iterator[type[Module]]:
 def _children(obj: Any) -> Iterator[tuple[str, Any]]:
     """(name, item) for the Modules and Values directly held by a module's attributes."""
     for name, value in vars(obj).items():
-        if name.startswith("_"):
-            continue
-        if isinstance(value, Module | Value):
-            yield name, value
-        elif isinstance(value, list | tuple):
-            for i, item in enumerate(value):
-                if isinstance(item, Module | Value):
-                    yield f"{name}.{i}", item
-        elif isinstance(value, dict):
-            for key, item in value.items():
-                if isinstance(item, Module | Value):
-                    yield f"{name}.{key}", item
+        if not name.startswith("_"):
+            yield from _children_of(name, value)
+
+
+def _children_of(name: str, value: Any) -> Iterator[tuple[str, Any]]:
+    """(name, item) for the Modules and Values held by one attribute (lists and dicts
+    one level deep: ``layers.0``, ``heads.q``)."""
+    if isinstance(value, Module | Value):
+        yield name, value
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            if isinstance(item, Module | Value):
+                yield f"{name}.{i}", item
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(item, Module | Value):
+                yield f"{name}.{key}", item
 
 
 class Module:
@@ -122,10 +128,30 @@ class Module:
     def __init__(self) -> None:
         self.training = True
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if isinstance(value, Module | Value | list | tuple | dict) and not name.startswith("_"):
+            _STRUCTURE[0] += 1  # the tree may have changed: labels are brought up to date
+
+    def _label_parameters(self) -> None:
+        """Label each parameter with its attribute path from this module (``fc1.w``), so
+        `explain` and `draw_graph` tell them apart. A label of one's own (anything that is
+        not the tail of the path) is kept. Runs when a module is called after its tree
+        changed; every module under it is marked, so calling one alone keeps the names."""
+        version = _STRUCTURE[0]
+        for _, module in self.named_modules():
+            object.__setattr__(module, "_labels_at", version)
+        for name, p in self.named_parameters():
+            label = p.label
+            if not label or (label != name and name.endswith("." + label)):
+                p.label = name
+
     def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define forward()")
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_labels_at") != _STRUCTURE[0]:
+            self._label_parameters()
         return self.forward(*args, **kwargs)
 
     # ---- walking the tree -----------------------------------------------------------------

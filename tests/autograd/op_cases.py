@@ -32,6 +32,7 @@ from autograd import (
     stack,
     where,
 )
+from autograd.attention import attention
 from autograd.conv import (
     AVG_POOL_BACKWARD,
     CONV_TRANSPOSE,
@@ -206,6 +207,19 @@ def _cell_shapes(gates, states=1, n=3, nin=4, hid=2):  # x, state(s), w_ih, w_hh
     return [(n, nin)] + [(n, hid)] * states + [(gates * hid, nin), (gates * hid, hid),
                                                (gates * hid,), (gates * hid,)]
 
+
+def _np_attention(q, k, v, causal=False):
+    s = (q @ k.swapaxes(-1, -2)) / np.sqrt(q.shape[-1])
+    if causal:
+        s = s + np.triu(np.full(s.shape[-2:], -np.inf), 1)
+    return _np_softmax(s) @ v
+
+
+def _t_attention(q, k, v, causal=False):
+    s = (q @ k.transpose(-1, -2)) / q.shape[-1] ** 0.5
+    if causal:
+        s = s + _torch().full(s.shape[-2:], float("-inf"), dtype=s.dtype).triu(1)
+    return s.softmax(-1) @ v
 
 S, M, B = (), (3, 4), (2, 3, 4)  # scalar, matrix, batch
 TWO = [M, M]
@@ -425,6 +439,11 @@ CASES = [
     C("gru_cell",              lambda *a: gru_cell(*a),           _np_gru,    lambda *a: _torch().gru_cell(*a),
       _cell_shapes(3)),
     C("lstm_cell",             lambda *a: lstm_cell(*a),          _np_lstm,   _t_lstm, _cell_shapes(4, 2)),
+    C("attention",             lambda q, k, v: attention(q, k, v), _np_attention, _t_attention,
+      [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
+    C("attention-causal_heads", lambda q, k, v: attention(q, k, v, causal=True),
+      lambda q, k, v: _np_attention(q, k, v, True), lambda q, k, v: _t_attention(q, k, v, True),
+      [(2, 2, 3, 4), (2, 2, 3, 4), (2, 2, 3, 2)]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",

@@ -193,3 +193,25 @@ def test_long_index_arguments_are_shortened_in_op_captions():
     source = draw_graph(picked).source
     assert "..." in source and "99" in source          # ends shown, middle elided
     assert source.count(" 5 ") == 0                     # not all 100 indices written out
+
+
+def test_the_dog_cat_drawing_reads_like_the_document(tmp_path):
+    """One sample through nn: P(dog) = 0.562 appears, the input is named, and the
+    transposes of the weights are folded into the edges (ᵀ), not drawn as nodes."""
+    import nn
+    from demos.document import DOG_X, dog_cat_network
+
+    model = dog_cat_network()
+    L = nn.cross_entropy(model(DOG_X), 0)
+    L.backward()
+    src = draw_graph(L).source
+    assert "transpose" not in src and src.count('label="ᵀ"') == 2
+    texts = svg_texts(save_graph(L, tmp_path / "dogcat.svg"))
+    assert "[0.5619, 0.4381]" in texts          # p, beside the log-softmax values
+    assert "input x" in texts and "[0.9, 0.2, 0.8, 0.3]" in texts
+    assert "layers.1.w" in texts
+    # a labelled or reused transpose stays a node of its own
+    w = Value(np.eye(2), label="w")
+    t = w.T
+    t.label = "wT"
+    assert "transpose" in draw_graph((t @ np.ones(2)).sum()).source

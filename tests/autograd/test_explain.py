@@ -1,5 +1,7 @@
 """explain(): the document's hand calculations, written from the graph."""
 
+import itertools
+import math
 import re
 
 import numpy as np
@@ -50,7 +52,9 @@ def test_numbers_are_written_like_the_document():
 
 def test_single_neuron_forward():
     text = explain(neuron())
-    assert "  z = (0.5 × 0.8) + (0.7 × 0.3) + (0.2 × 0.5) + (-0.3) = 0.41\n" in text
+    # the products, their values, the total; the bias written "- 0.3", as the document does
+    assert "  z = (0.5 × 0.8) + (0.7 × 0.3) + (0.2 × 0.5) - 0.3 = 0.4 + 0.21 + 0.1 - 0.3 = 0.41\n" \
+        in text
     assert "  a = ReLU(0.41) = 0.41\n" in text
     assert "  w1 = 0.5\n" in text and "  x3 = 0.5\n" in text
     assert "Backward" not in text  # no gradients yet
@@ -71,13 +75,19 @@ def test_dog_cat_forward_lines():
     L, _ = dogcat()
     text = explain(L)
     assert "h₁ = ReLU(0.71) = 0.71" in text
-    for line in ("(0.6 × 0.9) + (0.4 × 0.2) + (0.5 × 0.8) + (0.3 × 0.3) - 0.4 = 0.71",
-                 "(0.2 × 0.9) + (0.7 × 0.2) + (0.3 × 0.8) + (0.6 × 0.3) - 0.3 = 0.44",
-                 "(0.3 × 0.9) + (0.5 × 0.2) + (0.2 × 0.8) + (0.8 × 0.3) - 0.5 = 0.27",
-                 "z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2 = 0.713",
-                 "z₂ = (0.3 × 0.71) + (0.7 × 0.44) + (0.9 × 0.27) - 0.3 = 0.464"):
+    for line in (("(0.6 × 0.9) + (0.4 × 0.2) + (0.5 × 0.8) + (0.3 × 0.3) - 0.4"
+                 " = 0.54 + 0.08 + 0.4 + 0.09 - 0.4 = 0.71"),
+                 ("(0.2 × 0.9) + (0.7 × 0.2) + (0.3 × 0.8) + (0.6 × 0.3) - 0.3"
+                 " = 0.18 + 0.14 + 0.24 + 0.18 - 0.3 = 0.44"),
+                 ("(0.3 × 0.9) + (0.5 × 0.2) + (0.2 × 0.8) + (0.8 × 0.3) - 0.5"
+                 " = 0.27 + 0.1 + 0.16 + 0.24 - 0.5 = 0.27"),
+                 ("z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2"
+                 " = 0.568 + 0.264 + 0.081 - 0.2 = 0.713"),
+                 ("z₂ = (0.3 × 0.71) + (0.7 × 0.44) + (0.9 × 0.27) - 0.3"
+                 " = 0.213 + 0.308 + 0.243 - 0.3 = 0.464")):
         assert line in text
-    assert "log(e^0.713 + e^0.464) = log(2.04 + 1.59) = log(3.631) = 1.289" in text
+    # log(3.631) is 1.2895: the sum is written finer so the line checks at 3 decimals
+    assert "log(e^0.713 + e^0.464) = log(2.0401 + 1.5904) = log(3.6305) = 1.289" in text
 
 
 def test_dog_cat_gradient_is_the_documents_chain_rule():
@@ -90,7 +100,9 @@ def test_dog_cat_gradient_is_the_documents_chain_rule():
     assert w2.grad[0, 0] == pytest.approx(-0.311029, abs=1e-6)
     # the hidden layer: two paths meet, dL/dh₁ = Σⱼ dL/dzⱼ × Wⱼ₁
     assert "dL/dh₁ = dL/dz₁ × dz₁/dh₁ + dL/dz₂ × dz₂/dh₁ = (-0.438 × 0.8) + (0.438 × 0.3)" \
-        " = -0.219" in text
+        " = -0.35 + 0.131 = -0.219" in text
+    # 0.044 × 0.2 would be 0.0088, not 0.00876: the factor gets the digit it needs
+    assert "dL/dW1₂,₂ = dL/dv1₂ × dv1₂/dW1₂,₂ = 0.0438 × 0.2 = 0.00876\n" in text
 
 
 def test_a_tensor_root_starts_from_the_gradient_it_holds():
@@ -99,7 +111,8 @@ def test_a_tensor_root_starts_from_the_gradient_it_holds():
     z.label = "z"
     (z.log_softmax() * np.array([-1.0, 0.0])).sum().backward()
     text = explain(z)
-    assert "z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2 = 0.713" in text
+    assert "z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2 = 0.568 + 0.264 + 0.081" \
+        " - 0.2 = 0.713" in text
     assert "from the gradient z holds, dL/dz = [-0.438, 0.438]:" in text
     assert "dL/dW₁,₁ = dL/dz₁ × dz₁/dW₁,₁ = -0.438 × 0.71 = -0.311\n" in text
 
@@ -108,13 +121,14 @@ def test_softmax_lines_and_the_mse_gradient():
     L, w2 = dogcat(loss="mse")
     L.backward()
     text = explain(L)
-    for line in ("e^0.713 = 2.04", "e^0.464 = 1.59", "Sum = 2.04 + 1.59 = 3.631",
+    for line in ("e^0.713 = 2.04", "e^0.464 = 1.59", "Sum = 2.0401 + 1.5904 = 3.631",
                  "p₁ = 2.04 / 3.631 = 0.562", "p₂ = 1.59 / 3.631 = 0.438"):
         assert line in text
     # with the half-sum squared error the logit gradient is not p - y but
     # Σⱼ (pⱼ - yⱼ) × dpⱼ/dz₁, and dL/dw₁ is -0.153, not -0.311
-    assert "dL/dz₁ = dL/dp₁ × dp₁/dz₁ + dL/dp₂ × dp₂/dz₁ = (-0.438 × 0.246) + " \
-        "(0.438 × (-0.246)) = -0.216" in text
+    # (-0.438 × 0.246) + (0.438 × (-0.246)) gives -0.2155: the factors get one digit more
+    assert "dL/dz₁ = dL/dp₁ × dp₁/dz₁ + dL/dp₂ × dp₂/dz₁ = (-0.4381 × 0.2462) + " \
+        "(0.4381 × (-0.2462)) = -0.108 - 0.108 = -0.216" in text
     assert "dL/dW₁,₁ = dL/dz₁ × dz₁/dW₁,₁ = -0.216 × 0.71 = -0.153" in text
     assert w2.grad[0, 0] == pytest.approx(-0.153129, abs=1e-6)
 
@@ -154,8 +168,8 @@ def test_a_value_used_twice_sums_its_gradient():
     c = b * a
     c.backward()
     text = explain(c)
-    assert "dL/da += dL/db × db/da = 3 × 20.086 = 60.257" in text
-    assert "dL/da = 20.086 + 60.257 = 80.342 (summed over its 2 uses)" in text
+    assert "dL/da += dL/db × db/da = 3 × 20.0855 = 60.257" in text  # 3 × 20.086 = 60.258
+    assert "dL/da = 20.0855 + 60.2566 = 80.342 (summed over its 2 uses)" in text
     assert float(re.search(r"dL/da = .* = ([\d.]+) \(summed", text).group(1)) == \
         pytest.approx(a.grad, abs=5e-4)
 
@@ -203,7 +217,9 @@ def test_sixteen_products_are_still_written_out():
     assert "W: shape (2, 16), 32 values" in text
     assert "z₁ = (0.5 × 0.1) + (0.8 × 0.7) + (0.1 × 0.2) + (0 × 0.1) + (0.3 × 0.2) + " \
         "(0.9 × 0.8) + (0.2 × 0.2) + (0 × 0.1) + (0.4 × 0.1) + (0.7 × 0.6) + (0.1 × 0.3) + " \
-        "(0.1 × 0.2) + (0.2 × 0.1) + (0.8 × 0.7) + (0 × 0.1) + (0 × 0.1) - 0.5 = 2.04\n" in text
+        "(0.1 × 0.2) + (0.2 × 0.1) + (0.8 × 0.7) + (0 × 0.1) + (0 × 0.1) - 0.5 = 0.05 + 0.56 + " \
+        "0.02 + 0 + 0.06 + 0.72 + 0.04 + 0 + 0.04 + 0.42 + 0.03 + 0.02 + 0.02 + 0.56 + 0 + 0 " \
+        "- 0.5 = 2.04\n" in text
     assert text.endswith("- 0.2 = 0.64\n")  # the document's "0.31 - 0.2 = 0.11" is wrong
 
 
@@ -251,8 +267,9 @@ def test_written_result_and_gradients_match_the_engine(case):
     last = [ln for ln in forward.splitlines() if ln.startswith("  R = ")][-1]
     assert last.rsplit(" = ", 1)[1] == fmt(out.item())
     found = {}
-    for m in re.finditer(r"^\s*dR/d([abc])([₀-₉,]*) = (?:.* = )?(\S+)(?: \(summed.*\))?$",
-                         backward, re.MULTILINE):
+    for m in re.finditer(r"^\s*dR/d([abc])([₀-₉,]*) = (?:.* = )?(\S+)"
+                         r"(?: \(summed.*\)| — .*)?$", backward.replace(" — ", "\n — "),
+                         re.MULTILINE):
         idx = tuple(int(i) - 1 for i in m.group(2).translate(SUB).split(",") if i)
         found[(m.group(1), idx)] = m.group(3)
     in_graph = set(topological_order(out))
@@ -260,3 +277,157 @@ def test_written_result_and_gradients_match_the_engine(case):
                 for n, v in {"a": a, "b": b, "c": c}.items() if v in in_graph
                 for idx in np.ndindex(v.shape)}
     assert found == expected
+
+
+# ---- every line checks: each number recomputable from the others at the precision shown --
+_PY = [("×", "*"), ("²", "**2"), ("³", "**3"), ("√", "math.sqrt"), ("σ", "sigmoid"),
+       ("ReLU", "relu"), ("log(", "math.log("), ("tanh(", "math.tanh(")]
+_NS = {"math": math, "sigmoid": lambda x: 1 / (1 + math.exp(-x)), "relu": lambda x: max(x, 0),
+       "max": max, "abs": abs, "__builtins__": {}}
+
+
+def _value(segment):
+    """A written numeric segment's value (this test's own reading of the notation)."""
+    t = re.sub(r"\|([^|]*)\|", r"abs(\1)", segment)
+    t = re.sub(r"(?<![\w.])e\^(\([^)]*\)|[\d.]+)", r"math.exp(\1)", t)
+    for a, b in _PY:
+        t = t.replace(a, b)
+    t = t.replace("^", "**")
+    if re.search(r"[A-Za-zₐ-ₜ₀-₉]", re.sub(r"math\.\w+|sigmoid|relu|max|abs|e-?\d", "", t)):
+        return None  # a symbolic segment (names), not numbers
+    try:
+        return float(eval(t, _NS))
+    except (SyntaxError, ValueError, ZeroDivisionError, OverflowError, TypeError):
+        return None
+
+
+def _decimals(number):
+    m = re.fullmatch(r"-?\d+(?:\.(\d+))?(?:e([-+]?\d+))?", number)
+    return len(m.group(1) or "") - int(m.group(2) or 0)
+
+
+def unrecomputable(text):
+    """The lines on which some segment does not give the written result, or a sum's terms
+    do not give the values written for them in the next segment."""
+    bad = []
+    for line in text.splitlines():
+        body = re.split(r" — | \(summed| \(too many", line)[0]
+        segs = [s.strip() for s in body.split(" = ")][1:]
+        if len(segs) < 2 or not re.fullmatch(r"-?[\d.]+(e-?\d+)?", segs[-1]):
+            continue
+        r, tol = float(segs[-1]), 0.5 * 10.0 ** -_decimals(segs[-1]) * (1 + 1e-9)
+        for a, b in itertools.pairwise(segs):
+            terms_a = re.split(r" (?=[+-] \()|(?<=\)) (?=[+-] )", a)
+            terms_b = re.split(r" (?=[+-] )", b)
+            if len(terms_a) == len(terms_b) > 1 and all(_value(t) is not None for t in terms_b):
+                for ta, tb in zip(terms_a, terms_b):
+                    va, vb = _value(ta.lstrip("+ ")), float(tb.replace(" ", ""))
+                    if va is not None and abs(va - vb) > 0.5 * 10.0 ** -_decimals(
+                            tb.replace(" ", "").lstrip("+-")) * (1 + 1e-9):
+                        bad.append(line)
+        if any(v is not None and abs(v - r) > tol for v in map(_value, segs[:-1])):
+            bad.append(line)
+    return bad
+
+
+def _explained_graphs():
+    for case, f in sorted(CASES.items()):
+        a, b, c = Value(_A, label="a"), Value(_B, label="b"), Value(1.3, label="c")
+        out = f(a, b, c)
+        out.label = "R"
+        out.backward()
+        yield case, explain(out)
+    for loss in ("ce", "mse"):
+        L, _ = dogcat(loss)
+        L.backward()
+        yield loss, explain(L)
+    a = neuron()
+    a.backward()
+    yield "neuron", explain(a)
+    rng = np.random.default_rng(7)
+    w = Value(rng.normal(size=(3, 4)), label="W")
+    h = (w @ (rng.normal(size=4) * 0.05)).relu()
+    h.label = "h"
+    L = (h * h).sum()
+    L.backward()
+    yield "small relu", explain(L)
+
+
+def test_every_number_on_a_line_can_be_recomputed_at_the_precision_shown():
+    checked = 0
+    for name, text in _explained_graphs():
+        assert unrecomputable(text) == [], name
+        checked += text.count("\n")
+    assert checked > 500
+    # the checker itself catches the old slips
+    assert unrecomputable("  d = a × b = 0.044 × 0.2 = 0.00876\n")
+    assert unrecomputable("  L = log(3.631) = 1.289\n")
+    assert unrecomputable("  z = (0.5 × 0.8) + (0.7 × 0.3) = 0.4 + 0.2 = 0.61\n")
+    assert not unrecomputable("  z = (0.5 × 0.8) + (0.7 × 0.3) = 0.4 + 0.21 = 0.61\n")
+
+
+def test_a_zero_gradient_says_why():
+    w = Value([[0.5, -0.2], [0.3, 0.8]], label="W")
+    h = (np.array([1.0, 1.5]) @ w.T + Value([-1.0, 0.1], label="b")).relu()
+    h.label = "h"
+    L = (h * Value([0.519, 0.3], label="v")).sum()
+    L.backward()
+    text = explain(L)
+    assert ("dL/dv1₁ = dL/dh₁ × dh₁/dv1₁ = 0.519 × 0 = 0 — the ReLU was off (h₁'s input is "
+            "-0.8 ≤ 0), so no gradient passes\n") in text
+    assert "dL/dW₁,₁ = dL/dv1₁ × dv1₁/dW₁,₁ = 0 × 1 = 0 — dL/dv1₁ is 0, so nothing reaches" \
+        " W₁,₁\n" in text
+    assert w.grad[0, 0] == 0 and w.grad[1, 1] == pytest.approx(0.45)
+    # a ReLU written inside one line with its weights: the step is still named
+    w2 = Value([[0.5, -0.2], [0.3, 0.8]], label="W")
+    h2 = (np.array([1.0, 1.5]) @ w2.T + np.array([-1.0, 0.1])).relu()
+    h2.label = "h"
+    (h2 * np.array([0.519, 0.3])).sum().backward()
+    assert "0.519 × 0 = 0 — the ReLU was off (h₁'s input is -0.8 ≤ 0)" in explain(h2)
+
+
+def test_the_first_backward_line_is_derived():
+    a = neuron()
+    a.backward()
+    text = explain(a)
+    assert "  da/dz = da/da × da/dz = 1 × 1 = 1 — from a = ReLU(z): d/dz = ReLU'(0.41) = 1\n" \
+        in text
+    L, _ = dogcat(loss="mse")
+    L.backward()
+    assert ("dL/dp₁ = dL/dL × dL/dp₁ = 1 × (-0.438) = -0.438 — from L = (sum((p - [1, 0])^2)) "
+            "× 0.5: d/dp₁ = 1 × 2 × (-0.438) × 1 × 0.5 = 1 × (-0.876) × 1 × 0.5 = -0.438\n"
+            ) in explain(L)
+
+
+def test_a_batch_cross_entropy_reads_as_p_minus_y_over_the_batch():
+    from autograd.ops import cross_entropy
+
+    z = Value([[0.713, 0.464], [0.2, 0.9]], label="z")
+    for L in (cross_entropy(z, index=np.array([0, 1])),
+              cross_entropy(z, np.array([[1.0, 0.0], [0.0, 1.0]]))):
+        z.zero_grad()
+        L.backward()
+        text = explain(L)
+        assert "(softmax + cross-entropy over 2 rows: dL/dz = (p - y) / 2" in text
+        assert "dL/dz₁,₁ = (p₁,₁ - y₁,₁) / 2 = (0.562 - 1) / 2 = -0.219\n" in text
+        assert "dL/dz₂,₂ = (p₂,₂ - y₂,₂) / 2 = (0.668 - 1) / 2 = -0.166\n" in text
+        assert z.grad[0, 0] == pytest.approx(-0.219, abs=5e-4)
+        assert unrecomputable(text) == []
+
+
+def test_a_max_says_which_inputs_it_passes_nothing():
+    from autograd import max_pool1d
+
+    x = Value(np.array([[[0.1, 0.5, -0.3, 0.8]]]), label="x")
+    L = max_pool1d(x, 2).sum()
+    L.backward()
+    text = explain(L)
+    assert "  dL/dx₁,₁,₁ = 0 — x₁,₁,₁ is not the maximum of its window, so max_pool1d passes" \
+        " it nothing\n" in text
+    assert "dL/dx₁,₁,₂ = dL/dv1₁,₁,₁ × dv1₁,₁,₁/dx₁,₁,₂ = 1 × 1 = 1\n" in text
+    m = Value([0.3, 0.9, 0.1], label="m")
+    M = m.max()
+    M.label = "M"
+    M.backward()
+    assert "dM/dm₁ = dM/dM × dM/dm₁ = 1 × 0 = 0 — m₁ is not the maximum of its values" \
+        in explain(M)

@@ -170,3 +170,20 @@ def test_refuses_non_values(tmp_path):
         save_html(3.0, tmp_path / "x.html")
     with pytest.raises(FileNotFoundError, match="no directory"):
         save_html(Value(1.0), tmp_path / "missing" / "x.html")
+
+
+def test_jupyter_shows_a_value_as_its_graph_and_explain_as_lines(page):
+    a = neuron()
+    fragment = a._repr_html_()
+    assert fragment.startswith("<div") and "<svg" in fragment
+    page.page.set_content(f"<html><body>{fragment}{explain(a)._repr_html_()}</body></html>")
+    texts = page.page.text_content("svg")
+    assert "w1" in texts and "0.41" in texts            # the picture: labels and numbers
+    shown = page.page.inner_text("pre")
+    assert shown.strip() == explain(a).strip()          # explain's lines, one per line
+    assert repr(explain(a)) == str(explain(a))          # the prompt shows lines, not '\n'
+    v = Value(0.0)
+    for _ in range(400):
+        v = v + 1.0
+    assert v._repr_html_() is None                      # too big: the plain repr instead
+    assert page.errors == []

@@ -20,13 +20,15 @@ def test_quick_run_prints_every_workload_and_writes_json(tmp_path: Path) -> None
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for title in ("## 1. Scalar MLP", "## 2. Tensor MLP", "## 3. Tiny step", "## 4. Deep chain",
-                  "## 5. Peak memory", "## 6. The limit"):
+                  "## 5. Peak memory", "## 6. The limit", "## 9. GRU step",
+                  "## 10. Causal self-attention"):
         assert title in proc.stdout
     results = json.loads(out.read_text())
     assert results["quick"] is True
-    assert sorted(results["workloads"]) == ["1", "2", "3", "4", "5", "6"]
+    assert sorted(results["workloads"], key=int) == ["1", "2", "3", "4", "5", "6", "9", "10"]
     # every engine that ran did the same work as its reference (same loss / gradient)
-    tables = [results["workloads"][k] for k in ("1", "3", "4")] + results["workloads"]["2"]
+    tables = [results["workloads"][k] for k in ("1", "3", "4", "9", "10")]
+    tables += results["workloads"]["2"]
     for table in tables:
         ref = next(r for r in table["rows"] if r["engine"] == table["ref"])
         for row in table["rows"]:
@@ -35,8 +37,8 @@ def test_quick_run_prints_every_workload_and_writes_json(tmp_path: Path) -> None
 
 
 def test_bad_arguments_are_refused() -> None:
-    proc = subprocess.run([sys.executable, str(SCRIPT), "--only", "7"], capture_output=True,
+    proc = subprocess.run([sys.executable, str(SCRIPT), "--only", "99"], capture_output=True,
                           text=True, timeout=120, check=False,
                           env=dict(os.environ, PYTHONPATH=str(ROOT)))
     assert proc.returncode == 2
-    assert "workloads are numbered 1 to 6" in proc.stderr
+    assert "--only: the workloads are [" in proc.stderr and "got [99]" in proc.stderr

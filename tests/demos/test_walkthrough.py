@@ -143,5 +143,7 @@ def test_runs_as_a_script_and_saves_the_graph(tmp_path):
 def test_explain_flag_prints_the_hand_calculations(tmp_path):
     proc = run("--explain", "--out", str(tmp_path), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert "z = (0.5 × 0.8) + (0.7 × 0.3) + (0.2 × 0.5) + (-0.3) = 0.41" in proc.stdout
-    assert "z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2 = 0.713" in proc.stdout
+    assert "z = (0.5 × 0.8) + (0.7 × 0.3) + (0.2 × 0.5) - 0.3 = 0.4 + 0.21 + 0.1 - 0.3 = 0.41" \
+        in proc.stdout
+    assert "z₁ = (0.8 × 0.71) + (0.6 × 0.44) + (0.3 × 0.27) - 0.2 = 0.568 + 0.264 + 0.081 - 0.2" \
+        " = 0.713" in proc.stdout

@@ -6,8 +6,16 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Value, draw_graph, explain, grad, gradcheck
+import nn.attention
+from autograd import Value, draw_graph, explain, grad, gradcheck, topological_order
 from nn.attention import self_attention
+
+
+@pytest.fixture(params=["fused", "step_by_step"])
+def path(request, monkeypatch):
+    """Run a test through the one-node attention op and through the small ops."""
+    monkeypatch.setattr(nn.attention, "STEP_BY_STEP", 0 if request.param == "fused" else 10**9)
+    return request.param
 
 
 def _torch_twin(layer: nn.MultiheadAttention):
@@ -25,7 +33,7 @@ def _torch_twin(layer: nn.MultiheadAttention):
 @pytest.mark.parametrize("causal", [False, True])
 @pytest.mark.parametrize("dtype, rtol, atol", [(np.float64, 1e-9, 1e-12),
                                                (np.float32, 2e-5, 2e-6)])
-def test_matches_torch_with_copied_weights(causal, dtype, rtol, atol):
+def test_matches_torch_with_copied_weights(causal, dtype, rtol, atol, path):
     rng = np.random.default_rng(0)
     layer = nn.MultiheadAttention(8, 2, seed=1, dtype=dtype)
     for p in (layer.b_in, layer.b_out):  # torch starts biases at zero: test non-zero ones
@@ -53,7 +61,7 @@ def test_matches_torch_with_copied_weights(causal, dtype, rtol, atol):
                                    err_msg=name)
 
 
-def test_causal_mask_hides_the_future():
+def test_causal_mask_hides_the_future(path):
     layer = nn.MultiheadAttention(4, 2, seed=0)
     x = np.random.default_rng(1).normal(size=(2, 6, 4))
     full = layer(x, causal=True).data
@@ -72,7 +80,7 @@ def test_one_sequence_without_a_batch_axis():
 
 
 @pytest.mark.parametrize("causal", [False, True])
-def test_gradients_and_second_derivatives_match_finite_differences(causal):
+def test_gradients_and_second_derivatives_match_finite_differences(causal, path):
     rng = np.random.default_rng(3)
     layer = nn.MultiheadAttention(4, 2, seed=2)
     w = rng.uniform(-1, 1, (2, 3, 4))
@@ -119,6 +127,27 @@ def test_lifecycle_float32_state_dict_save_load_freeze(tmp_path):
     xv = Value(x)
     layer(xv).sum().backward()
     assert xv.grad.any() and not any(p.grad.any() for p in layer.parameters())
+
+
+def test_fused_and_step_by_step_agree_with_second_derivatives(monkeypatch):
+    rng = np.random.default_rng(6)
+    layer = nn.MultiheadAttention(4, 2, seed=3)
+    xd, w, u = (rng.uniform(-1, 1, (2, 3, 4)) for _ in range(3))
+    results = []
+    for limit in (0, 10**9):
+        monkeypatch.setattr(nn.attention, "STEP_BY_STEP", limit)
+        x = Value(xd)
+        loss = ((layer(x, causal=True) * w) ** 2).sum()
+        (gx,) = grad(loss, [x], create_graph=True)
+        hvp = grad((gx * u).sum(), [x, *layer.parameters()])
+        results.append((loss.item(), gx.data, hvp))
+        ops = {v.op for v in topological_order(loss)}
+        assert ("attention" in ops) == (limit == 0)
+    (l1, g1, h1), (l2, g2, h2) = results
+    assert l1 == pytest.approx(l2, rel=1e-13)
+    np.testing.assert_allclose(g1, g2, rtol=1e-12, atol=1e-14)
+    for a, b in zip(h1, h2):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
 
 
 def test_draw_and_explain_a_tiny_attention():

@@ -314,3 +314,19 @@ def test_fit_puts_the_ctrl_c_handler_back():
     nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=1,
            verbose=False)
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_history_plot_labels_validation_metrics_and_keeps_colours():
+    pytest.importorskip("matplotlib")
+    X, y = _blobs(60, seed=0)
+    model = nn.MLP(2, [4, 3], seed=0)
+    h = nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.1), (X, y),
+               val=(X, y), epochs=3, metrics=["accuracy", "f1"], verbose=False)
+    loss_ax, metric_ax = h.plot().axes
+    colour = {ln.get_label(): ln.get_color() for ax in (loss_ax, metric_ax)
+              for ln in ax.get_lines()}
+    assert {"validation accuracy", "training accuracy", "validation f1",
+            "training f1"} <= set(colour)
+    assert colour["validation accuracy"] == colour["validation f1"] == \
+        colour["validation loss"] != colour["training loss"] == colour["training accuracy"]
+    assert "validation" in metric_ax.get_title()

@@ -210,7 +210,12 @@ def test_to_torch_keeps_float32_and_copies_the_weights(case):
     assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
 
 
+COMING_BACK = ("Linear", "ReLU", "Tanh", "Sigmoid")  # what torch's Linear + activations become
+
+
 def test_from_torch_round_trip(case):
+    if not _has(*COMING_BACK):
+        pytest.skip("nn has no Linear and activation modules yet")
     _, build, make_input = case
     model = build(np.float64)
     back = nn.from_torch(nn.to_torch(model))
@@ -376,6 +381,8 @@ class TorchDoubler(torch.nn.Module):
 
 
 def test_from_torch_refuses_a_custom_torch_module_by_name_and_path():
+    if not _has("Linear"):
+        pytest.skip("nn has no Linear yet")
     t = torch.nn.Sequential(torch.nn.Linear(3, 3), TorchDoubler())
     with pytest.raises(nn.ConversionError, match=r"TorchDoubler at '1' has no counterpart"):
         nn.from_torch(t)

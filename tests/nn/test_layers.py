@@ -258,3 +258,21 @@ def test_any_mlp_shape_batch_and_count(nin, nouts, batch, activation, seed):
     out = model(X)
     assert out.shape == (batch, nouts[-1])
     np.testing.assert_allclose(model(X[0]).data, out.data[0], rtol=1e-12, atol=1e-14)
+
+
+def test_a_list_of_values_feeds_a_neuron_the_micrograd_way():
+    """nn.Neuron(2)([Value(1.0), Value(2.0)]): the Values are stacked, each gets its grad."""
+    x = [Value(1.0), Value(2.0)]
+    n = nn.Neuron(2, activation="linear", seed=0)
+    out = n(x)
+    out.backward()
+    np.testing.assert_allclose(out.data, n.w.data @ [1.0, 2.0])
+    assert [v.grad for v in x] == pytest.approx(list(n.w.data))
+    assert n.w.grad == pytest.approx([1.0, 2.0])
+    rows = [[Value(1.0), 0.5], [Value(-1.0), Value(3.0)]]  # a batch, numbers mixed in
+    layer = nn.Layer(2, 3, "tanh", seed=1)
+    layer(rows).sum().backward()
+    dz = 1 - np.tanh(np.array([[1.0, 0.5], [-1.0, 3.0]]) @ layer.w.data.T) ** 2
+    np.testing.assert_allclose([rows[1][0].grad, rows[1][1].grad], dz[1] @ layer.w.data)
+    with pytest.raises(TypeError, match="got a list it cannot read as numbers"):
+        n(["a", "b"])

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nn
-from autograd import Value, gradcheck
+from autograd import Value, grad, gradcheck, topological_order
 
 RNG = np.random.default_rng(0)
 
@@ -179,3 +179,80 @@ def test_every_loss_is_a_scalar_value_and_keeps_the_weights_dtype(make, dtype):
     assert type(loss.data) is float and loss.shape == ()
     loss.backward()
     assert z.grad.dtype == dtype and np.any(z.grad != 0)
+
+
+# ---- binary cross-entropy: probabilities refused outside [0, 1], the stable logits form ----
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bce_keeps_the_gradient_of_a_confident_wrong_prediction(dtype):
+    """sigmoid(-20) for a true 1: dL/dz = p - y ≈ -1, as torch gives (it was 0 in float32)."""
+    torch = pytest.importorskip("torch")
+    z = Value(np.array([-20.0, 20.0, -8.0], dtype=dtype))
+    y = np.array([1.0, 0.0, 1.0])
+    loss = nn.binary_cross_entropy(z.sigmoid(), y)
+    loss.backward()
+    t = torch.tensor(z.data, requires_grad=True)
+    tl = torch.nn.functional.binary_cross_entropy(t.sigmoid(), torch.tensor(y, dtype=t.dtype))
+    tl.backward()
+    assert z.grad.dtype == dtype
+    np.testing.assert_allclose(z.grad, t.grad.numpy(), rtol=1e-5 if dtype == np.float32 else 1e-12)
+    assert z.grad[0] == pytest.approx(-1 / 3, rel=1e-5)
+    assert loss.item() == pytest.approx(tl.item(), rel=1e-5 if dtype == np.float32 else 1e-12)
+
+
+@pytest.mark.parametrize("bad", [[0.5, 1.5], [-0.1, 0.5], [0.5, np.nan], [[3.0, -2.0]]])
+def test_bce_refuses_what_is_not_a_probability(bad):
+    with pytest.raises(ValueError, match=r"probabilities in \[0, 1\].*binary_cross_entropy"
+                                         r"_with_logits\(logits, target\)"):
+        nn.binary_cross_entropy(Value(bad), np.zeros(np.shape(bad)))
+
+
+def test_bce_with_logits_matches_torch_for_any_logit():
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    z = np.array([-1000.0, -100.0, -20.0, -1.5, 0.0, 0.0, 2.0, 40.0, 700.0, 1000.0])
+    y = np.array([1.0, 0.0, 1.0, 0.3, 0.0, 1.0, 1.0, 0.0, 1.0, 0.0])
+    for dtype in (np.float64, np.float32):
+        v = Value(z.astype(dtype))
+        loss = nn.binary_cross_entropy_with_logits(v, y)
+        loss.backward()
+        t = torch.tensor(z.astype(dtype), requires_grad=True)
+        tl = F.binary_cross_entropy_with_logits(t, torch.tensor(y, dtype=t.dtype))
+        tl.backward()
+        rtol = 1e-12 if dtype == np.float64 else 1e-5
+        assert np.isfinite(loss.item()) and loss.item() == pytest.approx(tl.item(), rel=rtol)
+        assert v.grad.dtype == dtype
+        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=rtol, atol=1e-30)
+
+
+def test_bce_with_logits_gradients_and_forms():
+    z = RNG.standard_normal((3, 2)) * 4
+    y = RNG.uniform(0, 1, size=(3, 2))
+    assert gradcheck(lambda v: nn.binary_cross_entropy_with_logits(v, y), z)
+    p = 1 / (1 + np.exp(-z))
+    expected = -np.mean(y * np.log(p) + (1 - y) * np.log(1 - p))
+    assert nn.binary_cross_entropy_with_logits(z, y).item() == pytest.approx(expected, rel=1e-12)
+    one = Value(0.0)  # one logit, as a scalar Value
+    nn.binary_cross_entropy_with_logits(one, 1.0).backward()
+    assert one.grad == pytest.approx(-0.5)
+    v = Value(z)  # differentiable twice: d²L/dz² = p(1 - p) / n
+    (g,) = grad(nn.binary_cross_entropy_with_logits(v, y), v, create_graph=True)
+    (h,) = grad(g.sum(), v)
+    np.testing.assert_allclose(h, p * (1 - p) / z.size, rtol=1e-10)
+    with pytest.raises(ValueError, match="logits has shape"):
+        nn.binary_cross_entropy_with_logits(Value(z), y[:2])
+
+
+@pytest.mark.parametrize("make", [
+    lambda z, t: nn.mse_loss(z, t),
+    lambda z, t: nn.cross_entropy(z, t / t.sum(axis=1, keepdims=True)),
+    lambda z, t: nn.cross_entropy(z[0], t[0] / t[0].sum()),
+    lambda z, t: nn.binary_cross_entropy(z.sigmoid(), t),
+    lambda z, t: nn.binary_cross_entropy_with_logits(z, t),
+], ids=["mse", "ce-rows", "ce-one-row", "bce", "bce-logits"])
+def test_float32_stays_float32_with_float64_targets(make):
+    """A float64 target (the numpy default) must not turn a float32 loss into float64."""
+    z = Value(np.array([[0.2, -1.0, 0.5], [1.5, 0.3, -0.7]], dtype=np.float32))
+    target = np.array([[0.0, 1.0, 0.5], [1.0, 0.25, 0.0]])  # float64
+    loss = make(z, target)
+    tensors = [v for v in topological_order(loss) if not v.is_scalar]
+    assert {str(v.dtype) for v in tensors} == {"float32"}

@@ -180,3 +180,56 @@ def test_sequential_with_dropout_follows_train_and_eval():
     assert not np.allclose(seq(x).data, reference)
     assert [n for n, _ in seq.named_parameters()] == ["layers.0.w", "layers.0.b",
                                                       "layers.2.w", "layers.2.b"]
+
+
+# ---- a custom module's parameters carry their attribute paths ------------------------------
+class TwoLayers(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Layer(2, 2, "relu", seed=0)
+        self.fc2 = nn.Layer(2, 1, "linear", seed=1)
+        self.scale = Value(2.0)
+        self.named = Value(1.0, label="γ")  # a label of one's own is kept
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x)) * self.scale * self.named
+
+
+def test_custom_module_parameters_are_labelled_by_their_path():
+    net = TwoLayers()
+    net(np.ones(2))  # labels are brought up to date when a module is called
+    labels = {name: p.label for name, p in net.named_parameters()}
+    assert labels == {"fc1.w": "fc1.w", "fc1.b": "fc1.b", "fc2.w": "fc2.w", "fc2.b": "fc2.b",
+                      "scale": "scale", "named": "γ"}
+
+    class Outer(nn.Module):  # nested: the whole path
+        def __init__(self):
+            super().__init__()
+            self.blocks = [TwoLayers()]
+
+        def forward(self, x):
+            return self.blocks[0](x)
+
+    outer = Outer()
+    outer(np.ones(2))
+    outer.blocks[0].fc1(np.ones(2))  # a part called alone keeps the full names
+    assert {n: p.label for n, p in outer.named_parameters()} == {
+        "blocks.0.scale": "blocks.0.scale", "blocks.0.named": "γ",
+        "blocks.0.fc1.w": "blocks.0.fc1.w", "blocks.0.fc1.b": "blocks.0.fc1.b",
+        "blocks.0.fc2.w": "blocks.0.fc2.w", "blocks.0.fc2.b": "blocks.0.fc2.b"}
+
+
+def test_custom_module_labels_in_explain_and_draw_graph():
+    from autograd import draw_graph, explain
+
+    net = TwoLayers()
+    net.fc1.b.data = np.array([0.5, 0.5])
+    out = net(np.array([0.3, -0.2]))  # one sample: the step-by-step graph
+    out.backward()
+    text = explain(out)
+    assert "dL/dfc1.b₁ = " in text and "dL/dfc2.b₁ = " in text  # two biases, two names
+    assert "dL/dfc1.w₂,₁ = " in text and "dL/dfc2.w₁,₂ = " in text
+    assert "\n  fc1.w = [[" in text and "\n  scale = 2" in text and "\n  γ = 1" in text
+    source = draw_graph(out).source
+    for name in ("fc1.w", "fc1.b", "fc2.w", "fc2.b", "scale", "γ"):
+        assert name in source, name

@@ -1,4 +1,4 @@
-"""A real headless browser for the page tests: Debian's chromium driven by playwright.
+"""A real headless browser for the page tests (save_html, the playground, the replay): Debian's chromium driven by playwright.
 
 The tests skip, saying why, only when chromium or the `browser` extra is missing; CI
 installs both (`.ci/run`). Nothing is downloaded: playwright launches /usr/bin/chromium.

@@ -1,0 +1,97 @@
+"""nn.Replay and `demos/train_xor.py --html`: the training replay page, in chromium too."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import nn
+
+DEMO = Path(__file__).resolve().parents[2] / "demos" / "train_xor.py"
+X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+Y = np.array([0, 1, 1, 0])
+
+
+def page_data(path):
+    text = Path(path).read_text()
+    return json.loads(text.split('type="application/json">', 1)[1].split("</script>", 1)[0])
+
+
+@pytest.fixture(scope="module")
+def xor_page(tmp_path_factory):
+    """The demo run as a user runs it, with a short training."""
+    tmp = tmp_path_factory.mktemp("xor")
+    env = dict(os.environ, PYTHONPATH=str(DEMO.parents[1]))
+    proc = subprocess.run([sys.executable, str(DEMO), "--epochs", "300", "--html", "xor.html",
+                           "--out", "g.svg"], cwd=tmp, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+    assert "Training replay written to xor.html" in proc.stdout, proc.stdout + proc.stderr
+    return tmp / "xor.html", proc.stdout
+
+
+def test_the_demo_records_about_a_hundred_epochs_from_one_seed(xor_page):
+    path, stdout = xor_page
+    data = page_data(path)
+    assert data["epochs"][0] == 1 and data["epochs"][-1] == 300
+    assert 90 <= len(data["frames"]) <= 110
+    assert all(len(f) == 40 * 40 and 0 <= min(f) and max(f) <= 255 for f in data["frames"])
+    assert data["losses"][-1] < data["losses"][0]
+    printed = {int(e): float(v) for e, v in re.findall(r"^Epoch (\d+): loss ([\d.]+)$", stdout,
+                                                       re.MULTILINE)}
+    assert set(printed) <= set(data["epochs"]) and len(printed) >= 3
+    for e, v in printed.items():
+        assert data["losses"][data["epochs"].index(e)] == pytest.approx(v, abs=5e-5)
+
+
+def test_frames_are_the_models_own_probabilities():
+    model = nn.MLP(2, [4, 2], activation="tanh", seed=1)
+    replay = nn.Replay(X, Y, grid=5, pad=0.0)
+    replay.record(model, 1, 0.5)
+    expected = replay.probabilities(model, replay.points)
+    np.testing.assert_allclose(np.array(replay.frames[0]) / 255, expected, atol=0.5 / 255 + 1e-12)
+    z = model(replay.points).data
+    p = np.exp(z[:, 1]) / np.exp(z).sum(axis=1)
+    np.testing.assert_allclose(expected, p, rtol=1e-12)
+    assert replay.points[0].tolist() == [0.0, 1.0]   # the top-left cell first
+    assert replay.accuracy[0] == np.mean((model(X).data.argmax(axis=1)) == Y)
+
+
+def test_bad_input_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"X must be \(N, 2\)"):
+        nn.Replay(np.zeros((4, 3)), Y)
+    with pytest.raises(ValueError, match="one label per row"):
+        nn.Replay(X, Y[:3])
+    with pytest.raises(ValueError, match="grid must be an int"):
+        nn.Replay(X, Y, grid=1)
+    with pytest.raises(ValueError, match="nothing recorded"):
+        nn.Replay(X, Y).save_html(tmp_path / "r.html")
+
+
+def test_the_slider_scrubs_through_training(xor_page, page):
+    path, _ = xor_page
+    data = page_data(path)
+    page.page.goto(path.as_uri())
+    last = len(data["frames"]) - 1
+    pixels = {}
+    for k in (0, last // 2, last):
+        page.page.locator("#epoch").fill(str(k))
+        assert page.page.get_attribute("body", "data-frame") == str(k)
+        label = page.page.inner_text("#label")
+        assert label.startswith(f"epoch {data['epochs'][k]}: loss {data['losses'][k]:.4f}")
+        assert f"accuracy {round(data['accuracy'][k] * 100)}%" in label
+        # the colour of the top-left cell is the recorded P(class 1) of that cell
+        rgb = page.page.evaluate(
+            "() => Array.from(document.getElementById('boundary').getContext('2d')"
+            ".getImageData(2, 2, 1, 1).data.slice(0, 3))")
+        pixels[k] = rgb
+        q = data["frames"][k][0] / 255
+        assert (rgb[2] > rgb[0]) == (q < 0.5) or abs(q - 0.5) < 0.02
+    assert pixels[0] != pixels[last]  # the boundary moved
+    page.page.click("#play")
+    page.page.wait_for_function(f"document.body.dataset.frame === '{last}'", timeout=30000)
+    assert page.errors == [] and page.requests == [path.as_uri()]
