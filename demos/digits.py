@@ -84,7 +84,8 @@ def curve_table(history: nn.History, every: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The demo's options and their defaults (demos/digits_cnn.py trains its MLP with them)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--epochs", type=int, default=150, help="most epochs to train")
@@ -107,7 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-accuracy", type=float, default=0.0,
                    help="exit 1 when the test accuracy is below this")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     t0 = time.perf_counter()
     print("digits: an MLP on scikit-learn's 1,797 8x8 digits, the document's lifecycle from "
           "split to test accuracy; about 3 s" + (", plus about 17 s for --tune" if args.tune else ""),
