@@ -54,3 +54,8 @@ from .train import fit  # noqa: F401
 from .attention import MultiheadAttention  # noqa: F401
 from .embedding import Embedding  # noqa: F401
 from .recurrent import GRU, LSTM, RNN  # noqa: F401
+from .select import LastStep  # noqa: F401
+
+# isort: split
+# ---- interop: to and from PyTorch, ONNX export (torch/onnx imported only when called) ------
+from .interop import ConversionError, export_onnx, from_torch, to_torch  # noqa: F401
