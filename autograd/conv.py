@@ -138,8 +138,8 @@ def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple[int, ...],
         wide = np.zeros(g.shape[:-1] + (width,), dtype=g.dtype)
         wide[..., :out[-1]] = g
         g = wide
-    dw = np.matmul(g.reshape(n, o, -1), cols.transpose(0, 2, 1))  # (N, C_out, C·K)
-    return np.add.reduce(dw, axis=0).reshape((o, x.shape[1]) + ksize)
+    dw = np.tensordot(g.reshape(n, o, -1), cols, axes=([0, 2], [0, 2]))  # one matmul
+    return dw.reshape((o, x.shape[1]) + ksize)
 
 
 def _any_value(*xs: Any) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import functools
 import inspect
 import operator
 import threading
@@ -212,7 +213,7 @@ class Value:
     # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
     __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "data",
                  "op", "requires_grad")
-    __array_ufunc__ = None  # make `ndarray + Value` call Value.__radd__, not numpy's loop
+    __array_ufunc__ = None  # numpy_functions.py replaces this: ndarray + Value, np.exp(v) ...
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
         if isinstance(data, Value):
@@ -881,13 +882,7 @@ def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
             or f.__defaults__ or f.__kwdefaults__ or code.co_argcount != len(names)
             or code.co_flags & (inspect.CO_VARARGS | inspect.CO_VARKEYWORDS)):
         return None
-    try:
-        tree = ast.parse(inspect.getsource(inspect.getmodule(f)))
-    except (OSError, TypeError, SyntaxError):
-        return None
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Lambda) or node.lineno != code.co_firstlineno:
-            continue
+    for node in _lambdas(code.co_filename).get(code.co_firstlineno, ()):
         try:
             made = compile(ast.Expression(node), code.co_filename, "eval").co_consts[0]
         except (SyntaxError, ValueError, IndexError):
@@ -899,6 +894,21 @@ def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
         body = _Rename(rename).visit(node.body)
         return f"({ast.unparse(body)})"
     return None
+
+
+@functools.cache
+def _lambdas(filename: str) -> dict[int, list[ast.Lambda]]:
+    """The lambdas of a source file by first line (parsed once per file)."""
+    try:
+        with open(filename, encoding="utf-8") as f:
+            tree = ast.parse(f.read())
+    except (OSError, SyntaxError, ValueError):
+        return {}
+    out: dict[int, list[ast.Lambda]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Lambda):
+            out.setdefault(node.lineno, []).append(node)
+    return out
 
 
 class _Rename(ast.NodeTransformer):

@@ -442,7 +442,7 @@ def _derivation(gr: _Graph, out: Value, x: Value, i: int) -> str:
         if f is None:
             return ""
         factors.append(f)
-        if node.op in ("sum", "mean"):
+        if node.op in ("sum", "mean", "matmul"):
             k = None
     forms = " × ".join(f"({t})" if t.startswith("-") else t for t, _ in factors)
     nums = " × ".join(fmt(v) if v >= 0 else f"({fmt(v)})" for _, v in factors)
@@ -477,6 +477,9 @@ def _local(node: Value, pos: int, k: int | None) -> tuple[str, float] | None:
     if op in ("sum", "mean") and node.params.get("axis") is None:
         n = np.size(ins[0].data if isinstance(ins[0], Value) else ins[0])
         return ("1", 1.0) if op == "sum" else (f"1/{n}", 1.0 / n)
+    if op == "matmul" and all(np.ndim(y.data if isinstance(y, Value) else y) == 1 for y in ins):
+        w = _elem(ins[1 - pos], k)  # a dot product: d(w · x)/dxₖ = wₖ
+        return fmt(w), w
     if op not in _LOCAL or (node.size != 1 and k is None):
         return None
     other = ins[1 - pos] if len(ins) == 2 else None

@@ -213,7 +213,7 @@ def _relu_vjp(g: Any, ans: Any, a: Any) -> Any:
     mask = ~np.asarray(_data(a) <= 0)
     if isinstance(g, Value):  # as 0/1 of a's dtype: a bool array would turn float32 to float64
         return g * _zero_one(mask, a)
-    return np.where(mask, g, 0.0)
+    return g * mask  # (np.where is 4-9x slower here)
 
 
 def _abs_vjp(g: Any, ans: Any, a: Any) -> Any:

@@ -59,22 +59,29 @@ def run(model: nn.Sequential, train, val, test, args, seed: int, lr: float
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 250],
                    help="numbers of training examples of the digits 5-9 to try")
     p.add_argument("--repeats", type=int, default=3, help="different few-example draws")
-    p.add_argument("--epochs", type=int, default=300)
-    p.add_argument("--pretrain-epochs", type=int, default=100)
-    p.add_argument("--patience", type=int, default=20)
-    p.add_argument("--batch-size", type=int, default=32)
-    p.add_argument("--lr", type=float, default=0.003)
+    p.add_argument("--epochs", type=int, default=300, help="most epochs on the new task")
+    p.add_argument("--pretrain-epochs", type=int, default=100,
+                   help="most epochs of pretraining on 0-4")
+    p.add_argument("--patience", type=int, default=20,
+                   help="early stopping's patience (epochs)")
+    p.add_argument("--batch-size", type=int, default=32, help="samples per step")
+    p.add_argument("--lr", type=float, default=0.003, help="Adam's learning rate")
     p.add_argument("--head-lr", type=float, default=None,
-                   help="Option B's learning rate for its last layer (default: --lr)")
-    p.add_argument("--seed", type=int, default=0)
+                   help="Option B's learning rate for its new last layer (None: --lr)")
+    p.add_argument("--seed", type=int, default=0, help="split, draws and weights")
     args = p.parse_args(argv)
     if args.head_lr is None:
         args.head_lr = args.lr
     t0 = time.perf_counter()
+    print(f"transfer: pretrain an MLP on the digits 0-4, then learn 5-9 from few examples, "
+          f"from scratch (Option A) and by retraining only its last layer (Option B), "
+          f"{args.repeats} draws of {len(args.sizes)} sizes; about 65 s with the defaults",
+          flush=True)
 
     try:
         X, y = nn.data.load_digits()

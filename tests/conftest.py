@@ -29,7 +29,7 @@ class Watched:
     requests: list[str] = field(default_factory=list)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not (os.path.exists(CHROMIUM) or shutil.which(CHROMIUM)):
         pytest.skip(f"no chromium at {CHROMIUM} (apt-get install chromium); CI has it")

@@ -431,3 +431,12 @@ def test_a_max_says_which_inputs_it_passes_nothing():
     M.backward()
     assert "dM/dm₁ = dM/dM × dM/dm₁ = 1 × 0 = 0 — m₁ is not the maximum of its values" \
         in explain(M)
+
+
+def test_a_dot_product_root_derives_each_weight_gradient():
+    w, x = Value([0.5, 0.7, 0.2], label="w"), Value([0.8, 0.3, 0.5], label="x")
+    L = w @ x
+    L.backward()
+    text = explain(L)
+    assert "  dL/dw₂ = dL/dL × dL/dw₂ = 1 × 0.3 = 0.3 — from L = w @ x: d/dw₂ = 0.3\n" in text
+    assert "  dL/dx₁ = dL/dL × dL/dx₁ = 1 × 0.5 = 0.5 — from L = w @ x: d/dx₁ = 0.5\n" in text

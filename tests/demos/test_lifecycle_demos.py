@@ -33,6 +33,27 @@ def _demo_module(name):
     return module
 
 
+def _says_what_and_how_long(out, name):
+    first = out.splitlines()[0]
+    assert first.startswith(f"{name}: ") and re.search(r"about \d+ s|under a minute", first), first
+
+
+@pytest.mark.parametrize("name", ["digits.py", "blurry_digits.py", "transfer.py"])
+def test_help_describes_every_option_with_its_default(name, tmp_path):
+    proc = run(name, "--help", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    options = proc.stdout.split("options:")[1]
+    entries = re.split(r"\n  (?=-)", options)[1:]  # one entry per option
+    assert len(entries) >= 8
+    for entry in entries:
+        flag = entry.split()[0]
+        if flag in ("-h,", "--tune", "--quiet"):  # flags: nothing to default
+            continue
+        assert "(default:" in entry, f"{name} {flag}: {entry!r}"
+        words = entry.split("(default:")[0].split()
+        assert len(words) > 2, f"{name} {flag} has no description: {entry!r}"
+
+
 # ---- digits ---------------------------------------------------------------------------
 
 def test_digits_reaches_the_target_accuracy_and_saves_a_servable_model(tmp_path):
@@ -43,6 +64,7 @@ def test_digits_reaches_the_target_accuracy_and_saves_a_servable_model(tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
     assert "stratified split: 1258 train, 270 validation, 269 test" in out
+    _says_what_and_how_long(out, "digits")
     m = re.search(r"^Test accuracy: (\d+\.\d+)% \((\d+)/269\)$", out, re.MULTILINE)
     assert m and float(m.group(1)) >= 97.0, out
     assert out.count("Test accuracy") == 1  # the test set is looked at once
@@ -126,6 +148,7 @@ def test_blurry_digits_demo_shows_overfitting_and_the_remedies(tmp_path):
                tmp_path / "b.svg", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
+    _says_what_and_how_long(out, "blurry_digits")
     for name in ("plain", "augmentation", "dropout 0.2", "early stop (20)", "all three"):
         assert re.search(rf"^  {re.escape(name)}\s+\d+\s+\d\.\d{{4}}", out, re.MULTILINE), name
     assert "memorising, i.e. overfitting." in out
@@ -146,6 +169,7 @@ def test_transfer_demo_compares_both_options_on_the_same_examples(tmp_path):
                   r" \| +(\d+\.\d)%", out, re.MULTILINE)
     assert m, out
     a, b, cached = map(float, m.groups())
+    _says_what_and_how_long(out, "transfer")
     assert a > 50 and b > 50  # both learn well above chance (20%)
     assert b == cached  # caching the frozen layers' outputs changes nothing but time
     assert "Option B trains only the new last layer's 325" in out
