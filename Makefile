@@ -16,10 +16,11 @@ STAMP_CROSSCHECK := $(VENV)/.stamp-crosscheck
 STAMP_BENCH      := $(VENV)/.stamp-bench
 STAMP_DEV        := $(VENV)/.stamp-dev
 STAMP_DEMOS      := $(VENV)/.stamp-demos
+STAMP_INTEROP    := $(VENV)/.stamp-interop
 STAMP_BROWSER    := $(VENV)/.stamp-browser
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck demo-deps browser bench lint clean
+.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser bench lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -27,6 +28,7 @@ help:
 	@echo "make test        run the test suite (ARGS='-k name' to select)"
 	@echo "make demo        train XOR and write xor_graph.svg"
 	@echo "make crosscheck  add torch==2.13.0 to .venv for the PyTorch comparison tests"
+	@echo "make interop     add torch==2.13.0, onnx and onnxruntime (nn.to_torch, export_onnx)"
 	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
 	@echo "make browser     add playwright for the page tests (they drive /usr/bin/chromium)"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
@@ -42,6 +44,10 @@ $(STAMP_TEST): $(META)
 
 $(STAMP_CROSSCHECK): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[crosscheck]'
+	@touch $@
+
+$(STAMP_INTEROP): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[interop]'
 	@touch $@
 
 $(STAMP_BENCH): $(STAMP_TEST)
@@ -79,6 +85,8 @@ demo: venv graphviz
 	$(PY) demos/train_xor.py
 
 crosscheck: $(STAMP_CROSSCHECK)
+
+interop: $(STAMP_INTEROP)
 
 demo-deps: $(STAMP_DEMOS)
 

@@ -4,8 +4,9 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import (  # noqa: F401  (Value's operators and methods; attention, recurrent cells)
+from . import (  # noqa: F401  (Value's operators and methods; attention, recurrent cells, batch norm)
     attention,
+    norm,
     numpy_functions,
     ops,
     recurrent,

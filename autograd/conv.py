@@ -63,10 +63,11 @@ def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
 
     A 2-D stride-1 convolution takes each kernel offset's patch entries as one long run of
     the padded image flattened row by row: output (i, j) sits at i·Wp + j of every run, and
-    the Wp - OW positions past each row's end are junk the caller drops. Copying a few
-    long runs is several times faster than copying OH·OW patches of width OW."""
+    the Wp - OW positions past each row's end are junk the caller drops. For narrow outputs
+    copying a few long runs beats copying OH·OW patch rows of width OW (measured: 2× on
+    4×4, 1.5× on 8×8); from about 12 wide the plain copy wins (2.5× on 28×28)."""
     d = len(k)
-    if d == 2 and stride == (1, 1):
+    if d == 2 and stride == (1, 1) and x.shape[3] + 2 * padding[1] - k[1] < 12:
         n, c, h, w = x.shape
         (ph, pw), (kh, kw) = padding, k
         wp = w + 2 * pw

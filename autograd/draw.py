@@ -42,6 +42,7 @@ OP_SYMBOLS = {
     "conv_transpose2d": "conv2dᵀ",
     "rnn_cell": "RNN cell", "gru_cell": "GRU cell", "lstm_cell": "LSTM cell",
     "attention": "softmax(q kᵀ/√d) v",
+    "batch_norm": "BatchNorm",
 }
 
 

@@ -453,6 +453,8 @@ FORMATS: dict[str, Fmt] = {
     "rnn_cell": Fmt("RNN cell({0}, {1})", None),
     "gru_cell": Fmt("GRU cell({0}, {1})", None),
     "lstm_cell": Fmt("LSTM cell({0}, {1}, {2})", None),
+    # training-mode batch normalisation (autograd/norm.py), nn.BatchNorm1d/2d's step
+    "batch_norm": Fmt("batch_norm({0}, γ={1}, β={2})", None),
     "attention": Fmt("softmax({0} {1}ᵀ / √d) {2}", None),
     **_BLOCKS,
 }

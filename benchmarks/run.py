@@ -11,6 +11,8 @@ Workloads (see the README's Performance section):
   4. deep chain y = y × 1.0001 + 0.0001, then backward()
   5. peak memory of workload-2 steps in a training loop, as users write it (tracemalloc)
   6. the machine's float64 GEMM rate, and the share of a workload-2 step its products need
+  7. digits CNN step: Conv2d → BatchNorm2d → ReLU → MaxPool2d twice → Linear, batch 64, float32
+  8. 1-D conv net step: three Conv1d + ReLU → Linear, batch 100, length 40, float32
   9. GRU training step: MNIST-1D's paper model (bidirectional GRU, hidden 6, over 40 steps,
      then Linear 480→10), batch 100, float32, Adam
  10. causal self-attention forward + backward: T = 64, E = 64, 4 heads, batch 32, float32
@@ -599,6 +601,157 @@ def print_w6(res: dict[str, Any]) -> None:
               f"{parts}")
 
 
+# ---- workloads 7 and 8: convolutional networks ----------------------------------------
+# Each network is described once, as a list of layer specs, and built from it three ways:
+# with this project's nn layers, with torch.nn's (the same weights copied in), and as the
+# bare matrix products an im2col convolution needs (the floor, as workload 2's GEMM row).
+DIGITS_CNN = [("conv2d", 1, 16, 3, 1, 1), ("bn2d", 16), ("relu",), ("maxpool2d", 2),
+              ("conv2d", 16, 32, 3, 1, 1), ("bn2d", 32), ("relu",), ("maxpool2d", 2),
+              ("flatten",), ("linear", 128, 10)]
+CONV1D_NET = [("conv1d", 1, 25, 5, 2, 1), ("relu",), ("conv1d", 25, 25, 3, 2, 1), ("relu",),
+              ("conv1d", 25, 25, 3, 2, 1), ("relu",), ("flatten",), ("linear", 125, 10)]
+
+
+def conv_ours(spec: list[tuple], seed: int) -> nn.Sequential:
+    """The network of `spec` built from this project's layers, float32."""
+    rng = np.random.default_rng(seed)
+    f32 = np.float32
+    make = {
+        "conv2d": lambda cin, cout, k, s, p: nn.Conv2d(cin, cout, k, s, p, seed=rng, dtype=f32),
+        "conv1d": lambda cin, cout, k, s, p: nn.Conv1d(cin, cout, k, s, p, seed=rng, dtype=f32),
+        "bn2d": lambda c: nn.BatchNorm2d(c, dtype=f32), "relu": lambda: nn.ReLU(dtype=f32),
+        "maxpool2d": lambda k: nn.MaxPool2d(k, dtype=f32), "flatten": lambda: nn.Flatten(),
+        "linear": lambda nin, nout: nn.Linear(nin, nout, seed=rng, dtype=f32),
+    }
+    return nn.Sequential(*[make[kind](*args) for kind, *args in spec])
+
+
+def conv_torch(spec: list[tuple], ours: nn.Sequential) -> Any:
+    """The same network in torch.nn, with `ours`' weights copied in."""
+    t = TORCH.nn
+    make = {"conv2d": t.Conv2d, "conv1d": t.Conv1d, "bn2d": t.BatchNorm2d, "relu": t.ReLU,
+            "maxpool2d": t.MaxPool2d, "flatten": t.Flatten, "linear": t.Linear}
+    model = t.Sequential(*[make[kind](*args) for kind, *args in spec])
+    with TORCH.no_grad():
+        for mine, theirs in zip(ours.layers, model):
+            for ours_name, torch_name in (("w", "weight"), ("b", "bias")):
+                p = getattr(mine, ours_name, None)
+                if isinstance(p, Value):
+                    getattr(theirs, torch_name).copy_(TORCH.from_numpy(p.data))
+    return model
+
+
+def conv_gemm_only(spec: list[tuple], x: np.ndarray) -> Callable[[], None]:
+    """Only the matrix products of an im2col training step: per conv or linear layer, the
+    forward product, the weight gradient and (except for the first layer, whose input
+    needs none) the input gradient, on arrays of the layer's shapes."""
+    rng = np.random.default_rng(0)
+    shape = x.shape[1:]
+    products = []
+    first = True
+    for kind, *args in spec:
+        if kind in ("conv1d", "conv2d"):
+            cin, cout, k, s, p = args
+            sizes = [(n + 2 * p - k) // s + 1 for n in shape[1:]]
+            rows, cols = x.shape[0] * int(np.prod(sizes)), cin * k ** len(sizes)
+            shape = (cout, *sizes)
+        elif kind == "linear":
+            (cols, cout), rows = args, x.shape[0]
+            shape = (cout,)
+        elif kind == "maxpool2d":
+            shape = (shape[0], *[n // args[0] for n in shape[1:]])
+            continue
+        else:
+            continue
+        a = rng.standard_normal((rows, cols)).astype(np.float32)
+        w = rng.standard_normal((cols, cout)).astype(np.float32)
+        g = rng.standard_normal((rows, cout)).astype(np.float32)
+        products.append((a, w, g, not first))
+        first = False
+
+    def step() -> None:
+        for a, w, g, needs_input_grad in products:
+            a @ w
+            g.T @ a
+            if needs_input_grad:
+                g @ w.T
+
+    return step
+
+
+def conv_step_ours(spec: list[tuple], x: np.ndarray, labels: np.ndarray,
+                   lr: float) -> Callable[[], float]:
+    model = conv_ours(spec, seed=7)
+    opt = nn.SGD(model.parameters(), lr=lr)
+
+    def step() -> float:
+        loss = nn.cross_entropy(model(x), labels)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def conv_step_torch(spec: list[tuple], x: np.ndarray, labels: np.ndarray,
+                    lr: float) -> Callable[[], float]:
+    model = conv_torch(spec, conv_ours(spec, seed=7))
+    opt = TORCH.optim.SGD(model.parameters(), lr=lr)
+    xt, yt = TORCH.from_numpy(x), TORCH.from_numpy(labels.astype(np.int64))
+    ce = TORCH.nn.functional.cross_entropy
+
+    def step() -> float:
+        loss = ce(model(xt), yt)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss.item()
+
+    return step
+
+
+def conv_workload(title: str, spec: list[tuple], x: np.ndarray, quick: bool,
+                  reps: int) -> dict[str, Any]:
+    labels = np.random.default_rng(8).integers(0, 10, size=x.shape[0])
+    lr = 0.01
+    engines = [
+        Engine("PyTorch eager (CPU)", (lambda: conv_step_torch(spec, x, labels, lr))
+               if TORCH is not None else None, absent="absent (torch not installed)"),
+        Engine("this project (nn layers)", lambda: conv_step_ours(spec, x, labels, lr)),
+        Engine("matrix products alone", lambda: conv_gemm_only(spec, x)),
+    ]
+    ref = engines[0].name if TORCH is not None else engines[1].name
+    time_engines(engines, reps if not quick else 1, target=0.05, budget=8.0)
+    rows = summarise(engines, ref)
+    by_name = {r["engine"]: r for r in rows}
+    gemm = by_name["matrix products alone"].get("median")
+    shares = {r["engine"]: gemm / r["median"] for r in rows
+              if "median" in r and r["engine"] != "matrix products alone"}
+    return {"title": title, "ref": ref, "unit": "per step", "rows": rows, "gemm_share": shares}
+
+
+def workload_7(quick: bool, reps: int) -> dict[str, Any]:
+    n = 8 if quick else 64
+    x = np.random.default_rng(9).uniform(0, 1, (n, 1, 8, 8)).astype(np.float32)
+    return conv_workload(f"7. Digits CNN (Conv2d-BatchNorm2d-ReLU-MaxPool2d ×2, Linear), batch "
+                         f"{n}, 1×8×8, float32, time per SGD step", DIGITS_CNN, x, quick, reps)
+
+
+def workload_8(quick: bool, reps: int) -> dict[str, Any]:
+    n = 10 if quick else 100
+    x = np.random.default_rng(10).standard_normal((n, 1, 40)).astype(np.float32)
+    return conv_workload(f"8. 1-D conv net (Conv1d 1→25 k5 s2 p1, 25→25 k3 s2 p1 ×2, ReLU; "
+                         f"Linear 125→10), batch {n}, length 40, float32, time per SGD step",
+                         CONV1D_NET, x, quick, reps)
+
+
+def print_conv(res: dict[str, Any]) -> None:
+    print_table(res["title"], res["rows"], res["ref"], res["unit"])
+    print("share of each step the matrix products alone take: " + ", ".join(
+        f"{k} {v:.0%}" for k, v in res["gemm_share"].items()))
+
+
 # ---- workloads 9 and 10: sequence layers ------------------------------------------------
 def gru_paper_model(seed: int) -> tuple[Any, Any]:
     """MNIST-1D's GRU model, ours: a bidirectional nn.GRU(1, 6) and a Linear(480, 10)."""
@@ -725,7 +878,7 @@ def workload_10(quick: bool, reps: int) -> dict[str, Any]:
 
 
 # ---- main --------------------------------------------------------------------------------
-WORKLOADS = {1, 2, 3, 4, 5, 6, 9, 10}
+WORKLOADS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 
 
 def machine() -> dict[str, Any]:
@@ -758,7 +911,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="one tiny repetition of each workload (a smoke test, not a measurement)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    ap.add_argument("--only", default="1,2,3,4,5,6,9,10",
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10",
                     help="comma-separated workloads to run")
     ap.add_argument("--reps", type=int, default=15, help="rounds per workload (default 15)")
     args = ap.parse_args(argv)
@@ -803,6 +956,9 @@ def main(argv: list[str] | None = None) -> int:
         elif k == 6:
             res = workload_6(args.quick, args.reps, w2)
             print_w6(res)
+        elif k in (7, 8):
+            res = (workload_7 if k == 7 else workload_8)(args.quick, args.reps)
+            print_conv(res)
         else:
             res = (workload_9 if k == 9 else workload_10)(args.quick, args.reps)
             print_table(res["title"], res["rows"], res["ref"], res["unit"])

@@ -7,8 +7,9 @@ Data: the 1,797 8×8 digit images that scikit-learn ships inside its package
 (``sklearn.datasets.load_digits()``: no download). Install it with the `demos` extra:
 ``pip install -e '.[demos]'``.
 
-Phase 2: pixels 0-16 scaled to [0, 1]; a stratified 70/15/15 split. Phase 3: an MLP
-64 → hidden (ReLU) → dropout → 10 logits. Phase 4: `nn.fit` with Adam, mini-batches of 32,
+Phase 2: pixels 0-16 scaled to [0, 1] by the model's first module (`nn.data.ScalePixels`,
+so the saved model takes raw pixels, as a client sends them); a stratified 70/15/15 split.
+Phase 3: an MLP 64 → hidden (ReLU) → dropout → 10 logits. Phase 4: `nn.fit` with Adam, mini-batches of 32,
 early stopping on the validation loss (best weights restored). Phase 5 (``--tune``): a
 small search over learning rate and width, judged on the validation set only. Phase 6: the
 test set, once: accuracy, per-class precision and recall, confusion matrix. Phase 7
@@ -32,8 +33,10 @@ import nn
 
 
 def build(hidden: int, dropout: float, seed: int) -> nn.Sequential:
-    """Phase 3: 64 pixels → `hidden` ReLU neurons → dropout → 10 logits."""
-    return nn.Sequential(nn.Layer(64, hidden, "relu", seed=seed),
+    """Phases 2-3: raw pixels 0-16 scaled to [0, 1] (inside the model, so the saved file
+    keeps its preprocessing) → `hidden` ReLU neurons → dropout → 10 logits."""
+    return nn.Sequential(nn.data.ScalePixels(16.0),
+                         nn.Layer(64, hidden, "relu", seed=seed),
                          nn.Dropout(dropout, seed=seed),
                          nn.Layer(hidden, 10, "linear", seed=seed + 1))
 
@@ -81,7 +84,8 @@ def curve_table(history: nn.History, every: int) -> str:
     return "\n".join(lines)
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    """The demo's options and their defaults (demos/digits_cnn.py trains its MLP with them)."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--epochs", type=int, default=150, help="most epochs to train")
@@ -104,27 +108,32 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--min-accuracy", type=float, default=0.0,
                    help="exit 1 when the test accuracy is below this")
     p.add_argument("--quiet", action="store_true", help="no per-epoch progress lines")
-    args = p.parse_args(argv)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
     t0 = time.perf_counter()
     print("digits: an MLP on scikit-learn's 1,797 8x8 digits, the document's lifecycle from "
           "split to test accuracy; about 3 s" + (", plus about 17 s for --tune" if args.tune else ""),
           flush=True)
 
     try:
-        X, y = nn.data.load_digits()
+        X, y = nn.data.load_digits(scaled=False)  # raw pixels 0-16: the model scales them
     except ImportError as e:
         sys.exit(f"demos/digits.py: {e}")
     print(f"Phase 1: {len(X)} handwritten digits, 8x8 pixels, classes "
           f"{np.bincount(y).tolist()} (images per digit 0-9)")
     train_part, val_part, test_part = nn.data.split(X, y, seed=args.seed, stratify=True)
-    print(f"Phase 2: pixels scaled to [0, 1]; stratified split: {len(train_part[0])} train, "
+    print(f"Phase 2: pixels scaled to [0, 1] by the model's first module; stratified split: {len(train_part[0])} train, "
           f"{len(val_part[0])} validation, {len(test_part[0])} test\n")
 
     if args.tune:
         hidden, lr, model, history, secs = tune(train_part, val_part, args)
     else:
         hidden, lr = args.hidden, args.lr
-    print(f"Phase 3: MLP 64 -> {hidden} (ReLU) -> dropout {args.dropout} -> 10 logits")
+    print(f"Phase 3: MLP 64 pixels / 16 -> {hidden} (ReLU) -> dropout {args.dropout} "
+          f"-> 10 logits")
     print(f"Phase 4: Adam lr={lr:g}, weight decay {args.weight_decay:g}, batches of "
           f"{args.batch_size}, up to {args.epochs} epochs, patience {args.patience}")
     if not args.tune:
@@ -152,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {i:>2} " + " ".join(f"{v:>3}" for v in row))
 
     if args.save:
-        print(f"\nPhase 7: model saved to {model.save(args.save)}; serve it with\n"
-              f"  python -m nn.serve {args.save} --port 8000")
+        print(f"\nPhase 7: model (with its pixel scaling) saved to {model.save(args.save)}; "
+              f"serve it with\n  python -m nn.serve {args.save} --port 8000  "
+              f"(send raw pixels 0-16)")
     print(f"\nTotal time {time.perf_counter() - t0:.1f}s")
     if acc < args.min_accuracy:
         print(f"Test accuracy {acc:.2%} is below the required {args.min_accuracy:.2%}")

@@ -106,5 +106,13 @@ class MultiheadAttention(Module):
         return {"embed_dim": self.embed_dim, "num_heads": self.num_heads, "bias": self.bias,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        e = positive_int(config.get("embed_dim"), "embed_dim")
+        shapes = {"w_in": (3 * e, e), "w_out": (e, e)}
+        if config.get("bias", True):
+            shapes.update(b_in=(3 * e,), b_out=(e,))
+        return shapes
+
     def extra_repr(self) -> str:
         return f"{self.embed_dim}, num_heads={self.num_heads}"

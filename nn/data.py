@@ -6,7 +6,9 @@
   batch is kept.
 - `load_digits`: scikit-learn's 8×8 handwritten digits, scaled to [0, 1] (the demos' data).
 - `scale_pixels` ([0, 255] to [0, 1]) and `Standardizer` (per-feature mean and standard
-  deviation, fitted on the training part only, then applied to every part).
+  deviation, fitted on the training part only, then applied to every part); `Standardizer`
+  and `ScalePixels` are also modules, so the preprocessing can be a model's first step and
+  travel inside its saved file.
 - Image augmentations on ``(N, H, W)`` arrays: `flip`, `shift`, `rotate`, `noise`,
   `brightness`. Each is a pure function of the images and a ``numpy.random.Generator``:
   it returns new images and never changes its input.
@@ -19,9 +21,13 @@ from typing import Any
 
 import numpy as np
 
+from autograd import Value
+
 from ._checks import generator, positive_int
+from .module import Module
 
 __all__ = [
+    "ScalePixels",
     "Standardizer",
     "batches",
     "brightness",
@@ -133,9 +139,10 @@ def scale_pixels(X: Any, max_value: float = 255.0) -> np.ndarray:
     return X / float(max_value)
 
 
-def load_digits() -> Pair:
+def load_digits(scaled: bool = True) -> Pair:
     """scikit-learn's 1,797 handwritten digits (8×8 images shipped inside its package, no
-    download) as (X, y): X of shape (1797, 64) with pixels scaled from 0..16 to [0, 1], y the
+    download) as (X, y): X of shape (1797, 64) with pixels scaled from 0..16 to [0, 1]
+    (``scaled=False``: the raw pixels 0..16, for a model that scales them itself), y the
     digits 0-9. Raises ImportError saying what to install when scikit-learn is missing."""
     try:
         from sklearn.datasets import load_digits as sklearn_digits
@@ -144,26 +151,59 @@ def load_digits() -> Pair:
                           "installed: pip install scikit-learn  (or: pip install -e "
                           "'.[demos]')") from None
     digits = sklearn_digits()
+    if not scaled:
+        return digits.data.astype(np.float64), digits.target
     return scale_pixels(digits.data, max_value=16.0), digits.target
 
 
-class Standardizer:
+def _as_value(x: Any) -> Value:
+    """A module's input as a Value: a Value as it is (gradients reach it), float32 arrays
+    kept float32, anything else float64."""
+    if isinstance(x, Value):
+        return x
+    a = np.asarray(x)
+    return Value(a if a.dtype in (np.float32, np.float64) else a.astype(np.float64),
+                 requires_grad=False)
+
+
+class Standardizer(Module):
     """Per-feature standardisation: ``(x - mean) / std`` with the mean and standard
     deviation of the *training* data only, so no information from the validation or test
-    parts leaks into training. Features that are constant in training get std 1."""
+    parts leaks into training. Features that are constant in training get std 1.
 
-    def __init__(self) -> None:
+    It is also a module: put the fitted Standardizer first in the model,
+    ``nn.Sequential(scaler, nn.Layer(...), ...)``, and the model takes raw inputs; the
+    statistics are buffers, saved in the same ``.npz`` (and applied by ``nn.serve``).
+    `shape` (the shape of one sample) only matters to a model rebuilt from a file."""
+
+    def __init__(self, shape: int | Sequence[int] | None = None) -> None:
+        super().__init__()
         self.mean: np.ndarray | None = None
         self.std: np.ndarray | None = None
+        if shape is not None:
+            shape = (shape,) if isinstance(shape, int | np.integer) else tuple(shape)
+            self._keep(np.zeros(shape), np.ones(shape))
+
+    def _keep(self, mean: np.ndarray, std: np.ndarray) -> None:
+        if not hasattr(self, "register_buffer"):  # until Module has buffers (nn layers work)
+            self.mean, self.std = mean, std
+            return
+        self.register_buffer("mean", mean)
+        self.register_buffer("std", std)
+
+    @property
+    def nin(self) -> int | None:
+        """The number of features of a flat sample (what a server checks each row for)."""
+        return int(self.mean.shape[0]) if self.mean is not None and self.mean.ndim == 1 \
+            else None
 
     def fit(self, X: Any) -> Standardizer:
         X = np.asarray(X, dtype=np.float64)
         if X.ndim < 2 or len(X) == 0:
             raise ValueError(f"Standardizer.fit: X must have one row per sample (2-D or more) "
                              f"and at least one row, got shape {X.shape}")
-        self.mean = X.mean(axis=0)
         std = X.std(axis=0)
-        self.std = np.where(std > 0, std, 1.0)
+        self._keep(X.mean(axis=0), np.where(std > 0, std, 1.0))
         return self
 
     def _check(self, X: Any) -> np.ndarray:
@@ -183,6 +223,54 @@ class Standardizer:
 
     def inverse_transform(self, X: Any) -> np.ndarray:
         return self._check(X) * self.std + self.mean
+
+    def forward(self, x: Any) -> Value:
+        """The model's first step: the same numbers as `transform`, as a Value (a float32
+        input stays float32)."""
+        if self.mean is None:
+            raise RuntimeError("Standardizer: call fit(X_train) before using it in a model")
+        x = _as_value(x)
+        if x.shape[-self.mean.ndim:] != self.mean.shape:
+            raise ValueError(f"Standardizer: fitted on samples of shape {self.mean.shape}, "
+                             f"got input of shape {x.shape}")
+        return (x - self.mean.astype(x.dtype)) / self.std.astype(x.dtype)
+
+    def config(self) -> dict[str, Any]:
+        return {"shape": None if self.mean is None else list(self.mean.shape)}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        shape = config.get("shape")
+        if shape is None:
+            return {}
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        return {"mean": shape, "std": shape}
+
+    def extra_repr(self) -> str:
+        return "not fitted" if self.mean is None else f"{self.mean.shape} per sample"
+
+
+class ScalePixels(Module):
+    """Pixel scaling as a model's first module: ``x / max_value`` ([0, max_value] to
+    [0, 1]), the same numbers as `scale_pixels`, saved with the model."""
+
+    def __init__(self, max_value: float = 255.0) -> None:
+        super().__init__()
+        if isinstance(max_value, bool) or not isinstance(max_value, int | float | np.number) \
+                or not 0 < max_value < np.inf:
+            raise ValueError(f"ScalePixels: max_value must be a positive number, "
+                             f"got {max_value!r}")
+        self.max_value = float(max_value)
+
+    def forward(self, x: Any) -> Value:
+        return _as_value(x) / self.max_value
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]] | None:
+        return {}
+
+    def extra_repr(self) -> str:
+        return f"max_value={self.max_value}"
 
 
 # ---- augmentation ----------------------------------------------------------------------

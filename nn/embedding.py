@@ -57,5 +57,10 @@ class Embedding(Module):
         return {"num_embeddings": self.num_embeddings, "embedding_dim": self.embedding_dim,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {"w": (positive_int(config.get("num_embeddings"), "num_embeddings"),
+                      positive_int(config.get("embedding_dim"), "embedding_dim"))}
+
     def extra_repr(self) -> str:
         return f"{self.num_embeddings}, {self.embedding_dim}"

@@ -81,6 +81,21 @@ def _stack(x: list | tuple, who: str) -> Value:
             from None
 
 
+def _as_tensor(x: Any, dtype: np.dtype, who: str) -> Value:
+    """The input as a Value: a Value is kept (gradients reach it); lists and arrays become a
+    constant Value of the layer's dtype."""
+    if isinstance(x, Value):
+        return x
+    if isinstance(x, list | tuple) and _holds_values(x):
+        return _stack(x, who)
+    try:
+        arr = np.asarray(x, dtype=dtype)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"{who} expects numeric input (a list, ndarray or Value), "
+                        f"got {type(x).__name__}: {e}") from None
+    return Value(arr, requires_grad=False)
+
+
 class Neuron(Module):
     """One neuron: ``activation(w · x + b)`` with ``w`` of shape (nin,) and a scalar ``b``."""
 
@@ -229,3 +244,43 @@ class MLP(Module):
     def extra_repr(self) -> str:
         sizes = " -> ".join(str(n) for n in [self.nin, *self.nouts])
         return f"{sizes}, activation={self.activation}, parameters={self.num_parameters()}"
+
+
+def torch_uniform(shape: tuple[int, ...], fan_in: int, rng: np.random.Generator,
+                  dtype: np.dtype) -> np.ndarray:
+    """PyTorch's default init for Linear and Conv weights and biases: U(-1/√fan_in,
+    1/√fan_in) (its kaiming-uniform with a = √5 gives exactly this bound)."""
+    bound = 1.0 / np.sqrt(fan_in)
+    return rng.uniform(-bound, bound, size=shape).astype(dtype)
+
+
+class Linear(Layer):
+    """An affine map ``x @ w.T + b`` with no activation: ``Layer(nin, nout, "linear")``,
+    initialised and named as ``torch.nn.Linear`` (w (nout, nin), b (nout,), both
+    U(-1/√nin, 1/√nin)); ``bias=False`` leaves b out (``.b`` is None)."""
+
+    def __init__(self, nin: int, nout: int, bias: bool = True,
+                 seed: int | np.random.Generator | None = None, dtype: Any = np.float64) -> None:
+        Module.__init__(self)
+        self.nin = positive_int(nin, "nin")
+        self.nout = positive_int(nout, "nout")
+        self.activation = "linear"
+        self.bias = bool(bias)
+        self.dtype = float_dtype(dtype)
+        rng = generator(seed)
+        self.w = Value(torch_uniform((self.nout, self.nin), self.nin, rng, self.dtype), label="w")
+        self.b = Value(torch_uniform((self.nout,), self.nin, rng, self.dtype), label="b") \
+            if self.bias else None
+
+    def forward(self, x: Any) -> Value:
+        x = _as_input(x, self.nin, self.dtype, f"Linear({self.nin}, {self.nout})")
+        if x.ndim >= 2:
+            return ops.linear(x, self.w, self.b)
+        out = x @ self.w.T
+        return out if self.b is None else out + self.b
+
+    def config(self) -> dict[str, Any]:
+        return {"nin": self.nin, "nout": self.nout, "bias": self.bias, "dtype": self.dtype.name}
+
+    def extra_repr(self) -> str:
+        return f"{self.nin} -> {self.nout}, bias={self.bias}"

@@ -5,6 +5,10 @@ attributes, in the order they were set, descending into lists, tuples and dicts.
 dotted paths such as ``layers.0.w``. Attributes whose names start with ``_`` are private
 and not searched. The walk uses an explicit stack (no recursion) and visits each module
 once, so shared or cyclic references cannot loop.
+
+Buffers are arrays a module keeps that are not learned (BatchNorm's running statistics):
+registered with `register_buffer`, they travel in `state_dict()` and saved files beside the
+parameters, but no optimizer sees them.
 """
 
 from __future__ import annotations
@@ -182,6 +186,24 @@ class Module:
                     seen.add(id(item))
                     yield (f"{prefix}.{name}" if prefix else name), item
 
+    def register_buffer(self, name: str, array: np.ndarray) -> None:
+        """Keep `array` as attribute `name`: saved and loaded with the weights, not learned."""
+        names = self.__dict__.setdefault("_buffer_names", [])
+        if name not in names:
+            names.append(name)
+        setattr(self, name, array)
+
+    def _buffer_slots(self) -> Iterator[tuple[str, Module, str]]:
+        """(dotted name, owning module, attribute) for every registered buffer."""
+        for prefix, module in self.named_modules():
+            for name in module.__dict__.get("_buffer_names", ()):
+                yield (f"{prefix}.{name}" if prefix else name), module, name
+
+    def named_buffers(self) -> Iterator[tuple[str, np.ndarray]]:
+        """(dotted name, array) for every registered buffer, module by module."""
+        for dotted, module, name in self._buffer_slots():
+            yield dotted, getattr(module, name)
+
     def parameters(self) -> list[Value]:
         """Every parameter Value, in the order of `named_parameters()`."""
         return [p for _, p in self.named_parameters()]
@@ -226,14 +248,18 @@ class Module:
 
     # ---- weights as arrays ----------------------------------------------------------------
     def state_dict(self) -> dict[str, np.ndarray]:
-        """A copy of every parameter's data, keyed by its dotted name."""
-        return {name: np.array(p.data, dtype=p.dtype) for name, p in self.named_parameters()}
+        """A copy of every parameter's data and every buffer, keyed by its dotted name."""
+        state = {name: np.array(p.data, dtype=p.dtype) for name, p in self.named_parameters()}
+        state.update((name, np.array(b)) for name, b in self.named_buffers())
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Copy arrays from `state` into the parameters; keys and shapes must match exactly."""
+        """Copy arrays from `state` into the parameters and buffers; keys and shapes must
+        match exactly."""
         if not isinstance(state, dict):
             raise TypeError(f"load_state_dict needs a dict of arrays, got {type(state).__name__}")
-        params = dict(self.named_parameters())
+        params: dict[str, Any] = dict(self.named_parameters())
+        params.update(self.named_buffers())
         missing = [k for k in params if k not in state]
         unexpected = [k for k in state if k not in params]
         if missing or unexpected:
@@ -249,13 +275,17 @@ class Module:
             arr = np.asarray(state[name].data if isinstance(state[name], Value) else state[name])
             if arr.dtype.kind not in "biuf":
                 raise TypeError(f"state dict entry {name!r} must be numeric, got dtype {arr.dtype}")
-            if arr.shape != p.shape:
-                bad.append(f"{name}: expected shape {p.shape}, got {arr.shape}")
+            if arr.shape != np.shape(p):
+                bad.append(f"{name}: expected shape {np.shape(p)}, got {arr.shape}")
             arrays[name] = arr
         if bad:
             raise ValueError("state dict shapes do not match the model: " + "; ".join(bad))
+        owners = {dotted: (m, name) for dotted, m, name in self._buffer_slots()}
         for name, p in params.items():  # all checked first: a failed load changes nothing
-            if p.is_scalar:
+            if name in owners:
+                module, attr = owners[name]
+                setattr(module, attr, np.array(arrays[name], dtype=p.dtype))
+            elif p.is_scalar:
                 p.data = float(arrays[name])
             else:
                 p.data = np.array(arrays[name], dtype=p.dtype)

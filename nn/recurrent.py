@@ -155,6 +155,16 @@ class _Recurrent(Module):
                "bias": self.bias, "bidirectional": self.bidirectional, "dtype": self.dtype.name}
         return out
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        nin = positive_int(config.get("input_size"), "input_size")
+        hidden = positive_int(config.get("hidden_size"), "hidden_size")
+        gh = cls.gates * hidden
+        shapes = {"w_ih": (gh, nin), "w_hh": (gh, hidden), "b_ih": (gh,), "b_hh": (gh,)}
+        return {name + suffix: shapes[name]
+                for suffix in (("", "_reverse") if config.get("bidirectional") else ("",))
+                for name in _NAMES if config.get("bias", True) or not name.startswith("b")}
+
     def extra_repr(self) -> str:
         extra = ", bidirectional=True" if self.bidirectional else ""
         return f"{self.input_size}, {self.hidden_size}{extra}"

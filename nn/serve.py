@@ -2,12 +2,15 @@
 images and returns predictions").
 
     python -m nn.serve model.npz [--host 127.0.0.1] [--port 8000]
+    python -m nn.serve model.onnx --onnx        (the exported graph, run by onnxruntime)
 
 ``POST /predict`` with ``{"inputs": [[...], ...]}`` (one row of numbers per sample) answers
 ``{"probabilities": [[...], ...], "classes": [...]}``: the softmax of the model's logits
 for each row and the most probable class of each row. ``GET /health`` tells whether the
-service is up and what input width it expects. Any bad request gets a 4xx status and a
-JSON body ``{"error": "..."}``, and the server carries on serving. Only the standard
+service is up, what input width it expects and what preprocessing (a Standardizer or pixel
+scaling saved as the model's first module) it applies to the raw rows it is sent. Any bad
+request gets a 4xx status and a JSON body ``{"error": "..."}``, and the server carries on
+serving. Only the standard
 library's HTTP server is used; it listens on 127.0.0.1 unless told otherwise.
 
 Every answer is valid JSON: logits that overflow (inputs like ``1e308``) are refused with a
@@ -36,7 +39,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 
-from .module import Module
+from .module import Module, Sequential
 
 MAX_BODY = 1 << 20  # bytes of JSON accepted in one request (1 MiB)
 MAX_LOG_LINE = 300  # characters of a request line written to the log
@@ -61,6 +64,23 @@ def input_width(model: Module) -> int | None:
         if isinstance(n, int):
             return n
     return None
+
+
+def preprocessing(model: Module) -> list[dict[str, Any]]:
+    """The preprocessing modules the model starts with (`nn.data.Standardizer`,
+    `nn.data.ScalePixels`), each as ``{"module": name, ...its settings}``: what the server
+    applies to the raw rows it is sent, before the first layer."""
+    from .data import ScalePixels, Standardizer
+    out: list[dict[str, Any]] = []
+    for m in model.modules():
+        if isinstance(m, Standardizer):
+            out.append({"module": "Standardizer", "features": m.nin,
+                        "fitted": m.mean is not None})
+        elif isinstance(m, ScalePixels):
+            out.append({"module": "ScalePixels", "max_value": m.max_value})
+        elif m is not model and not isinstance(m, Sequential):
+            break  # only what comes before the first other layer
+    return out
 
 
 def _last_activation(model: Module) -> str | None:
@@ -144,17 +164,47 @@ def parse_inputs(payload: Any, width: int | None) -> np.ndarray:
     return np.array(rows, dtype=np.float64).reshape(len(rows), -1 if rows else (width or 0))
 
 
+class OnnxModel:
+    """An ONNX file (from `nn.export_onnx`, or any with one float input of rows) run by
+    onnxruntime, so ``--onnx`` serves it like a model of this engine. Deliberately not a
+    Module: `nn.load` can never be made to build one from a model file."""
+
+    training = False
+
+    def __init__(self, path: str) -> None:
+        try:
+            import onnxruntime
+        except ImportError:
+            raise ImportError("--onnx needs onnxruntime: pip install -e '.[interop]'") from None
+        self._session = onnxruntime.InferenceSession(str(path),
+                                                     providers=["CPUExecutionProvider"])
+        self._input = self._session.get_inputs()[0]
+        shape = self._input.shape
+        self.nin = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
+
+    def __call__(self, x: Any) -> np.ndarray:
+        return self._session.run(None, {self._input.name: np.asarray(x, np.float32)})[0]
+
+    def eval(self) -> OnnxModel:
+        return self
+
+    def modules(self) -> Any:
+        yield self
+
+
 class PredictionServer(ThreadingHTTPServer):
     """A threading HTTP server holding one model (its forward passes run one at a time)."""
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], model: Module, max_body: int = MAX_BODY,
-                 class_names: Sequence[str] | None = None, quiet: bool = False) -> None:
-        if not isinstance(model, Module):
+    def __init__(self, address: tuple[str, int], model: Module | OnnxModel,
+                 max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
+                 quiet: bool = False) -> None:
+        if not isinstance(model, Module | OnnxModel):
             raise TypeError(f"the server needs an nn.Module, got {type(model).__name__}")
         self.model = model.eval()
         self.width = input_width(model)
+        self.preprocessing = preprocessing(model)
         self.max_body = int(max_body)
         self.class_names = list(class_names) if class_names is not None else None
         self.quiet = quiet
@@ -297,7 +347,8 @@ class PredictHandler(BaseHTTPRequestHandler):
         self.close_connection = True
         if self._path() == "/health":
             self._send(200, {"status": "ok", "model": type(self.server.model).__name__,
-                             "input_width": self.server.width})
+                             "input_width": self.server.width,
+                             "preprocessing": self.server.preprocessing})
         elif self._path() == "/predict":
             self._error(405, "use POST for /predict, with a JSON body "
                              "{\"inputs\": [[...], ...]}", {"Allow": "POST"})
@@ -364,13 +415,13 @@ class BackgroundLogHandler(logging.Handler):
                 self.stream.flush()
 
 
-def make_server(model: Module | str, host: str = "127.0.0.1", port: int = 8000,
+def make_server(model: Module | OnnxModel | str, host: str = "127.0.0.1", port: int = 8000,
                 max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
                 quiet: bool = False) -> PredictionServer:
     """A server for `model` (a Module, or the path of a saved one) bound to host:port
     (port 0 picks a free port: read it from ``server.server_address``). Call
     ``serve_forever()`` on it, in a thread or not; ``shutdown()`` stops it."""
-    if not isinstance(model, Module):
+    if not isinstance(model, Module | OnnxModel):
         from .io import load
         model = load(model)
     return PredictionServer((host, port), model, max_body, class_names, quiet)
@@ -389,6 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--class-names", default=None,
                         help="comma-separated names answered in \"classes\" instead of indices")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
+    parser.add_argument("--onnx", action="store_true",
+                        help="MODEL is an ONNX file (nn.export_onnx), run by onnxruntime")
     args = parser.parse_args(argv)
     handler = BackgroundLogHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -397,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.propagate = False
     from .io import load
     try:
-        model = load(args.model)
+        model = OnnxModel(args.model) if args.onnx else load(args.model)
     except Exception as e:  # noqa: BLE001 (whatever is wrong with the file: say it, exit 2)
         print(f"nn.serve: cannot serve {args.model!r}: it did not load as a model "
               f"({type(e).__name__}: {e})", file=sys.stderr)
@@ -409,6 +462,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"nn.serve: {e}", file=sys.stderr)
         return 2
     width = f", {server.width} inputs per row" if server.width is not None else ""
+    if server.preprocessing:
+        width += ", raw rows preprocessed by " + " then ".join(
+            p["module"] for p in server.preprocessing)
     print(f"Serving {args.model} ({type(server.model).__name__}{width}) on {server.url} "
           f"- POST /predict; Ctrl-C to stop", flush=True)
     try:

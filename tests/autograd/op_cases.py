@@ -42,6 +42,7 @@ from autograd.conv import (
     _argmax,
 )
 from autograd.engine import apply
+from autograd.norm import batch_norm
 from autograd.ops import cross_entropy, linear, to_scalar
 from autograd.recurrent import gru_cell, lstm_cell, rnn_cell
 
@@ -88,6 +89,14 @@ def sample(shape: tuple[int, ...], domain: str, rng: np.random.Generator) -> Any
     else:
         raise ValueError(f"unknown domain {domain!r}")
     return float(x[0]) if shape == () else x.reshape(shape)
+
+
+def _np_batch_norm(x: Any, w: Any, b: Any, eps: float = 1e-5) -> Any:
+    """Each channel (axis 1) normalised over every other axis, then γ x̂ + β."""
+    axes = (0, *range(2, x.ndim))
+    shape = (1, -1) + (1,) * (x.ndim - 2)
+    xhat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    return xhat * w.reshape(shape) + b.reshape(shape)
 
 
 def C(name: str, f: Callable[..., Any], ref: Any, tref: Any, shapes: list[tuple[int, ...]],
@@ -439,6 +448,10 @@ CASES = [
     C("gru_cell",              lambda *a: gru_cell(*a),           _np_gru,    lambda *a: _torch().gru_cell(*a),
       _cell_shapes(3)),
     C("lstm_cell",             lambda *a: lstm_cell(*a),          _np_lstm,   _t_lstm, _cell_shapes(4, 2)),
+    C("batch_norm",            lambda x, w, b: batch_norm(x, w, b), _np_batch_norm,
+      lambda x, w, b: _F().batch_norm(x, None, None, w, b, training=True), [(4, 3, 2, 3), (3,), (3,)]),
+    C("batch_norm-features",   lambda x, w, b: batch_norm(x, w, b, eps=0.1), lambda *a: _np_batch_norm(*a, eps=0.1),
+      lambda x, w, b: _F().batch_norm(x, None, None, w, b, training=True, eps=0.1), [(5, 2), (2,), (2,)]),
     C("attention",             lambda q, k, v: attention(q, k, v), _np_attention, _t_attention,
       [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
     C("attention-causal_heads", lambda q, k, v: attention(q, k, v, causal=True),

@@ -170,3 +170,18 @@ X4, W4 = np.zeros((2, 3, 8, 8)), np.zeros((4, 3, 3, 3))
 def test_bad_input_is_refused_with_a_message(call, message) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+@pytest.mark.parametrize("size", [(5, 9), (6, 14)])  # narrow rows and wide rows: both layouts
+def test_stride_one_conv_on_narrow_and_wide_images_matches_torch(size) -> None:
+    rng = np.random.default_rng(3)
+    x, w, b = rng.normal(size=(2, 3, *size)), rng.normal(size=(4, 3, 3, 3)), rng.normal(size=4)
+    vs = [Value(a) for a in (x, w, b)]
+    ts = [torch.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out, tout = conv2d(*vs, padding=1), F.conv2d(*ts, padding=1)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12, atol=1e-12)
+    seed = rng.normal(size=out.shape)
+    out.backward(seed)
+    tout.backward(torch.tensor(seed))
+    for v, t in zip(vs, ts):
+        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -89,12 +89,16 @@ def test_digits_reaches_the_target_accuracy_and_saves_a_servable_model(tmp_path)
     t.start()
     try:
         from sklearn.datasets import load_digits
-        x = (load_digits().data[:3] / 16.0).tolist()
+        x = load_digits().data[:3]  # raw pixels 0-16: the model file scales them itself
         conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=10)
-        conn.request("POST", "/predict", body=json.dumps({"inputs": x}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": x.tolist()}))
         body = json.loads(conn.getresponse().read())
         conn.close()
         assert body["classes"] == load_digits().target[:3].tolist()
+        logits = nn.predict(nn.load(model_file), x)  # in process, on the same raw rows
+        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+        np.testing.assert_allclose(body["probabilities"], p / p.sum(axis=1, keepdims=True),
+                                   rtol=1e-12)
     finally:
         srv.shutdown()
         srv.server_close()

@@ -26,6 +26,7 @@ def test_trains_xor_to_full_accuracy_and_draws_the_graph(tmp_path):
     rows = re.findall(r"^  (\d) XOR (\d) -> (\d) .* ok$", proc.stdout, re.MULTILINE)
     assert [(int(a) ^ int(b), int(c)) for a, b, c in rows] == [(0, 0), (1, 1), (1, 1), (0, 0)]
     assert "Accuracy: 100%" in proc.stdout
+    assert re.match(r"train_xor: .* about \d+ s\n", proc.stdout)  # what it does, how long
     svg = out.read_text()
     assert "<svg" in svg and "loss" in svg and "layers.0.w" in svg
     assert not (tmp_path / "xor_graph.svg").exists()  # --out was honoured

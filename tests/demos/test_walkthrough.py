@@ -125,6 +125,7 @@ def test_runs_as_a_script_and_saves_the_graph(tmp_path):
     proc = run("--out", str(tmp_path / "out"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     out = proc.stdout
+    assert out.startswith("walkthrough: every worked example") and "about 2 s" in out
     assert "Summary: 80 checks, 54 agree with the engine, 26 discrepancies " \
         "(15 carried, 3 error, 4 formula, 4 rounding)" in out
     assert "  DIFF neuron 2: Σ x·w" in out and "is 0.84, not 0.31" in out

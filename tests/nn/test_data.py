@@ -5,6 +5,7 @@ import sys
 import numpy as np
 import pytest
 
+import nn
 from nn import data
 
 
@@ -131,6 +132,47 @@ def test_standardizer_uses_training_statistics_only():
     np.testing.assert_allclose(s.inverse_transform(s.transform(test)), test)
     with pytest.raises(RuntimeError, match="fit"):
         data.Standardizer().transform(test)
+
+
+@pytest.mark.skipif(not hasattr(nn.Module, "register_buffer"),
+                    reason="Module has no buffers yet (the nn layers work)")
+def test_standardizer_as_a_models_first_module_is_saved_with_it(tmp_path):
+    rng = np.random.default_rng(1)
+    X = rng.normal(3.0, 5.0, size=(50, 3))
+    scaler = data.Standardizer().fit(X[:40])
+    layer = nn.Layer(3, 2, "tanh", seed=0)
+    model = nn.Sequential(scaler, layer)
+    np.testing.assert_array_equal(model(X[40:]).data, layer(scaler.transform(X[40:])).data)
+    assert model.parameters() == layer.parameters()  # the statistics are not learned
+    back = nn.load(model.save(tmp_path / "m.npz"))
+    np.testing.assert_array_equal(back[0].mean, scaler.mean)
+    np.testing.assert_array_equal(back[0].std, scaler.std)
+    np.testing.assert_array_equal(back(X[40:]).data, model(X[40:]).data)
+    x32 = X[40:].astype(np.float32)
+    assert data.Standardizer().fit(X)(x32).dtype == np.float32
+    with pytest.raises(ValueError, match=r"samples of shape \(3,\)"):
+        model(np.zeros((2, 4)))
+    with pytest.raises(RuntimeError, match="fit"):
+        data.Standardizer()(X)
+
+
+def test_standardizer_passes_the_gradient_to_its_input():
+    from autograd import Value
+    scaler = data.Standardizer().fit(np.array([[0.0, 1.0], [4.0, 2.0]]))
+    x = Value(np.array([[1.0, 1.0]]))
+    scaler(x).sum().backward()
+    np.testing.assert_allclose(x.grad, 1.0 / scaler.std[None])
+
+
+def test_scale_pixels_as_a_module_matches_the_function(tmp_path):
+    X = np.random.default_rng(2).integers(0, 256, size=(5, 6)).astype(np.float64)
+    np.testing.assert_array_equal(data.ScalePixels()(X).data, data.scale_pixels(X))
+    model = nn.Sequential(data.ScalePixels(16.0), nn.Layer(6, 2, seed=0))
+    back = nn.load(model.save(tmp_path / "m.npz"))
+    assert back[0].max_value == 16.0
+    np.testing.assert_array_equal(back(X).data, model(X).data)
+    with pytest.raises(ValueError, match="positive"):
+        data.ScalePixels(0)
 
 
 def test_one_hot():

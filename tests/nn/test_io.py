@@ -280,3 +280,29 @@ def test_saving_a_model_of_ones_own_class(tmp_path):
     _same_weights(model, loaded)
     with pytest.raises(ValueError, match="name of the library's nn.layers.MLP"):
         nn.register(type("MLP", (nn.Module,), {}))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.MLP(3, [4, 2], seed=0), lambda: nn.Neuron(3, seed=0), nn.Dropout,
+    lambda: nn.Sequential(nn.Layer(3, 4, seed=0), nn.Dropout(0.1), nn.Layer(4, 2, seed=1)),
+    lambda: nn.Embedding(7, 3, seed=0), lambda: nn.RNN(3, 4, seed=0),
+    lambda: nn.GRU(3, 4, bias=False, seed=0), lambda: nn.LSTM(3, 4, bidirectional=True, seed=0),
+    lambda: nn.MultiheadAttention(4, 2, seed=0),
+], ids=["mlp", "neuron", "dropout", "sequential", "embedding", "rnn", "gru", "lstm", "mha"])
+def test_state_shapes_are_the_built_models_shapes(make):
+    """What nn.load checks before building is exactly what building would make."""
+    model = make()
+    expected = type(model).state_shapes(model.config())
+    assert expected == {k: v.shape for k, v in model.state_dict().items()}
+
+
+@pytest.mark.parametrize("cls, config", [
+    ("Embedding", {"num_embeddings": 10**7, "embedding_dim": 10**6}),
+    ("LSTM", {"input_size": 10**6, "hidden_size": 10**6}),
+    ("MultiheadAttention", {"embed_dim": 10**6, "num_heads": 1}),
+])
+def test_huge_configs_of_other_layers_are_refused_before_building(tmp_path, cls, config):
+    path = tmp_path / "huge.npz"
+    np.savez(path, __model__=_record(cls, config), **{"param/w": np.zeros((1, 1))})
+    with pytest.raises(nn.ModelFileError, match="do not fit"):
+        nn.load(path)

@@ -260,6 +260,35 @@ def test_any_mlp_shape_batch_and_count(nin, nouts, batch, activation, seed):
     np.testing.assert_allclose(model(X[0]).data, out.data[0], rtol=1e-12, atol=1e-14)
 
 
+# ---- Linear: torch's affine layer --------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("shape", [(5, 4), (4,), (2, 3, 4)])
+def test_linear_matches_torch(shape, bias, dtype):
+    from layer_twins import assert_twins, torch_module
+    torch = torch_module()
+    x = np.random.default_rng(0).standard_normal(shape).astype(dtype)
+    layer = nn.Linear(4, 3, bias=bias, seed=1, dtype=dtype)
+    assert_twins(layer, torch.nn.Linear(4, 3, bias=bias), x)
+    assert isinstance(layer, nn.Layer) and (layer.b is None) == (not bias)
+
+
+def test_linear_init_is_torchs_uniform_bound():
+    layer = nn.Linear(400, 300, seed=0)
+    bound = 1 / np.sqrt(400)
+    for p in (layer.w, layer.b):
+        assert p.data.min() >= -bound and p.data.max() <= bound
+        assert p.data.max() > 0.95 * bound  # uniform over the whole range, not a normal
+        assert abs(p.data.std() - bound / np.sqrt(3)) < 0.05 * bound
+    np.testing.assert_array_equal(nn.Linear(4, 3, seed=5).w.data, nn.Linear(4, 3, seed=5).w.data)
+
+
+def test_linear_refuses_a_wrong_feature_width():
+    with pytest.raises(ValueError, match=r"Linear\(4, 3\) expects inputs with 4 features, "
+                                         r"got shape \(5, 6\)"):
+        nn.Linear(4, 3)(np.zeros((5, 6)))
+
+
 def test_a_list_of_values_feeds_a_neuron_the_micrograd_way():
     """nn.Neuron(2)([Value(1.0), Value(2.0)]): the Values are stacked, each gets its grad."""
     x = [Value(1.0), Value(2.0)]

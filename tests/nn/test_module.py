@@ -182,6 +182,29 @@ def test_sequential_with_dropout_follows_train_and_eval():
                                                       "layers.2.w", "layers.2.b"]
 
 
+def test_buffers_travel_with_the_weights_but_are_not_parameters():
+    class Counter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = Value(np.ones(2))
+            self.register_buffer("seen", np.zeros(2))
+
+    outer = nn.Sequential(Counter(), Counter())
+    outer.layers[1].seen = np.array([3.0, 4.0])
+    assert [n for n, _ in outer.named_parameters()] == ["layers.0.w", "layers.1.w"]
+    assert [n for n, _ in outer.named_buffers()] == ["layers.0.seen", "layers.1.seen"]
+    state = outer.state_dict()
+    np.testing.assert_array_equal(state["layers.1.seen"], [3.0, 4.0])
+    state["layers.1.seen"][0] = 99.0  # a copy
+    assert outer.layers[1].seen[0] == 3.0
+    fresh = nn.Sequential(Counter(), Counter())
+    fresh.load_state_dict(outer.state_dict())
+    np.testing.assert_array_equal(fresh.layers[1].seen, [3.0, 4.0])
+    del state["layers.0.seen"]
+    with pytest.raises(ValueError, match=r"missing keys \['layers.0.seen'\]"):
+        fresh.load_state_dict(state)
+
+
 # ---- a custom module's parameters carry their attribute paths ------------------------------
 class TwoLayers(nn.Module):
     def __init__(self):

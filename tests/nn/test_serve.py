@@ -186,7 +186,7 @@ def test_garbage_request_lines_get_a_json_4xx(server):
 
 def test_health(server):
     assert _request(server, "GET", "/health") == (
-        200, {"status": "ok", "model": "Sequential", "input_width": 4})
+        200, {"status": "ok", "model": "Sequential", "input_width": 4, "preprocessing": []})
 
 
 def test_class_names(model_path):
@@ -407,3 +407,71 @@ def test_a_model_that_fails_to_load_refuses_to_start_with_a_clear_message(model_
     assert out.returncode == 2 and out.stdout == ""
     assert str(bad) in out.stderr and "did not load" in out.stderr, out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ---- issue 15: the preprocessing travels inside the model file -----------------------------
+
+@pytest.mark.skipif(not hasattr(nn.Module, "register_buffer"),
+                    reason="Module has no buffers yet (the nn layers work)")
+def test_a_served_model_applies_its_saved_preprocessing_to_raw_rows(tmp_path):
+    rng = np.random.default_rng(0)
+    raw = rng.normal(50.0, 20.0, size=(40, 4))  # far from unit scale: unusable unscaled
+    scaler = nn.data.Standardizer().fit(raw[:30])
+    model = nn.Sequential(scaler, nn.Layer(4, 8, "tanh", seed=0), nn.Layer(8, 3, "linear",
+                                                                            seed=1))
+    srv = _serving(nn.load(model.save(tmp_path / "m.npz")))
+    try:
+        status, body = _request(srv, "POST", "/predict", {"inputs": raw[30:].tolist()})
+        assert status == 200
+        np.testing.assert_allclose(body["probabilities"], _softmax(nn.predict(model, raw[30:])),
+                                   rtol=1e-12)
+        unscaled = nn.Sequential(*model.layers[1:])
+        assert not np.allclose(body["probabilities"],
+                               _softmax(nn.predict(unscaled, raw[30:])), atol=1e-3)
+        assert _request(srv, "GET", "/health")[1]["preprocessing"] == [
+            {"module": "Standardizer", "features": 4, "fitted": True}]
+    finally:
+        _stop(srv)
+
+
+def test_health_reports_pixel_scaling(tmp_path):
+    model = nn.Sequential(nn.data.ScalePixels(16.0), nn.Layer(64, 10, "linear", seed=0))
+    srv = _serving(nn.load(model.save(tmp_path / "m.npz")))
+    try:
+        health = _request(srv, "GET", "/health")[1]
+        assert health["input_width"] == 64
+        assert health["preprocessing"] == [{"module": "ScalePixels", "max_value": 16.0}]
+    finally:
+        _stop(srv)
+
+
+@pytest.mark.skipif(not hasattr(nn.Module, "register_buffer"),
+                    reason="Module has no buffers yet (the nn layers work)")
+def test_command_line_serves_an_onnx_file_through_onnxruntime(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    raw = np.random.default_rng(3).normal(10.0, 4.0, size=(6, 4))
+    model = nn.Sequential(nn.data.Standardizer().fit(raw), nn.Layer(4, 8, "relu", seed=0),
+                          nn.Dropout(0.5), nn.Layer(8, 3, "linear", seed=1)).eval()
+    path = nn.export_onnx(model, tmp_path / "m.onnx", raw[:2])
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "nn.serve", path, "--onnx", "--port", "0", "--quiet"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(), cwd=ROOT)
+    try:
+        line = proc.stdout.readline()
+        m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+        assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
+        conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
+        conn.request("POST", "/predict", body=json.dumps({"inputs": raw.tolist()}))
+        body = json.loads(conn.getresponse().read())
+        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3]]}))
+        resp = conn.getresponse()
+        assert resp.status == 400 and "expects 4" in json.loads(resp.read())["error"]
+        conn.close()
+        np.testing.assert_allclose(body["probabilities"], _softmax(nn.predict(model, raw)),
+                                   rtol=1e-4, atol=1e-6)
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
