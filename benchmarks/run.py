@@ -16,6 +16,7 @@ Workloads (see the README's Performance section):
   9. GRU training step: MNIST-1D's paper model (bidirectional GRU, hidden 6, over 40 steps,
      then Linear 480→10), batch 100, float32, Adam
  10. causal self-attention forward + backward: T = 64, E = 64, 4 heads, batch 32, float32
+ 11. tiny GPT training step (demos/tiny_gpt.py's default model and recipe) vs its PyTorch twin
 
 Machines are noisy, so engines are interleaved: every round times each engine once (in a
 rotating order), and the ratio to the reference is the median over rounds of the ratio
@@ -877,8 +878,50 @@ def workload_10(quick: bool, reps: int) -> dict[str, Any]:
             "rows": summarise(engines, ref)}
 
 
+# ---- workload 11: the tiny GPT -----------------------------------------------------------
+def workload_11(quick: bool, reps: int) -> dict[str, Any]:
+    """One training step of demos/tiny_gpt.py's default model (AdamW, clipping, schedule)
+    against its PyTorch twin (benchmarks/gpt_twin.py), same weights, same batch."""
+    spec = importlib.util.spec_from_file_location("tiny_gpt", os.path.join(ROOT, "demos",
+                                                                          "tiny_gpt.py"))
+    gpt = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpt)
+    import gpt_twin
+    recipe = gpt.parse([])  # the demo's defaults: model, batch, AdamW, clipping, schedule
+    cfg = {"block_size": 16, "n_embd": 32, "n_head": 4, "n_layer": 1} if quick \
+        else dict(gpt.MODEL_ARGS)
+    batch = 4 if quick else recipe.batch_size
+    text = gpt.load_text()
+    chars = "".join(sorted(set(text)))
+    train, _ = gpt.split(gpt.encode(text, chars))
+    x, y = gpt.random_batch(train, batch, cfg["block_size"], np.random.default_rng(11))
+
+    def model() -> Any:
+        return gpt.TinyGPT(chars, **cfg, seed=0, dtype="float32")
+
+    def ours() -> Callable[[], float]:
+        m = model()
+        opt, sched = gpt.make_optimizer(m, recipe)
+        return lambda: gpt.train_step(m, opt, sched, x, y, recipe.clip)
+
+    def theirs() -> Callable[[], float]:
+        t = gpt_twin.twin(model(), TORCH)
+        opt, sched = gpt_twin.optimizer(t, TORCH, recipe)
+        return lambda: gpt_twin.step(t, opt, sched, TORCH, x, y, recipe.clip)
+
+    engines = [Engine("PyTorch eager (the twin)", theirs if TORCH is not None else None,
+                      absent="torch not installed"),
+               Engine("this project (nn, demos/tiny_gpt.py)", ours)]
+    ref = engines[0].name if TORCH is not None else engines[1].name
+    time_engines(engines, reps if not quick else 1, target=0.05, budget=30.0)
+    shape = ", ".join(f"{k} {v}" for k, v in cfg.items())
+    return {"title": f"11. Tiny GPT training step ({shape}; batch {batch}; AdamW, clipping, "
+                     f"schedule), float32", "ref": ref, "unit": "per step",
+            "rows": summarise(engines, ref)}
+
+
 # ---- main --------------------------------------------------------------------------------
-WORKLOADS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+WORKLOADS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
 
 
 def machine() -> dict[str, Any]:
@@ -911,7 +954,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="one tiny repetition of each workload (a smoke test, not a measurement)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10",
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11",
                     help="comma-separated workloads to run")
     ap.add_argument("--reps", type=int, default=15, help="rounds per workload (default 15)")
     args = ap.parse_args(argv)
@@ -960,7 +1003,7 @@ def main(argv: list[str] | None = None) -> int:
             res = (workload_7 if k == 7 else workload_8)(args.quick, args.reps)
             print_conv(res)
         else:
-            res = (workload_9 if k == 9 else workload_10)(args.quick, args.reps)
+            res = {9: workload_9, 10: workload_10, 11: workload_11}[k](args.quick, args.reps)
             print_table(res["title"], res["rows"], res["ref"], res["unit"])
         results["workloads"][str(k)] = res
         sys.stdout.flush()

@@ -185,9 +185,6 @@ class Standardizer(Module):
             self._keep(np.zeros(shape), np.ones(shape))
 
     def _keep(self, mean: np.ndarray, std: np.ndarray) -> None:
-        if not hasattr(self, "register_buffer"):  # until Module has buffers (nn layers work)
-            self.mean, self.std = mean, std
-            return
         self.register_buffer("mean", mean)
         self.register_buffer("std", std)
 

@@ -134,8 +134,6 @@ def test_standardizer_uses_training_statistics_only():
         data.Standardizer().transform(test)
 
 
-@pytest.mark.skipif(not hasattr(nn.Module, "register_buffer"),
-                    reason="Module has no buffers yet (the nn layers work)")
 def test_standardizer_as_a_models_first_module_is_saved_with_it(tmp_path):
     rng = np.random.default_rng(1)
     X = rng.normal(3.0, 5.0, size=(50, 3))

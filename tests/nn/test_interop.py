@@ -15,10 +15,6 @@ ort = pytest.importorskip("onnxruntime")
 
 
 
-def _has(*names):
-    return all(hasattr(nn, n) for n in names)
-
-
 def _floats(*shape):
     return lambda rng, n: rng.normal(size=(n, *shape))
 
@@ -114,9 +110,7 @@ IDS = [c[0] for c in CASES]
 @pytest.fixture(params=CASES, ids=IDS)
 def case(request):
     name, needs, build, make_input = request.param
-    missing = [n for n in needs if not hasattr(nn, n)]
-    if missing:
-        pytest.skip(f"nn has no {', '.join(missing)} yet")
+    assert all(hasattr(nn, n) for n in needs), needs
     return name, build, make_input
 
 
@@ -210,12 +204,7 @@ def test_to_torch_keeps_float32_and_copies_the_weights(case):
     assert all(np.array_equal(a, p.data) for a, p in zip(before, model.parameters()))
 
 
-COMING_BACK = ("Linear", "ReLU", "Tanh", "Sigmoid")  # what torch's Linear + activations become
-
-
 def test_from_torch_round_trip(case):
-    if not _has(*COMING_BACK):
-        pytest.skip("nn has no Linear and activation modules yet")
     _, build, make_input = case
     model = build(np.float64)
     back = nn.from_torch(nn.to_torch(model))
@@ -246,8 +235,6 @@ def test_export_onnx_runs_in_onnxruntime_at_any_batch_size(case, batch, tmp_path
 
 
 def test_attention_keeps_its_causal_mask_in_torch():
-    if not _has("MultiheadAttention"):
-        pytest.skip("nn has no MultiheadAttention yet")
     model = nn.MultiheadAttention(8, 2, seed=0)
     t = nn.to_torch(model)
     x = np.random.default_rng(0).normal(size=(3, 5, 8))
@@ -258,8 +245,6 @@ def test_attention_keeps_its_causal_mask_in_torch():
 
 
 def test_recurrent_layers_take_an_initial_state_in_torch_as_here():
-    if not _has("GRU", "LSTM"):
-        pytest.skip("nn has no GRU/LSTM yet")
     rng = np.random.default_rng(0)
     x, h0, c0 = rng.normal(size=(2, 4, 3)), rng.normal(size=(2, 5)), rng.normal(size=(2, 5))
     gru, lstm = nn.GRU(3, 5, seed=0), nn.LSTM(3, 5, seed=1)
@@ -273,8 +258,6 @@ def test_recurrent_layers_take_an_initial_state_in_torch_as_here():
 
 
 def test_bare_torch_attention_and_recurrent_modules_come_here():
-    if not _has("MultiheadAttention", "LSTM"):
-        pytest.skip("nn has no MultiheadAttention/LSTM yet")
     torch.manual_seed(0)
     attn = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
     lstm = torch.nn.LSTM(3, 4, batch_first=True).double()
@@ -291,8 +274,6 @@ def test_bare_torch_attention_and_recurrent_modules_come_here():
 
 
 def test_batchnorm_running_statistics_go_both_ways_and_keep_updating_alike():
-    if not _has("BatchNorm1d"):
-        pytest.skip("nn has no BatchNorm1d yet")
     model = _batchnorm_with_stats("BatchNorm1d", 3)(np.float64).train()
     t = nn.to_torch(model)
     batch = np.random.default_rng(9).normal(1.0, 2.0, size=(8, 3))
@@ -308,8 +289,6 @@ def test_batchnorm_running_statistics_go_both_ways_and_keep_updating_alike():
 # ---- models written in PyTorch, brought here ----------------------------------------------
 
 def test_a_torch_model_comes_here_with_the_same_outputs_and_gradients():
-    if not _has("Linear", "ReLU", "Tanh"):
-        pytest.skip("nn has no Linear/ReLU/Tanh yet")
     torch.manual_seed(0)
     t = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8),
                             torch.nn.Tanh(), torch.nn.Dropout(0.1), torch.nn.Linear(8, 3)
@@ -327,8 +306,6 @@ def test_a_torch_model_comes_here_with_the_same_outputs_and_gradients():
 
 
 def test_a_torch_model_here_can_be_explained_and_drawn():
-    if not _has("Linear", "ReLU"):
-        pytest.skip("nn has no Linear/ReLU yet")
     from autograd import draw_graph, explain
     t = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.ReLU(), torch.nn.Linear(2, 1))
     model = nn.from_torch(t)
@@ -339,8 +316,6 @@ def test_a_torch_model_here_can_be_explained_and_drawn():
 
 
 def test_a_torch_model_saves_and_loads_here(tmp_path):
-    if not _has("Linear", "ReLU"):
-        pytest.skip("nn has no Linear/ReLU yet")
     t = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
     model = nn.from_torch(t)
     back = nn.load(model.save(tmp_path / "m.npz"))
@@ -381,8 +356,6 @@ class TorchDoubler(torch.nn.Module):
 
 
 def test_from_torch_refuses_a_custom_torch_module_by_name_and_path():
-    if not _has("Linear"):
-        pytest.skip("nn has no Linear yet")
     t = torch.nn.Sequential(torch.nn.Linear(3, 3), TorchDoubler())
     with pytest.raises(nn.ConversionError, match=r"TorchDoubler at '1' has no counterpart"):
         nn.from_torch(t)

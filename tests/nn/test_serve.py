@@ -411,8 +411,6 @@ def test_a_model_that_fails_to_load_refuses_to_start_with_a_clear_message(model_
 
 # ---- issue 15: the preprocessing travels inside the model file -----------------------------
 
-@pytest.mark.skipif(not hasattr(nn.Module, "register_buffer"),
-                    reason="Module has no buffers yet (the nn layers work)")
 def test_a_served_model_applies_its_saved_preprocessing_to_raw_rows(tmp_path):
     rng = np.random.default_rng(0)
     raw = rng.normal(50.0, 20.0, size=(40, 4))  # far from unit scale: unusable unscaled
@@ -445,8 +443,6 @@ def test_health_reports_pixel_scaling(tmp_path):
         _stop(srv)
 
 
-@pytest.mark.skipif(not hasattr(nn.Module, "register_buffer"),
-                    reason="Module has no buffers yet (the nn layers work)")
 def test_command_line_serves_an_onnx_file_through_onnxruntime(tmp_path):
     pytest.importorskip("onnx")
     pytest.importorskip("onnxruntime")
