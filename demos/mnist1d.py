@@ -39,7 +39,7 @@ import numpy as np
 sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 import nn
-from autograd import Value, conv1d
+from autograd import Value, conv1d, max_pool1d
 
 PAPER = {"logreg": 32, "mlp": 68, "cnn": 94, "gru": 91}  # the paper's table, test accuracy %
 NAMES = {"logreg": "logistic regression", "mlp": "MLP (residual)", "cnn": "CNN",
@@ -238,7 +238,7 @@ def reproduce(args: argparse.Namespace, data: dict[str, np.ndarray], use_torch: 
     rows = []
     for kind in args.models:
         ours, theirs, t_ours, t_theirs = [], [], [], []
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             model = BUILD[kind](np.random.default_rng(seed))
             twin = torch_twin(kind, model) if use_torch else None  # before training moves it
             acc, secs = train_ours(model, data, args.steps, args.lr, args.batch)
@@ -268,15 +268,81 @@ def reproduce(args: argparse.Namespace, data: dict[str, np.ndarray], use_torch: 
     return 0 if worst <= args.max_gap else 1
 
 
+# ---- past the paper: the best this library does here --------------------------------------
+class WideCNN(nn.Module):
+    """Four 'same' convolutions (32 channels, kernel 5 then 3, ReLU), a max pool of 2
+    after the second, third and fourth, then a linear map of the 32 × 5 features."""
+
+    def __init__(self, rng: np.random.Generator, widths: tuple[int, ...] = (32, 32, 32, 32)):
+        super().__init__()
+        cin, self.w, self.b = 1, [], []
+        for i, c in enumerate(widths):
+            k = 5 if i == 0 else 3
+            self.w.append(_uniform(rng, cin * k, (c, cin, k)))
+            self.b.append(_uniform(rng, cin * k, (c,)))
+            cin = c
+        self.linear = affine(cin * 5, 10, rng)
+
+    def forward(self, x: Any) -> Value:
+        h = Value(np.asarray(x).reshape(-1, 1, 40))
+        for i, (w, b) in enumerate(zip(self.w, self.b)):
+            h = conv1d(h, w, b, padding=w.shape[-1] // 2).relu()
+            if i >= 1:
+                h = max_pool1d(h, 2)
+        return self.linear(h.reshape(h.shape[0], -1))
+
+
+def augment(x: np.ndarray, rng: np.random.Generator, shift: int = 3,
+            noise: float = 0.05) -> np.ndarray:
+    """Each sequence moved by up to `shift` steps (zeros fill in) plus Gaussian noise."""
+    out = np.zeros_like(x)
+    for i, s in enumerate(rng.integers(-shift, shift + 1, len(x))):
+        if s >= 0:
+            out[i, s:] = x[i, :40 - s]
+        else:
+            out[i, :s] = x[i, -s:]
+    return out + rng.normal(0, noise, x.shape).astype(x.dtype)
+
+
+def best(args: argparse.Namespace, data: dict[str, np.ndarray]) -> int:
+    """WideCNN, Adam with a cosine schedule from lr to 0, shuffled augmented batches."""
+    rng = np.random.default_rng(args.first_seed)
+    model = WideCNN(rng)
+    opt = nn.Adam(model.parameters(), lr=args.lr)
+    x, y = data["x"], data["y"]
+    steps = args.steps
+    start, cpu = time.perf_counter(), time.process_time()
+    for step in range(steps):
+        opt.lr = 0.5 * args.lr * (1 + np.cos(np.pi * step / steps))
+        rows = rng.integers(0, len(x), args.batch)
+        loss = nn.cross_entropy(model(augment(x[rows], rng)), y[rows])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if (step + 1) % max(steps // 10, 1) == 0:
+            print(f"  step {step + 1}: loss {loss.item():.3f}, "
+                  f"{time.perf_counter() - start:.0f} s", flush=True)
+    secs, cpu = time.perf_counter() - start, time.process_time() - cpu
+    acc = accuracy(model(data["x_test"]).data, data["y_test"])
+    print(f"\nBest model here: WideCNN {model.num_parameters()} parameters, {steps} steps, "
+          f"trained in {secs:.0f} s ({secs / steps * 1e3:.1f} ms/step; {cpu:.0f} s of CPU): "
+          f"test accuracy {acc:.1f}% (human expert, per the paper: 96%)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="logreg,mlp,cnn,gru",
                     type=lambda s: [m.strip() for m in s.split(",") if m.strip()])
-    ap.add_argument("--seeds", type=int, default=3)
+    ap.add_argument("--seeds", type=int, default=3, help="how many seeds (initial weights)")
+    ap.add_argument("--first-seed", type=int, default=0)
     ap.add_argument("--steps", type=int, default=6000)
     ap.add_argument("--lr", type=float, default=1e-2)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    ap.add_argument("--best", action="store_true",
+                    help="instead of the paper's table, train the best model here (WideCNN, "
+                         "augmentation, cosine schedule; give --steps, e.g. 3000)")
     ap.add_argument("--max-gap", type=float, default=float("inf"),
                     help="exit 1 when ours and PyTorch's medians differ by more (points)")
     args = ap.parse_args(argv)
@@ -296,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_data()
     print(f"MNIST-1D: {len(data['x'])} training and {len(data['x_test'])} test sequences of "
           f"length {data['x'].shape[1]}")
-    return reproduce(args, data, use_torch)
+    return best(args, data) if args.best else reproduce(args, data, use_torch)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,10 @@ class _Activation(Module):
     def config(self) -> dict[str, Any]:
         return {"dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}  # no weights
+
 
 class ReLU(_Activation):
     """ReLU(x) = max(0, x)."""

@@ -111,6 +111,15 @@ class _ConvNd(Module):
                 "kernel_size": self.kernel_size, "stride": self.stride,
                 "padding": self.padding, "bias": self.bias, "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        who = cls.__name__
+        cin = positive_int(config.get("in_channels"), f"{who} in_channels")
+        cout = positive_int(config.get("out_channels"), f"{who} out_channels")
+        k = _ints(who, "kernel_size", config.get("kernel_size"), cls._d, 1)
+        shapes = {"w": (cout, cin, *k)}
+        return shapes | {"b": (cout,)} if bool(config.get("bias", True)) else shapes
+
     def extra_repr(self) -> str:
         return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
                 f"stride={self.stride}, padding={self.padding}")

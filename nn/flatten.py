@@ -43,6 +43,10 @@ class Flatten(Module):
         shape = x.shape
         return x.reshape(shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}  # no weights
+
     def config(self) -> dict[str, Any]:
         return {"start_dim": self.start_dim, "end_dim": self.end_dim, "dtype": self.dtype.name}
 

@@ -107,6 +107,12 @@ class _BatchNorm(Module):
         return {"num_features": self.num_features, "eps": self.eps, "momentum": self.momentum,
                 "dtype": self.dtype.name}
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        c = (positive_int(config.get("num_features"), f"{cls.__name__} num_features"),)
+        return {"w": c, "b": c, "running_mean": c, "running_var": c,
+                "num_batches_tracked": ()}
+
     def extra_repr(self) -> str:
         return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}"
 
@@ -132,17 +138,7 @@ class LayerNorm(Module):
     def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5,
                  bias: bool = True, seed: Any = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        if isinstance(normalized_shape, int | np.integer):
-            normalized_shape = (normalized_shape,)
-        try:
-            dims = tuple(normalized_shape)
-        except TypeError:
-            raise ValueError(f"LayerNorm normalized_shape must be an int or a tuple of ints, "
-                             f"got {normalized_shape!r}") from None
-        if not dims:
-            raise ValueError("LayerNorm normalized_shape must name at least one axis")
-        self.normalized_shape = tuple(positive_int(n, "LayerNorm normalized_shape")
-                                      for n in dims)
+        self.normalized_shape = self._dims(normalized_shape)
         self.eps = _check_eps("LayerNorm", eps)
         self.bias = bool(bias)
         self.dtype = float_dtype(dtype)
@@ -160,9 +156,28 @@ class LayerNorm(Module):
         out = centred * (1.0 / (var + self.eps).sqrt()) * self.w  # one division per row
         return out if self.b is None else out + self.b
 
+    @staticmethod
+    def _dims(normalized_shape: Any) -> tuple[int, ...]:
+        """`normalized_shape` as a non-empty tuple of positive ints, or a ValueError."""
+        if isinstance(normalized_shape, int | np.integer):
+            normalized_shape = (normalized_shape,)
+        try:
+            dims = tuple(normalized_shape)
+        except TypeError:
+            raise ValueError(f"LayerNorm normalized_shape must be an int or a tuple of ints, "
+                             f"got {normalized_shape!r}") from None
+        if not dims:
+            raise ValueError("LayerNorm normalized_shape must name at least one axis")
+        return tuple(positive_int(n, "LayerNorm normalized_shape") for n in dims)
+
     def config(self) -> dict[str, Any]:
         return {"normalized_shape": list(self.normalized_shape), "eps": self.eps,
                 "bias": self.bias, "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        dims = cls._dims(config.get("normalized_shape"))
+        return {"w": dims, "b": dims} if bool(config.get("bias", True)) else {"w": dims}
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"

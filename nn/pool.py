@@ -49,6 +49,10 @@ class _PoolNd(Module):
         check_window(who, x, None, self._k, (0,) * self._d)
         return getattr(autograd, self._fn)(x, self.kernel_size, self.stride)
 
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}  # no weights
+
     def config(self) -> dict[str, Any]:
         return {"kernel_size": self.kernel_size, "stride": self.stride, "dtype": self.dtype.name}
 

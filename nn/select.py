@@ -29,3 +29,7 @@ class LastStep(Module):
             raise ValueError(f"LastStep expects a sequence batch (N, T, features) or a "
                              f"recurrent layer's (outputs, state), got shape {x.shape}")
         return x[:, -1]
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        return {}  # no weights

@@ -28,6 +28,16 @@ def test_a_few_steps_print_the_table_beside_pytorch(tmp_path):
     assert "gru seed 1: ours" in out
 
 
+def test_the_best_model_trains_for_a_few_steps(tmp_path):
+    pytest.importorskip("mnist1d")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "demos" / "mnist1d.py"), "--best", "--steps", "2"],
+        cwd=tmp_path, env=dict(os.environ, PYTHONPATH=str(ROOT)), capture_output=True,
+        text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Best model here: WideCNN" in proc.stdout and "test accuracy" in proc.stdout
+
+
 def test_the_data_is_generated_without_the_network(monkeypatch):
     data = pytest.importorskip("mnist1d.data")
     import socket

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import nn
+import nn.data
+from nn.module import REGISTRY
 
 
 def _same_weights(a, b):
@@ -282,18 +284,66 @@ def test_saving_a_model_of_ones_own_class(tmp_path):
         nn.register(type("MLP", (nn.Module,), {}))
 
 
-@pytest.mark.parametrize("make", [
-    lambda: nn.MLP(3, [4, 2], seed=0), lambda: nn.Neuron(3, seed=0), nn.Dropout,
-    lambda: nn.Sequential(nn.Layer(3, 4, seed=0), nn.Dropout(0.1), nn.Layer(4, 2, seed=1)),
-    lambda: nn.Embedding(7, 3, seed=0), lambda: nn.RNN(3, 4, seed=0),
-    lambda: nn.GRU(3, 4, bias=False, seed=0), lambda: nn.LSTM(3, 4, bidirectional=True, seed=0),
-    lambda: nn.MultiheadAttention(4, 2, seed=0),
-], ids=["mlp", "neuron", "dropout", "sequential", "embedding", "rnn", "gru", "lstm", "mha"])
-def test_state_shapes_are_the_built_models_shapes(make):
-    """What nn.load checks before building is exactly what building would make."""
-    model = make()
+# A small instance of every class the library registers for nn.load (a new class needs one).
+_EXAMPLES = {
+    "MLP": lambda: nn.MLP(3, [4, 2], seed=0), "Neuron": lambda: nn.Neuron(3, seed=0),
+    "Layer": lambda: nn.Layer(3, 4, seed=0), "Linear": lambda: nn.Linear(3, 4, seed=0),
+    "Dropout": nn.Dropout,
+    "Sequential": lambda: nn.Sequential(nn.Layer(3, 4, seed=0), nn.Dropout(0.1),
+                                        nn.Layer(4, 2, seed=1)),
+    "Embedding": lambda: nn.Embedding(7, 3, seed=0), "RNN": lambda: nn.RNN(3, 4, seed=0),
+    "GRU": lambda: nn.GRU(3, 4, bias=False, seed=0),
+    "LSTM": lambda: nn.LSTM(3, 4, bidirectional=True, seed=0),
+    "MultiheadAttention": lambda: nn.MultiheadAttention(4, 2, seed=0),
+    "Conv1d": lambda: nn.Conv1d(2, 3, 4, seed=0),
+    "Conv2d": lambda: nn.Conv2d(2, 3, (2, 3), stride=2, padding=1, bias=False, seed=0),
+    "BatchNorm1d": lambda: nn.BatchNorm1d(5), "BatchNorm2d": lambda: nn.BatchNorm2d(3),
+    "LayerNorm": lambda: nn.LayerNorm((2, 3), bias=False),
+    "MaxPool1d": lambda: nn.MaxPool1d(2), "MaxPool2d": lambda: nn.MaxPool2d((2, 3), 1),
+    "AvgPool2d": lambda: nn.AvgPool2d(2), "Flatten": nn.Flatten, "LastStep": nn.LastStep,
+    "ReLU": nn.ReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid, "GELU": nn.GELU,
+    "LeakyReLU": lambda: nn.LeakyReLU(0.2), "ScalePixels": nn.data.ScalePixels,
+    "Standardizer": lambda: nn.data.Standardizer().fit(np.arange(12.0).reshape(4, 3)),
+}
+_LIBRARY = sorted(name for name, c in REGISTRY.items()
+                  if c.__module__.startswith("nn.") and not name.startswith("_"))
+
+
+@pytest.mark.parametrize("name", _LIBRARY)
+def test_state_shapes_are_the_built_models_shapes(name):
+    """What nn.load checks before building is exactly what building would make, for every
+    class the library registers (so none is built from a file before its shapes are checked)."""
+    assert name in _EXAMPLES, f"add a small {name} to _EXAMPLES"
+    model = _EXAMPLES[name]()
+    assert type(model).__name__ == name
     expected = type(model).state_shapes(model.config())
     assert expected == {k: v.shape for k, v in model.state_dict().items()}
+    if name == "Sequential":  # also one with no weights at all
+        empty = nn.Sequential(nn.ReLU(), nn.Flatten())
+        assert type(empty).state_shapes(empty.config()) == {}
+
+
+@pytest.mark.parametrize("cls, config", [
+    ("Conv2d", {"in_channels": 10**6, "out_channels": 10**6, "kernel_size": 3}),
+    ("BatchNorm2d", {"num_features": 10**9}),
+    ("LayerNorm", {"normalized_shape": [10**5, 10**5]}),
+    ("Sequential", {"modules": [{"class": "ReLU", "config": {}},
+                                {"class": "Conv1d", "config": {"in_channels": 10**6,
+                                 "out_channels": 10**6, "kernel_size": 9}}]}),
+])
+def test_a_tiny_hostile_config_of_a_layer_is_refused_without_allocating(tmp_path, cls, config):
+    path = tmp_path / "hostile.npz"
+    key = "param/layers.1.w" if cls == "Sequential" else "param/w"
+    np.savez(path, __model__=_record(cls, config), **{key: np.zeros((1, 1))})
+    assert path.stat().st_size < 2000
+    tracemalloc.start()
+    try:
+        with pytest.raises(nn.ModelFileError, match=r"hostile.npz.*do not fit.*expected shape"):
+            nn.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 10_000_000
 
 
 @pytest.mark.parametrize("cls, config", [
