@@ -377,6 +377,13 @@ def project_step(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray,
                  labels: np.ndarray, lr: float) -> Callable[[], float]:
     """The same network with this project: nn.MLP, nn.cross_entropy, nn.SGD."""
     model = nn.MLP.from_weights([(w.copy(), b.copy()) for w, b in weights])
+    return sgd_step(model, x, labels, lr)
+
+
+def sgd_step(model: nn.Module, x: np.ndarray, labels: np.ndarray,
+             lr: float) -> Callable[[], float]:
+    """One training step of `model` with this project, as users write it:
+    cross-entropy, zero_grad, backward, SGD step."""
     opt = nn.SGD(model.parameters(), lr=lr)
 
     def step() -> float:
@@ -682,17 +689,7 @@ def conv_gemm_only(spec: list[tuple], x: np.ndarray) -> Callable[[], None]:
 
 def conv_step_ours(spec: list[tuple], x: np.ndarray, labels: np.ndarray,
                    lr: float) -> Callable[[], float]:
-    model = conv_ours(spec, seed=7)
-    opt = nn.SGD(model.parameters(), lr=lr)
-
-    def step() -> float:
-        loss = nn.cross_entropy(model(x), labels)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return sgd_step(conv_ours(spec, seed=7), x, labels, lr)
 
 
 def conv_step_torch(spec: list[tuple], x: np.ndarray, labels: np.ndarray,

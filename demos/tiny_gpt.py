@@ -374,16 +374,25 @@ def explain_attention_score(path: str | None = None) -> str:
 MODEL_ARGS = {"block_size": 64, "n_embd": 64, "n_head": 4, "n_layer": 4}
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, except where it is None (the help text says it)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if action.default is None:
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_Help)
     m = p.add_argument_group("model (defaults, or the saved model's with --load)")
     m.add_argument("--block-size", type=int, help=f"context length (default "
                    f"{MODEL_ARGS['block_size']})")
     m.add_argument("--n-embd", type=int, help=f"embedding width (default {MODEL_ARGS['n_embd']})")
     m.add_argument("--n-head", type=int, help=f"attention heads (default {MODEL_ARGS['n_head']})")
     m.add_argument("--n-layer", type=int, help=f"blocks (default {MODEL_ARGS['n_layer']})")
-    m.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    m.add_argument("--dtype", choices=["float32", "float64"], default="float32",
+                   help="the weights' and activations' float type")
     t = p.add_argument_group("training")
     t.add_argument("--steps", type=int, default=600, help="optimizer steps (0: no training)")
     t.add_argument("--batch-size", type=int, default=16, help="windows per step")
