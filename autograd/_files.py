@@ -68,9 +68,11 @@ def atomic_write(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator
     """Yield a binary file open on a temporary file beside `path` (its name ends in
     `suffix`); on success it is fsynced, gets an ordinary file's mode and is renamed over
     `path` (then the directory is fsynced); on any exception it is removed and the
-    exception goes on."""
+    exception goes on. A missing directory is a FileNotFoundError that names it."""
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path}: no directory {directory}")
     prefix = "." + os.path.basename(path) + "."
     _remove_strays(directory, prefix, suffix)
     fd, tmp = tempfile.mkstemp(prefix=f"{prefix}{os.getpid()}.", suffix=suffix, dir=directory)
@@ -86,3 +88,9 @@ def atomic_write(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+
+
+def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
+    """Write `data` to `path` atomically (see `atomic_write`)."""
+    with atomic_write(path) as f:
+        f.write(data)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import atomic_write
+from ._files import write_bytes
 from .engine import Value, topological_order
 
 MAX_NODES = 2000
@@ -265,13 +265,6 @@ def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
     return dot
 
 
-def _write_atomic(path: str, data: bytes) -> None:
-    """Write to a temporary file beside `path`, then rename it over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save the graph to {path}: no directory {folder}")
-    with atomic_write(path) as f:
-        f.write(data)
 
 
 def _install_hint(dot_path: str) -> str:
@@ -298,16 +291,16 @@ def save_graph(root: Value, path: str | os.PathLike[str], **draw_kwargs: Any) ->
                          f"{', '.join(FORMATS)}")
     source = draw_graph(root, **draw_kwargs).source
     if ext.lower() == ".dot":
-        _write_atomic(target, source.encode("utf-8"))
+        write_bytes(target, source.encode("utf-8"))
         return path
     dot_path = stem + ".dot"
     if shutil.which("dot") is None:
-        _write_atomic(dot_path, source.encode("utf-8"))
+        write_bytes(dot_path, source.encode("utf-8"))
         raise RuntimeError(_install_hint(dot_path))
     try:  # pipe() returns the rendered bytes: graphviz leaves no stray source file
         data = graphviz.Source(source).pipe(format=ext.lower()[1:])
     except graphviz.ExecutableNotFound:
-        _write_atomic(dot_path, source.encode("utf-8"))
+        write_bytes(dot_path, source.encode("utf-8"))
         raise RuntimeError(_install_hint(dot_path)) from None
-    _write_atomic(target, data)
+    write_bytes(target, data)
     return path

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ._files import atomic_write
+from ._files import write_bytes
 from .engine import Value, topological_order
 from .explain import explain_steps
 from .explain_numbers import fmt
@@ -165,11 +165,5 @@ def save_html(root: Value, path: str | os.PathLike[str], title: str | None = Non
     backward pass, highlighting the current node beside its line of explain(); clicking a
     node shows its full data and gradient. A graph too big to draw gets a summary instead.
     Returns `path`."""
-    page = render_page(page_state(root, title))
-    target = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(target))
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(f"cannot save the page to {target}: no directory {folder}")
-    with atomic_write(target) as f:
-        f.write(page.encode("utf-8"))
+    write_bytes(path, render_page(page_state(root, title)).encode("utf-8"))
     return path

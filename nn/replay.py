@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, no_grad
-from autograd._files import atomic_write
+from autograd._files import write_bytes
 
 
 class Replay:
@@ -86,10 +86,5 @@ class Replay:
         template = resources.files("nn").joinpath("replay.html").read_text("utf-8")
         page = (template.replace("__TITLE__", html.escape(data["title"]))
                 .replace("__DATA__", json.dumps(data, allow_nan=False).replace("</", "<\\/")))
-        target = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(target))
-        if not os.path.isdir(folder):
-            raise FileNotFoundError(f"cannot save the replay to {target}: no directory {folder}")
-        with atomic_write(target) as f:
-            f.write(page.encode("utf-8"))
+        write_bytes(path, page.encode("utf-8"))
         return path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograd._files import atomic_write
+from autograd._files import atomic_write, write_bytes
 
 
 def test_success_replaces_the_file_with_an_ordinary_mode(tmp_path):
@@ -57,7 +57,7 @@ def test_file_and_directory_are_fsynced_around_the_rename(tmp_path, monkeypatch)
 
 _KILLED_WRITER = """
 import os, signal, sys
-from autograd._files import atomic_write
+from autograd._files import atomic_write, write_bytes
 with atomic_write(sys.argv[1], suffix=".npz") as f:
     f.write(b"half a model")
     f.flush()
@@ -88,3 +88,10 @@ def test_a_live_writers_temporary_is_left_alone(tmp_path):
             f2.write(b"second")
     assert target.read_bytes() == b"first"
     assert [p.name for p in tmp_path.iterdir()] == ["out.bin"]
+
+
+def test_a_missing_directory_is_named_and_nothing_is_written(tmp_path):
+    target = tmp_path / "nowhere" / "model.npz"
+    with pytest.raises(FileNotFoundError, match=f"no directory {tmp_path / 'nowhere'}"):
+        write_bytes(target, b"data")
+    assert not (tmp_path / "nowhere").exists()
