@@ -357,11 +357,15 @@ def torch_step(weights: list[tuple[np.ndarray, np.ndarray]], x: np.ndarray, labe
         layers.append(lin)
         if i < len(weights) - 1:
             layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
-    opt = torch.optim.SGD(model.parameters(), lr=lr)
-    xt = torch.from_numpy(x)
-    yt = torch.from_numpy(labels.astype(np.int64))
-    ce = torch.nn.functional.cross_entropy
+    return torch_sgd_step(torch.nn.Sequential(*layers), x, labels, lr)
+
+
+def torch_sgd_step(model: Any, x: np.ndarray, labels: np.ndarray,
+                   lr: float) -> Callable[[], float]:
+    """`sgd_step`'s twin in PyTorch eager mode: cross_entropy, zero_grad, backward, SGD."""
+    opt = TORCH.optim.SGD(model.parameters(), lr=lr)
+    xt, yt = TORCH.from_numpy(x), TORCH.from_numpy(labels.astype(np.int64))
+    ce = TORCH.nn.functional.cross_entropy
 
     def step() -> float:
         loss = ce(model(xt), yt)
@@ -694,19 +698,7 @@ def conv_step_ours(spec: list[tuple], x: np.ndarray, labels: np.ndarray,
 
 def conv_step_torch(spec: list[tuple], x: np.ndarray, labels: np.ndarray,
                     lr: float) -> Callable[[], float]:
-    model = conv_torch(spec, conv_ours(spec, seed=7))
-    opt = TORCH.optim.SGD(model.parameters(), lr=lr)
-    xt, yt = TORCH.from_numpy(x), TORCH.from_numpy(labels.astype(np.int64))
-    ce = TORCH.nn.functional.cross_entropy
-
-    def step() -> float:
-        loss = ce(model(xt), yt)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        return loss.item()
-
-    return step
+    return torch_sgd_step(conv_torch(spec, conv_ours(spec, seed=7)), x, labels, lr)
 
 
 def conv_workload(title: str, spec: list[tuple], x: np.ndarray, quick: bool,
