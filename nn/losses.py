@@ -6,6 +6,7 @@ Each is built from engine operations, so ``loss.backward()`` reaches every weigh
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -81,7 +82,8 @@ def _class_indices(target: Any, batch_shape: tuple[int, ...], nclass: int) -> np
         raise ValueError(f"cross_entropy: target of shape {arr.shape} reads as class "
                          "indices, but holds non-integer numbers")
     idx = arr.astype(np.int64)
-    if idx.size and (idx.min() < 0 or idx.max() >= nclass):
+    # one pass for both bounds: a negative index, seen as unsigned, is huge
+    if idx.size and np.maximum.reduce(idx.view(np.uint64), axis=None) >= nclass:
         bad = idx[(idx < 0) | (idx >= nclass)].ravel()[0]
         raise ValueError(f"cross_entropy: class index {bad} is out of range for {nclass} "
                          f"classes (valid: 0..{nclass - 1})")
@@ -102,7 +104,7 @@ def cross_entropy(logits: Any, target: Any) -> Value:
                          f"batch, got shape {logits.shape}")
     nclass = logits.shape[-1]
     batch_shape = logits.shape[:-1]
-    n = int(np.prod(batch_shape)) if batch_shape else 1
+    n = math.prod(batch_shape)
     idx = _class_indices(target, batch_shape, nclass)
     if len(batch_shape) == 1:  # a batch: one fused node, whose gradient is (p - y) / n
         if idx is not None:
