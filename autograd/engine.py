@@ -393,7 +393,13 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
     Inputs are Values or constants (floats, arrays); constants never get a gradient. The
     result is a scalar when every input is a Python float, else a tensor."""
-    datas = [x.data if isinstance(x, Value) else x for x in inputs]
+    datas = [*inputs]  # (a loop, not a comprehension: no frame per op)
+    rg = False
+    for i, x in enumerate(inputs):
+        if isinstance(x, Value):
+            datas[i] = x.data
+            if x.requires_grad:
+                rg = True
     try:
         out = op.forward(*datas, **params) if params else op.forward(*datas)
     except (ValueError, IndexError, TypeError) as e:
@@ -422,11 +428,6 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         else:
             v._a = v._b = _NO
         v._params = params or None
-        rg = False
-        for x in inputs:
-            if isinstance(x, Value) and x.requires_grad:
-                rg = True
-                break
         v.requires_grad = rg
     else:
         v.op = ""
@@ -925,24 +926,33 @@ def input_grads(node: Value, g: Any, create_graph: bool = False) -> list[tuple[V
     back to its input's shape. On raw data (first order), or with `create_graph` on the
     Values themselves, so the results are Values that can be differentiated again.
     `backward`, `grad` and `explain` all step through a graph with this."""
-    inputs = _inputs(node)
-    if not inputs:
+    a = node._a
+    if a is _NO:
         return []
+    b = node._b
+    inputs = (a,) if b is _NO else (a, *b) if type(b) is _Rest else (a, b)
+    value_t = Value
+    wanted = []  # (position, input) of the inputs that take a gradient
     if create_graph:
         args: Sequence[Any] = inputs
         ans: Any = node
+        for i, x in enumerate(inputs):
+            if isinstance(x, value_t) and x.requires_grad:
+                wanted.append((i, x))
     else:
-        args = [x.data if isinstance(x, Value) else x for x in inputs]
+        args = [*inputs]  # the inputs' raw data (loops, not comprehensions: no extra frames)
+        for i, x in enumerate(inputs):
+            if isinstance(x, value_t):
+                args[i] = x.data
+                if x.requires_grad:
+                    wanted.append((i, x))
         ans = node.data
     params = node._params
     vjps = OPS[node.op].vjps
     ndarray = np.ndarray
     out = []
-    for i, x in enumerate(inputs):
-        if not isinstance(x, Value) or not x.requires_grad:
-            continue
-        vjp = vjps[i]
-        gi = vjp(g, ans, *args, **params) if params else vjp(g, ans, *args)
+    for i, x in wanted:
+        gi = vjps[i](g, ans, *args, **params) if params else vjps[i](g, ans, *args)
         xd = x.data
         if type(gi) is not ndarray or type(xd) is not ndarray or gi.shape != xd.shape:
             gi = unbroadcast(gi, x.shape)

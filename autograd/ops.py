@@ -210,7 +210,7 @@ def _relu_vjp(g: Any, ans: Any, a: Any) -> Any:
     zeroes the gradient where x <= 0)."""
     if type(a) is float:
         return 0.0 if a <= 0 else g
-    mask = np.asarray(_data(ans) != 0)  # ans = max(0, x) is 0 where x <= 0; NaN stays NaN
+    mask = np.asarray(_data(ans) != 0.0)  # ans = max(0, x) is 0 where x <= 0; NaN stays NaN
     if isinstance(g, Value):  # as 0/1 of a's dtype: a bool array would turn float32 to float64
         return g * _zero_one(mask, a)
     return g * mask  # (np.where is 4-9x slower here)
