@@ -410,6 +410,8 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     v._g = None
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = op.name
+        if type(out) is float:  # a scalar's constants are floats (the reverse pass relies on it)
+            inputs = tuple([_scalar_input(x) for x in inputs])
         n = len(inputs)
         if n == 2:
             v._a, v._b = inputs
@@ -434,6 +436,15 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         v._params = None
         v.requires_grad = False
     return v
+
+
+def _scalar_input(x: Any) -> Any:
+    """An input of a scalar node as kept: a Value, or a number as a Python float."""
+    if type(x) is float or isinstance(x, Value):
+        return x
+    if isinstance(x, bool | int | float | np.number):
+        return float(x)
+    raise TypeError(f"a scalar node's input must be a Value or a number, got {type(x).__name__}")
 
 
 # ---- Value's operator methods, made from table rows ------------------------------------
@@ -740,14 +751,19 @@ def _run_pass(root: Value, seed: Any, create_graph: bool,
 
 
 # ---- pass 2, written from the table ---------------------------------------------------
-# Scalar graphs cost a Python function call per VJP, a third of the reverse pass. So the
-# loop is compiled from the table: a VJP that is a lambda of pure arithmetic on its own
-# arguments (``lambda g, ans, a, b: g * b``) is pasted into the loop as that expression,
-# guarded by the identity of the op's `vjps`; any other VJP, or a row replaced since, is
-# called. The table stays the only place a rule is written; editing it changes this loop.
+# Scalar graphs (micrograd-style networks) cost Python time per node, and a function call
+# per VJP was a third of the reverse pass. So the loop is written from the table: each op
+# with one or two inputs and plain VJPs gets a branch of its own, where a VJP that is a
+# lambda of pure arithmetic on its arguments (``lambda g, ans, a, b: g * b``) is pasted in
+# as that expression and any other VJP is called. Every other node, and every tensor node,
+# takes `input_grads`. The table stays the only place a rule is written: a row added or
+# edited makes the loop be written again.
+#
+# A scalar node's inputs are Values or Python floats (`apply` turns other numbers into
+# floats), so one type test tells a constant from a Value.
 _PASS = """
 def run_pass(root, seed, token, create_graph, sink):
-    value_t, ndarray, no, ops = Value, np.ndarray, _NO, OPS
+    no, ndarray = _NO, np.ndarray
 {names}
     accumulate = sink is _accumulate
     fast = not create_graph
@@ -760,7 +776,7 @@ def run_pass(root, seed, token, create_graph, sink):
         g = node._g
         node._g = None
         ans = node.data
-        if type(ans) is float and fast:  # a scalar node
+        if type(ans) is float and fast:  # a scalar node: the table's VJPs on numbers
             if accumulate:
                 old = node._grad
                 node._grad = g if old is None else old + g
@@ -770,58 +786,29 @@ def run_pass(root, seed, token, create_graph, sink):
             if a is no:
                 continue
             b = node._b
-            tb = type(b)
-            if tb is value_t or tb is float:  # the scalar rules: the table's VJPs on numbers
-                tb = tb is value_t
-                op = node.op
-                ta = type(a) is value_t
-                ad = a.data if ta else a
-                bd = b.data if tb else b
-                if type(ad) is float and type(bd) is float:
-{binary}
-                    if node._params is None:
-                        vjps = ops[op].vjps
-                        if ta and a.requires_grad:
-                            ga = vjps[0](g, ans, ad, bd)
-{send_a_}
-                        if tb and b.requires_grad:
-                            gb = vjps[1](g, ans, ad, bd)
-{send_b_}
-                        continue
-            elif b is no:
-                op = node.op
-                ta = type(a) is value_t
-                ad = a.data if ta else a
-                if type(ad) is float and node._params is None:
-                    if ta and a.requires_grad:
+            op = node.op
+            if b is no:
 {unary}
-                        ga = ops[op].vjps[0](g, ans, ad)
-{send_a}
-                    continue
+            else:
+{binary}
+        elif not accumulate:
+            sink(node, g)
+            if node._a is no:
+                continue
         else:
-            if not accumulate:
-                sink(node, g)
-            elif type(g) is ndarray:  # no two .grad arrays share memory
+            if type(g) is ndarray:  # no two .grad arrays share memory
                 base = g.base
                 key = id(g if base is None else base)
                 if key in handed:
                     g = g.copy()
                     key = id(g)
                 handed.add(key)
-                old = node._grad
-                node._grad = g if old is None else old + g
-            else:
-                old = node._grad
-                node._grad = g if old is None else old + g
+            old = node._grad
+            node._grad = g if old is None else old + g
             if node._a is no:
                 continue
         for x, gi in input_grads(node, g, create_graph):
-            o = x._g
-            x._g = gi if o is token else o + gi
-            n = x._n - 1
-            x._n = n
-            if not n:
-                push(x)
+{send_x}
 """
 _SEND = """o = {x}._g
 {x}._g = {gx} if o is token else o + {gx}
@@ -837,40 +824,68 @@ def _indent(text: str, depth: int) -> str:
     return "\n".join(" " * depth + line for line in text.splitlines())
 
 
+def _send(x: str, gx: str, expr: str) -> str:
+    """Code that sends the gradient `expr` to input `x` when it takes one."""
+    return (f"if {x}.requires_grad:\n    {gx} = {expr}\n"
+            f"{_indent(_SEND.format(x=x, gx=gx), 4)}")
+
+
+def _unary_branch(k: str, expr: str) -> str:
+    return f"if op is {k}:\n    ad = a.data\n{_indent(_send('a', 'ga', expr), 4)}\n    continue"
+
+
+def _binary_branch(k: str, ea: str, eb: str) -> str:
+    """One op's branch: x op constant, constant op x, and x op y."""
+    return (f"if op is {k}:\n"
+            f"    if type(b) is float:\n        ad, bd = a.data, b\n"
+            f"{_indent(_send('a', 'ga', ea), 8)}\n        continue\n"
+            f"    if type(a) is float:\n        ad, bd = a, b.data\n"
+            f"{_indent(_send('b', 'gb', eb), 8)}\n        continue\n"
+            f"    ad, bd = a.data, b.data\n"
+            f"{_indent(_send('a', 'ga', ea), 4)}\n{_indent(_send('b', 'gb', eb), 4)}\n"
+            f"    continue")
+
+
 def _compile_pass() -> Callable[..., None]:
-    """Write pass 2's loop with the table's pure-arithmetic VJPs pasted in."""
+    """Write pass 2's loop, a branch per op of one or two inputs whose VJPs are plain
+    functions of (g, ans, inputs): pure-arithmetic lambdas pasted in, others called."""
     unary, binary, names = [], [], []
+    env: dict[str, Any] = {}
     for name, op in OPS.items():
         vjps = op.vjps
         if not isinstance(vjps, tuple) or len(vjps) not in (1, 2):
             continue
         params = ("g", "ans", "ad") if len(vjps) == 1 else ("g", "ans", "ad", "bd")
-        exprs = [_arithmetic(f, params) for f in vjps]
-        if None in exprs:
+        if not all(_positional(f, len(params)) for f in vjps):
             continue
         k = f"k{len(names)}"  # the name, compared by identity (a miss only costs a call)
         names.append(f"{k} = {name!r}")
+        exprs = []
+        for i, f in enumerate(vjps):
+            expr = _arithmetic(f, params)
+            if expr is None:  # called: bound to a name of the loop's own
+                env[f"{k}_{i}"] = f
+                expr = f"{k}_{i}({', '.join(params)})"
+            exprs.append(expr)
         if len(vjps) == 1:
-            unary.append(f"if op is {k}:\n    ga = {exprs[0]}\n"
-                         f"{_indent(_SEND.format(x='a', gx='ga'), 4)}\n    continue")
+            unary.append(_unary_branch(k, exprs[0]))
         else:
-            binary.append(
-                f"if op is {k}:\n"
-                f"    if ta and a.requires_grad:\n        ga = {exprs[0]}\n"
-                f"{_indent(_SEND.format(x='a', gx='ga'), 8)}\n"
-                f"    if tb and b.requires_grad:\n        gb = {exprs[1]}\n"
-                f"{_indent(_SEND.format(x='b', gx='gb'), 8)}\n    continue")
+            binary.append(_binary_branch(k, *exprs))
     source = _PASS.format(names=_indent("\n".join(names), 4),
-                          unary=_indent("\n".join(unary), 24),
-                          binary=_indent("\n".join(binary), 20),
-                          send_a=_indent(_SEND.format(x="a", gx="ga"), 24),
-                          send_a_=_indent(_SEND.format(x="a", gx="ga"), 28),
-                          send_b_=_indent(_SEND.format(x="b", gx="gb"), 28))
-    env: dict[str, Any] = {}
-    env.update(Value=Value, np=np, _NO=_NO, _Rest=_Rest, OPS=OPS, _accumulate=_accumulate,
-               input_grads=input_grads)
+                          unary=_indent("\n".join(unary) or "pass", 16),
+                          binary=_indent("\n".join(binary) or "pass", 16),
+                          send_x=_indent(_SEND.format(x="x", gx="gi"), 12))
+    env.update(np=np, _NO=_NO, _accumulate=_accumulate, input_grads=input_grads)
     exec(compile(source, "<autograd.engine: reverse pass>", "exec"), env)  # noqa: S102
     return env["run_pass"]
+
+
+def _positional(f: Any, n: int) -> bool:
+    """True when `f` is a Python function taking exactly `n` positional arguments."""
+    code = getattr(f, "__code__", None)
+    return (code is not None and code.co_argcount == n and not code.co_kwonlyargcount
+            and not f.__defaults__ and not code.co_flags & (inspect.CO_VARARGS
+                                                            | inspect.CO_VARKEYWORDS))
 
 
 def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
