@@ -210,9 +210,11 @@ class Value:
     # `_a` and `_b` (`_NO` when absent; a `_Rest` tuple in `_b` for a third input and on), not
     # in a tuple: one object less per node to allocate, free, and for the garbage collector to
     # visit, which is where long scalar graphs spend much of their time.
-    # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
-    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "data",
-                 "op", "requires_grad")
+    # `_g` sums a gradient during one reverse pass (`_seen`: which pass); `_n` is the node's
+    # height, 0 for a leaf and one more than its highest input otherwise, so an input is
+    # always lower than its user: the reverse pass runs the nodes highest first.
+    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "_seen",
+                 "data", "op", "requires_grad")
     __array_ufunc__ = None  # numpy_functions.py replaces this: ndarray + Value, np.exp(v) ...
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
@@ -372,7 +374,8 @@ def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
     v._a = v._b = _NO
     v._params = None
     v.requires_grad = requires_grad
-    v._g = None
+    v._g = v._seen = None
+    v._n = 0
 
 
 def _inputs(node: Value) -> tuple[Any, ...]:
@@ -407,7 +410,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     v.data = out
     v._grad = None
     v._label = ""
-    v._g = None
+    v._g = v._seen = None
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = op.name
         if type(out) is float:  # a scalar's constants are floats (the reverse pass relies on it)
@@ -425,16 +428,19 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
             v._a = v._b = _NO
         v._params = params or None
         rg = False
+        height = 0
         for x in inputs:
-            if isinstance(x, Value) and x.requires_grad:
-                rg = True
-                break
+            if isinstance(x, Value):
+                rg = rg or x.requires_grad
+                height = max(height, x._n)
         v.requires_grad = rg
+        v._n = height + 1
     else:
         v.op = ""
         v._a = v._b = _NO
         v._params = None
         v.requires_grad = False
+        v._n = 0
     return v
 
 
@@ -480,31 +486,39 @@ def make(general, fwd, name):
         if type(od) is not float:
             return general(self, other)
         rg = self.requires_grad or other.requires_grad
+        n = self._n
+        on = other._n
+        if on > n:
+            n = on
     elif t is float:
         od = other
         rg = self.requires_grad
+        n = self._n
     elif t is int:
         try:
             od = other = float(other)
         except OverflowError:
             return general(self, other)
         rg = self.requires_grad
+        n = self._n
     else:
         return general(self, other)
 {compute}
     v = _new(Value)
     v.data = out
-    v._grad = v._g = v._params = None
+    v._grad = v._g = v._params = v._seen = None
     v._label = ""
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = name
         v._a = {first}
         v._b = {second}
         v.requires_grad = rg
+        v._n = n + 1
     else:
         v.op = ""
         v._a = v._b = _NO
         v.requires_grad = False
+        v._n = 0
     return v
   return method
 """
@@ -559,17 +573,19 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
             out = float(out)
         v = _new(Value)
         v.data = out
-        v._grad = v._g = v._params = None
+        v._grad = v._g = v._params = v._seen = None
         v._label = ""
         if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
             v.op = name
             v._a = self
             v._b = _NO
             v.requires_grad = self.requires_grad
+            v._n = self._n + 1
         else:
             v.op = ""
             v._a = v._b = _NO
             v.requires_grad = False
+            v._n = 0
         return v
 
     method.__name__ = name
@@ -670,21 +686,22 @@ _pass_lock = threading.RLock()
 
 def _backprop(root: Value, seed: Any, create_graph: bool,
               sink: Callable[[Value, Any], None]) -> None:
-    """The chain rule, once per node, in reverse topological order, without recursion.
+    """The chain rule, once per node, in reverse topological order, in one pass, without
+    recursion.
 
-    First pass: walk the graph from the root and count, for each Value that needs a
-    gradient, how many uses (edges) it has in the graph, in its ``_n`` slot. Second pass: a
-    node runs when all its uses have sent their part of its gradient (summed in ``_g``: a
-    Value used twice gets both). `sink(node, g)` receives the total, then the op's VJPs from
-    the table send it on. Constants and ``requires_grad=False`` inputs get nothing and are
-    not walked.
+    Every recorded node knows its height (``_n``): one more than its highest input. So
+    when the pass takes the nodes level by level from the root's height down, every user
+    of a node has sent its part of the node's gradient (summed in ``_g``: a Value used
+    twice gets both) before the node's turn comes, and no uses need counting first. A node
+    joins its level when its first gradient part arrives. At its turn `sink(node, g)`
+    receives the total, then the op's VJPs from the table send it on. Constants and
+    ``requires_grad=False`` inputs get nothing and are not walked.
 
-    The pass's marks live in the nodes' ``_g`` slots but belong to this pass alone: a node
-    counts as reached when its ``_g`` holds this pass's own `token`, so whatever an
-    interrupted pass (an exception, Ctrl-C) left behind is never mistaken for a mark by the
-    next one, and grad mode is not touched (create_graph switches recording on for this
-    thread only). One pass runs at a time (`_pass_lock`), so concurrent passes over shared
-    parameters queue instead of mixing their sums.
+    A node is marked as reached by this pass alone: its ``_seen`` slot holds the pass's own
+    `token`, so whatever an interrupted pass (an exception, Ctrl-C) left behind is never
+    mistaken for this pass's sums, and grad mode is not touched (create_graph switches
+    recording on for this thread only). One pass runs at a time (`_pass_lock`), so
+    concurrent passes over shared parameters queue instead of mixing their sums.
     """
     with _pass_lock:
         try:
@@ -698,56 +715,16 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
             raise
 
 
-def _count_uses(root: Value, token: object) -> None:
-    """Pass 1: for each Value under root that takes a gradient, `_n` = its uses in the graph;
-    its `_g` becomes `token` (reached, nothing summed yet)."""
-    value_t, no = Value, _NO
-    stack = [root]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
-        x = node._a
-        if x is no:
-            continue
-        tx = type(x)
-        if (tx is value_t or tx is not float and isinstance(x, value_t)) and x.requires_grad:
-            if x._g is not token:
-                x._g = token
-                x._n = 1
-                push(x)
-            else:
-                x._n += 1
-        x = node._b
-        if x is no:
-            continue
-        tx = type(x)
-        if tx is _Rest:  # a third input and on
-            for y in x:
-                if isinstance(y, value_t) and y.requires_grad:
-                    if y._g is not token:
-                        y._g = token
-                        y._n = 1
-                        push(y)
-                    else:
-                        y._n += 1
-        elif (tx is value_t or tx is not float and isinstance(x, value_t)) and x.requires_grad:
-            if x._g is not token:
-                x._g = token
-                x._n = 1
-                push(x)
-            else:
-                x._n += 1
-
-
 def _run_pass(root: Value, seed: Any, create_graph: bool,
               sink: Callable[[Value, Any], None]) -> None:
-    """Pass 2: run each node once all its uses are in (the loop `_compile_pass` writes)."""
-    token = object()
-    _count_uses(root, token)
+    """The loop `_compile_pass` writes, from the root with its seed."""
     global _pass_fn, _pass_version
     if _pass_version != _table_version:  # rows were added since: write the loop again
         _pass_fn, _pass_version = _compile_pass(), _table_version
-    _pass_fn(root, seed, token, create_graph, sink)
+    token = object()
+    root._seen = token
+    root._g = seed
+    _pass_fn(root, token, create_graph, sink)
 
 
 # ---- pass 2, written from the table ---------------------------------------------------
@@ -762,17 +739,21 @@ def _run_pass(root: Value, seed: Any, create_graph: bool,
 # A scalar node's inputs are Values or Python floats (`apply` turns other numbers into
 # floats), so one type test tells a constant from a Value.
 _PASS = """
-def run_pass(root, seed, token, create_graph, sink):
+def run_pass(root, token, create_graph, sink):
     no, ndarray = _NO, np.ndarray
 {names}
     accumulate = sink is _accumulate
     fast = not create_graph
     handed = set()  # ids of the arrays (their memory owners) stored as .grad
-    root._g = seed
-    stack = [root]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
+    top = root._n
+    levels = [None] * (top + 1)  # by height: None, one node, or a list of them
+    levels[top] = root
+    for height in range(top, -1, -1):
+      level = levels[height]
+      if level is None:
+          continue
+      levels[height] = None
+      for node in level if type(level) is list else (level,):
         g = node._g
         node._g = None
         ans = node.data
@@ -810,12 +791,18 @@ def run_pass(root, seed, token, create_graph, sink):
         for x, gi in input_grads(node, g, create_graph):
 {send_x}
 """
-_SEND = """o = {x}._g
-{x}._g = {gx} if o is token else o + {gx}
-n = {x}._n - 1
-{x}._n = n
-if not n:
-    push({x})"""
+_SEND = """if {x}._seen is token:
+    {x}._g = {x}._g + {gx}
+else:  # its first part: the node joins its level
+    {x}._seen = token
+    {x}._g = {gx}
+    lv = levels[{x}._n]
+    if lv is None:
+        levels[{x}._n] = {x}
+    elif type(lv) is list:
+        lv.append({x})
+    else:
+        levels[{x}._n] = [lv, {x}]"""
 _pass_fn: Callable[..., None] = lambda *args: None  # written on first use
 _pass_version = -1
 
