@@ -210,9 +210,10 @@ class Value:
     # `_a` and `_b` (`_NO` when absent; a `_Rest` tuple in `_b` for a third input and on), not
     # in a tuple: one object less per node to allocate, free, and for the garbage collector to
     # visit, which is where long scalar graphs spend much of their time.
-    # `_g` sums a gradient during one reverse pass (`_seen`: which pass); `_n` is the node's
-    # height, 0 for a leaf and one more than its highest input otherwise, so an input is
-    # always lower than its user: the reverse pass runs the nodes highest first.
+    # `_g` sums a gradient during one reverse pass (`_seen`: which pass; `_g` is unset until
+    # a pass reaches the node, `_label` until one is given). `_n` is the node's height: 0
+    # for a leaf, one more than its highest input otherwise, so an input is always lower
+    # than its user, and the reverse pass runs the nodes highest first.
     __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "_seen",
                  "data", "op", "requires_grad")
     __array_ufunc__ = None  # numpy_functions.py replaces this: ndarray + Value, np.exp(v) ...
@@ -229,7 +230,7 @@ class Value:
     @property
     def label(self) -> str:
         """A name shown by draw_graph and explain ("" for none)."""
-        return self._label
+        return getattr(self, "_label", "")  # (left unset in nodes made by ops: one store less)
 
     @label.setter
     def label(self, value: str) -> None:
@@ -374,7 +375,7 @@ def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
     v._a = v._b = _NO
     v._params = None
     v.requires_grad = requires_grad
-    v._g = v._seen = None
+    v._seen = None
     v._n = 0
 
 
@@ -408,9 +409,7 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         out = float(out) if all(isinstance(d, float) for d in datas) else np.asarray(out)
     v = _new(Value)  # the slots are set by hand: this is the hot path of every op
     v.data = out
-    v._grad = None
-    v._label = ""
-    v._g = v._seen = None
+    v._grad = v._seen = None
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = op.name
         if type(out) is float:  # a scalar's constants are floats (the reverse pass relies on it)
@@ -506,8 +505,7 @@ def make(general, fwd, name):
 {compute}
     v = _new(Value)
     v.data = out
-    v._grad = v._g = v._params = v._seen = None
-    v._label = ""
+    v._grad = v._params = v._seen = None
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = name
         v._a = {first}
@@ -573,8 +571,7 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
             out = float(out)
         v = _new(Value)
         v.data = out
-        v._grad = v._g = v._params = v._seen = None
-        v._label = ""
+        v._grad = v._params = v._seen = None
         if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
             v.op = name
             v._a = self
