@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import functools
 import inspect
 import operator
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -793,13 +795,14 @@ _SEND = """if {x}._seen is token:
 else:  # its first part: the node joins its level
     {x}._seen = token
     {x}._g = {gx}
-    lv = levels[{x}._n]
+    h = {x}._n
+    lv = levels[h]
     if lv is None:
-        levels[{x}._n] = {x}
+        levels[h] = {x}
     elif type(lv) is list:
         lv.append({x})
     else:
-        levels[{x}._n] = [lv, {x}]"""
+        levels[h] = [lv, {x}]"""
 _pass_fn: Callable[..., None] = lambda *args: None  # written on first use
 _pass_version = -1
 
@@ -814,18 +817,26 @@ def _send(x: str, gx: str, expr: str) -> str:
             f"{_indent(_SEND.format(x=x, gx=gx), 4)}")
 
 
+def _loads(exprs: Sequence[str], **sources: str) -> str:
+    """Assignments of the data names (`ad`, `bd`) that the expressions use."""
+    lines = [f"{name} = {src}" for name, src in sources.items()
+             if any(re.search(rf"\b{name}\b", e) for e in exprs)]
+    return "\n".join(lines)  # (a blank line when none)
+
+
 def _unary_branch(k: str, expr: str) -> str:
-    return f"if op is {k}:\n    ad = a.data\n{_indent(_send('a', 'ga', expr), 4)}\n    continue"
+    return (f"if op is {k}:\n{_indent(_loads([expr], ad='a.data'), 4)}\n"
+            f"{_indent(_send('a', 'ga', expr), 4)}\n    continue")
 
 
 def _binary_branch(k: str, ea: str, eb: str) -> str:
     """One op's branch: x op constant, constant op x, and x op y."""
     return (f"if op is {k}:\n"
-            f"    if type(b) is float:\n        ad, bd = a.data, b\n"
+            f"    if type(b) is float:\n{_indent(_loads([ea], ad='a.data', bd='b'), 8)}\n"
             f"{_indent(_send('a', 'ga', ea), 8)}\n        continue\n"
-            f"    if type(a) is float:\n        ad, bd = a, b.data\n"
+            f"    if type(a) is float:\n{_indent(_loads([eb], ad='a', bd='b.data'), 8)}\n"
             f"{_indent(_send('b', 'gb', eb), 8)}\n        continue\n"
-            f"    ad, bd = a.data, b.data\n"
+            f"{_indent(_loads([ea, eb], ad='a.data', bd='b.data'), 4)}\n"
             f"{_indent(_send('a', 'ga', ea), 4)}\n{_indent(_send('b', 'gb', eb), 4)}\n"
             f"    continue")
 
@@ -890,7 +901,7 @@ def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
                 or made.co_varnames != code.co_varnames):
             continue
         rename = dict(zip(code.co_varnames, names))
-        body = _Rename(rename).visit(node.body)
+        body = _Rename(rename).visit(copy.deepcopy(node.body))  # (the parsed tree is cached)
         return f"({ast.unparse(body)})"
     return None
 
