@@ -745,18 +745,18 @@ def run_pass(root, token, create_graph, sink):
     fast = not create_graph
     handed = set()  # ids of the arrays (their memory owners) stored as .grad
     top = root._n
-    levels = [None] * (top + 1)  # by height: None, one node, or a list of them
-    levels[top] = root
+    levels = [None] * (top + 1)  # by height: the nodes reached, None for none yet
+    levels[top] = [root]
     for height in range(top, -1, -1):
       level = levels[height]
       if level is None:
           continue
       levels[height] = None
-      for node in level if type(level) is list else (level,):
+      for node in level:
         g = node._g
-        node._g = None
         ans = node.data
         if type(ans) is float and fast:  # a scalar node: the table's VJPs on numbers
+            # (its _g stays: a float, the same one .grad keeps)
             if accumulate:
                 old = node._grad
                 node._grad = g if old is None else old + g
@@ -772,10 +772,12 @@ def run_pass(root, token, create_graph, sink):
             else:
 {binary}
         elif not accumulate:
+            node._g = None
             sink(node, g)
             if node._a is no:
                 continue
         else:
+            node._g = None
             if type(g) is ndarray:  # no two .grad arrays share memory
                 base = g.base
                 key = id(g if base is None else base)
@@ -795,14 +797,11 @@ _SEND = """if {x}._seen is token:
 else:  # its first part: the node joins its level
     {x}._seen = token
     {x}._g = {gx}
-    h = {x}._n
-    lv = levels[h]
+    lv = levels[{x}._n]
     if lv is None:
-        levels[h] = {x}
-    elif type(lv) is list:
-        lv.append({x})
+        levels[{x}._n] = [{x}]
     else:
-        levels[h] = [lv, {x}]"""
+        lv.append({x})"""
 _pass_fn: Callable[..., None] = lambda *args: None  # written on first use
 _pass_version = -1
 
