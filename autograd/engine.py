@@ -213,9 +213,10 @@ class Value:
     # in a tuple: one object less per node to allocate, free, and for the garbage collector to
     # visit, which is where long scalar graphs spend much of their time.
     # `_g` sums a gradient during one reverse pass (`_seen`: which pass; `_g` is unset until
-    # a pass reaches the node, `_label` until one is given). `_n` is the node's height: 0
-    # for a leaf, one more than its highest input otherwise, so an input is always lower
-    # than its user, and the reverse pass runs the nodes highest first.
+    # a pass reaches the node, `_label` until one is given, `_params` in the nodes the
+    # operator methods make). `_n` is the node's height: 0 for a leaf, one more than its
+    # highest input otherwise, so an input is always lower than its user, and the reverse
+    # pass runs the nodes highest first.
     __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "_seen",
                  "data", "op", "requires_grad")
     __array_ufunc__ = None  # numpy_functions.py replaces this: ndarray + Value, np.exp(v) ...
@@ -275,7 +276,7 @@ class Value:
     @property
     def params(self) -> dict[str, Any]:
         """The op's non-differentiable arguments (axis, shape, index...)."""
-        return dict(self._params or {})
+        return dict(getattr(self, "_params", None) or {})
 
     @property
     def grad(self) -> float | np.ndarray:
@@ -507,7 +508,7 @@ def make(general, fwd, name):
 {compute}
     v = _new(Value)
     v.data = out
-    v._grad = v._params = v._seen = None
+    v._grad = v._seen = None
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = name
         v._a = {first}
@@ -573,7 +574,7 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
             out = float(out)
         v = _new(Value)
         v.data = out
-        v._grad = v._params = v._seen = None
+        v._grad = v._seen = None
         if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
             v.op = name
             v._a = self
@@ -943,7 +944,7 @@ def input_grads(node: Value, g: Any, create_graph: bool = False) -> list[tuple[V
     else:
         args = [x.data if isinstance(x, Value) else x for x in inputs]
         ans = node.data
-    params = node._params
+    params = getattr(node, "_params", None)  # (unset in nodes the operator methods make)
     vjps = OPS[node.op].vjps
     ndarray = np.ndarray
     out = []
