@@ -5,7 +5,9 @@ This file knows no operation. It keeps the derivative table (`OPS`, filled by `d
 one vector-Jacobian product (VJP) per input. The engine records
 which op made each Value from which inputs, and `backward()` applies the chain rule once
 per node, in reverse topological order, handing each node's gradient to its op's VJPs
-(dL/dx = dL/dout × dout/dx). Nothing recurses: a chain of millions of nodes is fine.
+(dL/dx = dL/dout × dout/dx). The order comes from each node's height (one more than its
+highest input's), taken highest first. Nothing recurses: a chain of millions of nodes is
+fine.
 
 Speed: scalar graphs (micrograd-style networks) cost Python time per node, so nodes are
 slotted objects holding their inputs in two slots, and the operator methods made here
