@@ -745,7 +745,6 @@ def run_pass(root, token, create_graph, sink):
     no, ndarray = _NO, np.ndarray
 {names}
     accumulate = sink is _accumulate
-    fast = not create_graph
     handed = set()  # ids of the arrays (their memory owners) stored as .grad
     top = root._n
     levels = [None] * (top + 1)  # by height: the nodes reached, None for none yet
@@ -758,8 +757,23 @@ def run_pass(root, token, create_graph, sink):
       for node in level:
         g = node._g
         ans = node.data
-        if type(ans) is float and fast:  # a scalar node: the table's VJPs on numbers
-            # (its _g stays: a float, the same one .grad keeps)
+        if type(ans) is not float or create_graph:  # a tensor node, or a gradient's graph
+            node._g = None
+            if not accumulate:
+                sink(node, g)
+            else:
+                if type(g) is ndarray:  # no two .grad arrays share memory
+                    base = g.base
+                    key = id(g if base is None else base)
+                    if key in handed:
+                        g = g.copy()
+                        key = id(g)
+                    handed.add(key)
+                old = node._grad
+                node._grad = g if old is None else old + g
+            if node._a is no:
+                continue
+        else:  # a scalar node: the table's VJPs on numbers (its _g stays: a float, .grad's)
             if accumulate:
                 old = node._grad
                 node._grad = g if old is None else old + g
@@ -774,24 +788,6 @@ def run_pass(root, token, create_graph, sink):
 {unary}
             else:
 {binary}
-        elif not accumulate:
-            node._g = None
-            sink(node, g)
-            if node._a is no:
-                continue
-        else:
-            node._g = None
-            if type(g) is ndarray:  # no two .grad arrays share memory
-                base = g.base
-                key = id(g if base is None else base)
-                if key in handed:
-                    g = g.copy()
-                    key = id(g)
-                handed.add(key)
-            old = node._grad
-            node._grad = g if old is None else old + g
-            if node._a is no:
-                continue
         for x, gi in input_grads(node, g, create_graph):
 {send_x}
 """
