@@ -5,7 +5,9 @@ This file knows no operation. It keeps the derivative table (`OPS`, filled by `d
 one vector-Jacobian product (VJP) per input. The engine records
 which op made each Value from which inputs, and `backward()` applies the chain rule once
 per node, in reverse topological order, handing each node's gradient to its op's VJPs
-(dL/dx = dL/dout × dout/dx). Nothing recurses: a chain of millions of nodes is fine.
+(dL/dx = dL/dout × dout/dx). The order comes from each node's height (one more than its
+highest input's), taken highest first. Nothing recurses: a chain of millions of nodes is
+fine.
 
 Speed: scalar graphs (micrograd-style networks) cost Python time per node, so nodes are
 slotted objects holding their inputs in two slots, and the operator methods made here
@@ -18,9 +20,11 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import copy
 import functools
 import inspect
 import operator
+import re
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
@@ -210,9 +214,13 @@ class Value:
     # `_a` and `_b` (`_NO` when absent; a `_Rest` tuple in `_b` for a third input and on), not
     # in a tuple: one object less per node to allocate, free, and for the garbage collector to
     # visit, which is where long scalar graphs spend much of their time.
-    # `_g` sums a gradient during one reverse pass, `_n` counts the uses still to come.
-    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "data",
-                 "op", "requires_grad")
+    # `_g` sums a gradient during one reverse pass (`_seen`: which pass; `_g` is unset until
+    # a pass reaches the node, `_label` until one is given, `_params` in the nodes the
+    # operator methods make). `_n` is the node's height: 0 for a leaf, one more than its
+    # highest input otherwise, so an input is always lower than its user, and the reverse
+    # pass runs the nodes highest first.
+    __slots__ = ("__weakref__", "_a", "_b", "_g", "_grad", "_label", "_n", "_params", "_seen",
+                 "data", "op", "requires_grad")
     __array_ufunc__ = None  # numpy_functions.py replaces this: ndarray + Value, np.exp(v) ...
 
     def __init__(self, data: Any, label: str = "", requires_grad: bool = True) -> None:
@@ -227,7 +235,7 @@ class Value:
     @property
     def label(self) -> str:
         """A name shown by draw_graph and explain ("" for none)."""
-        return self._label
+        return getattr(self, "_label", "")  # (left unset in nodes made by ops: one store less)
 
     @label.setter
     def label(self, value: str) -> None:
@@ -270,7 +278,7 @@ class Value:
     @property
     def params(self) -> dict[str, Any]:
         """The op's non-differentiable arguments (axis, shape, index...)."""
-        return dict(self._params or {})
+        return dict(getattr(self, "_params", None) or {})
 
     @property
     def grad(self) -> float | np.ndarray:
@@ -372,7 +380,8 @@ def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
     v._a = v._b = _NO
     v._params = None
     v.requires_grad = requires_grad
-    v._g = None
+    v._seen = None
+    v._n = 0
 
 
 def _inputs(node: Value) -> tuple[Any, ...]:
@@ -411,11 +420,11 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         out = float(out) if all(isinstance(d, float) for d in datas) else np.asarray(out)
     v = _new(Value)  # the slots are set by hand: this is the hot path of every op
     v.data = out
-    v._grad = None
-    v._label = ""
-    v._g = None
+    v._grad = v._seen = None
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = op.name
+        if type(out) is float:  # a scalar's constants are floats (the reverse pass relies on it)
+            inputs = tuple([_scalar_input(x) for x in inputs])
         n = len(inputs)
         if n == 2:
             v._a, v._b = inputs
@@ -428,13 +437,28 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
         else:
             v._a = v._b = _NO
         v._params = params or None
+        height = 0  # (rg was found in the first loop)
+        for x in inputs:
+            if isinstance(x, Value) and x._n > height:
+                height = x._n
         v.requires_grad = rg
+        v._n = height + 1
     else:
         v.op = ""
         v._a = v._b = _NO
         v._params = None
         v.requires_grad = False
+        v._n = 0
     return v
+
+
+def _scalar_input(x: Any) -> Any:
+    """An input of a scalar node as kept: a Value, or a number as a Python float."""
+    if type(x) is float or isinstance(x, Value):
+        return x
+    if isinstance(x, bool | int | float | np.number):
+        return float(x)
+    raise TypeError(f"a scalar node's input must be a Value or a number, got {type(x).__name__}")
 
 
 # ---- Value's operator methods, made from table rows ------------------------------------
@@ -470,31 +494,38 @@ def make(general, fwd, name):
         if type(od) is not float:
             return general(self, other)
         rg = self.requires_grad or other.requires_grad
+        n = self._n
+        on = other._n
+        if on > n:
+            n = on
     elif t is float:
         od = other
         rg = self.requires_grad
+        n = self._n
     elif t is int:
         try:
             od = other = float(other)
         except OverflowError:
             return general(self, other)
         rg = self.requires_grad
+        n = self._n
     else:
         return general(self, other)
 {compute}
     v = _new(Value)
     v.data = out
-    v._grad = v._g = v._params = None
-    v._label = ""
+    v._grad = v._seen = None
     if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
         v.op = name
         v._a = {first}
         v._b = {second}
         v.requires_grad = rg
+        v._n = n + 1
     else:
         v.op = ""
         v._a = v._b = _NO
         v.requires_grad = False
+        v._n = 0
     return v
   return method
 """
@@ -549,17 +580,18 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
             out = float(out)
         v = _new(Value)
         v.data = out
-        v._grad = v._g = v._params = None
-        v._label = ""
+        v._grad = v._seen = None
         if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
             v.op = name
             v._a = self
             v._b = _NO
             v.requires_grad = self.requires_grad
+            v._n = self._n + 1
         else:
             v.op = ""
             v._a = v._b = _NO
             v.requires_grad = False
+            v._n = 0
         return v
 
     method.__name__ = name
@@ -660,21 +692,22 @@ _pass_lock = threading.RLock()
 
 def _backprop(root: Value, seed: Any, create_graph: bool,
               sink: Callable[[Value, Any], None]) -> None:
-    """The chain rule, once per node, in reverse topological order, without recursion.
+    """The chain rule, once per node, in reverse topological order, in one pass, without
+    recursion.
 
-    First pass: walk the graph from the root and count, for each Value that needs a
-    gradient, how many uses (edges) it has in the graph, in its ``_n`` slot. Second pass: a
-    node runs when all its uses have sent their part of its gradient (summed in ``_g``: a
-    Value used twice gets both). `sink(node, g)` receives the total, then the op's VJPs from
-    the table send it on. Constants and ``requires_grad=False`` inputs get nothing and are
-    not walked.
+    Every recorded node knows its height (``_n``): one more than its highest input. So
+    when the pass takes the nodes level by level from the root's height down, every user
+    of a node has sent its part of the node's gradient (summed in ``_g``: a Value used
+    twice gets both) before the node's turn comes, and no uses need counting first. A node
+    joins its level when its first gradient part arrives. At its turn `sink(node, g)`
+    receives the total, then the op's VJPs from the table send it on. Constants and
+    ``requires_grad=False`` inputs get nothing and are not walked.
 
-    The pass's marks live in the nodes' ``_g`` slots but belong to this pass alone: a node
-    counts as reached when its ``_g`` holds this pass's own `token`, so whatever an
-    interrupted pass (an exception, Ctrl-C) left behind is never mistaken for a mark by the
-    next one, and grad mode is not touched (create_graph switches recording on for this
-    thread only). One pass runs at a time (`_pass_lock`), so concurrent passes over shared
-    parameters queue instead of mixing their sums.
+    A node is marked as reached by this pass alone: its ``_seen`` slot holds the pass's own
+    `token`, so whatever an interrupted pass (an exception, Ctrl-C) left behind is never
+    mistaken for this pass's sums, and grad mode is not touched (create_graph switches
+    recording on for this thread only). One pass runs at a time (`_pass_lock`), so
+    concurrent passes over shared parameters queue instead of mixing their sums.
     """
     with _pass_lock:
         try:
@@ -688,80 +721,63 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
             raise
 
 
-def _count_uses(root: Value, token: object) -> None:
-    """Pass 1: for each Value under root that takes a gradient, `_n` = its uses in the graph;
-    its `_g` becomes `token` (reached, nothing summed yet)."""
-    value_t, no = Value, _NO
-    stack = [root]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
-        x = node._a
-        if x is no:
-            continue
-        tx = type(x)
-        if (tx is value_t or tx is not float and isinstance(x, value_t)) and x.requires_grad:
-            if x._g is not token:
-                x._g = token
-                x._n = 1
-                push(x)
-            else:
-                x._n += 1
-        x = node._b
-        if x is no:
-            continue
-        tx = type(x)
-        if tx is _Rest:  # a third input and on
-            for y in x:
-                if isinstance(y, value_t) and y.requires_grad:
-                    if y._g is not token:
-                        y._g = token
-                        y._n = 1
-                        push(y)
-                    else:
-                        y._n += 1
-        elif (tx is value_t or tx is not float and isinstance(x, value_t)) and x.requires_grad:
-            if x._g is not token:
-                x._g = token
-                x._n = 1
-                push(x)
-            else:
-                x._n += 1
-
-
 def _run_pass(root: Value, seed: Any, create_graph: bool,
               sink: Callable[[Value, Any], None]) -> None:
-    """Pass 2: run each node once all its uses are in (the loop `_compile_pass` writes)."""
-    token = object()
-    _count_uses(root, token)
+    """The loop `_compile_pass` writes, from the root with its seed."""
     global _pass_fn, _pass_version
     if _pass_version != _table_version:  # rows were added since: write the loop again
         _pass_fn, _pass_version = _compile_pass(), _table_version
-    _pass_fn(root, seed, token, create_graph, sink)
+    token = object()
+    root._seen = token
+    root._g = seed
+    _pass_fn(root, token, create_graph, sink)
 
 
 # ---- pass 2, written from the table ---------------------------------------------------
-# Scalar graphs cost a Python function call per VJP, a third of the reverse pass. So the
-# loop is compiled from the table: a VJP that is a lambda of pure arithmetic on its own
-# arguments (``lambda g, ans, a, b: g * b``) is pasted into the loop as that expression,
-# guarded by the identity of the op's `vjps`; any other VJP, or a row replaced since, is
-# called. The table stays the only place a rule is written; editing it changes this loop.
+# Scalar graphs (micrograd-style networks) cost Python time per node, and a function call
+# per VJP was a third of the reverse pass. So the loop is written from the table: each op
+# with one or two inputs and plain VJPs gets a branch of its own, where a VJP that is a
+# lambda of pure arithmetic on its arguments (``lambda g, ans, a, b: g * b``) is pasted in
+# as that expression and any other VJP is called. Every other node, and every tensor node,
+# takes `input_grads`. The table stays the only place a rule is written: a row added or
+# edited makes the loop be written again.
+#
+# A scalar node's inputs are Values or Python floats (`apply` turns other numbers into
+# floats), so one type test tells a constant from a Value.
 _PASS = """
-def run_pass(root, seed, token, create_graph, sink):
-    value_t, ndarray, no, ops = Value, np.ndarray, _NO, OPS
+def run_pass(root, token, create_graph, sink):
+    no, ndarray = _NO, np.ndarray
 {names}
     accumulate = sink is _accumulate
-    fast = not create_graph
     handed = set()  # ids of the arrays (their memory owners) stored as .grad
-    root._g = seed
-    stack = [root]
-    push, pop = stack.append, stack.pop
-    while stack:
-        node = pop()
+    top = root._n
+    levels = [None] * (top + 1)  # by height: the nodes reached, None for none yet
+    levels[top] = [root]
+    for height in range(top, -1, -1):
+      level = levels[height]
+      if level is None:
+          continue
+      levels[height] = None
+      for node in level:
         g = node._g
-        node._g = None
         ans = node.data
-        if type(ans) is float and fast:  # a scalar node
+        if type(ans) is not float or create_graph:  # a tensor node, or a gradient's graph
+            node._g = None
+            if not accumulate:
+                sink(node, g)
+            else:
+                if type(g) is ndarray:  # no two .grad arrays share memory
+                    base = g.base
+                    key = id(g if base is None else base)
+                    if key in handed:
+                        g = g.copy()
+                        key = id(g)
+                    handed.add(key)
+                old = node._grad
+                node._grad = g if old is None else old + g
+            if node._a is no:
+                continue
+        else:  # a scalar node: the table's VJPs on numbers (its _g stays: a float, .grad's)
             if accumulate:
                 old = node._grad
                 node._grad = g if old is None else old + g
@@ -771,65 +787,24 @@ def run_pass(root, seed, token, create_graph, sink):
             if a is no:
                 continue
             b = node._b
-            tb = type(b)
-            if tb is value_t or tb is float:  # the scalar rules: the table's VJPs on numbers
-                tb = tb is value_t
-                op = node.op
-                ta = type(a) is value_t
-                ad = a.data if ta else a
-                bd = b.data if tb else b
-                if type(ad) is float and type(bd) is float:
-{binary}
-                    if node._params is None:
-                        vjps = ops[op].vjps
-                        if ta and a.requires_grad:
-                            ga = vjps[0](g, ans, ad, bd)
-{send_a_}
-                        if tb and b.requires_grad:
-                            gb = vjps[1](g, ans, ad, bd)
-{send_b_}
-                        continue
-            elif b is no:
-                op = node.op
-                ta = type(a) is value_t
-                ad = a.data if ta else a
-                if type(ad) is float and node._params is None:
-                    if ta and a.requires_grad:
+            op = node.op
+            if b is no:
 {unary}
-                        ga = ops[op].vjps[0](g, ans, ad)
-{send_a}
-                    continue
-        else:
-            if not accumulate:
-                sink(node, g)
-            elif type(g) is ndarray:  # no two .grad arrays share memory
-                base = g.base
-                key = id(g if base is None else base)
-                if key in handed:
-                    g = g.copy()
-                    key = id(g)
-                handed.add(key)
-                old = node._grad
-                node._grad = g if old is None else old + g
             else:
-                old = node._grad
-                node._grad = g if old is None else old + g
-            if node._a is no:
-                continue
+{binary}
         for x, gi in input_grads(node, g, create_graph):
-            o = x._g
-            x._g = gi if o is token else o + gi
-            n = x._n - 1
-            x._n = n
-            if not n:
-                push(x)
+{send_x}
 """
-_SEND = """o = {x}._g
-{x}._g = {gx} if o is token else o + {gx}
-n = {x}._n - 1
-{x}._n = n
-if not n:
-    push({x})"""
+_SEND = """if {x}._seen is token:
+    {x}._g = {x}._g + {gx}
+else:  # its first part: the node joins its level
+    {x}._seen = token
+    {x}._g = {gx}
+    lv = levels[{x}._n]
+    if lv is None:
+        levels[{x}._n] = [{x}]
+    else:
+        lv.append({x})"""
 _pass_fn: Callable[..., None] = lambda *args: None  # written on first use
 _pass_version = -1
 
@@ -838,40 +813,76 @@ def _indent(text: str, depth: int) -> str:
     return "\n".join(" " * depth + line for line in text.splitlines())
 
 
+def _send(x: str, gx: str, expr: str) -> str:
+    """Code that sends the gradient `expr` to input `x` when it takes one."""
+    return (f"if {x}.requires_grad:\n    {gx} = {expr}\n"
+            f"{_indent(_SEND.format(x=x, gx=gx), 4)}")
+
+
+def _loads(exprs: Sequence[str], **sources: str) -> str:
+    """Assignments of the data names (`ad`, `bd`) that the expressions use."""
+    lines = [f"{name} = {src}" for name, src in sources.items()
+             if any(re.search(rf"\b{name}\b", e) for e in exprs)]
+    return "\n".join(lines)  # (a blank line when none)
+
+
+def _unary_branch(k: str, expr: str) -> str:
+    return (f"if op is {k}:\n{_indent(_loads([expr], ad='a.data'), 4)}\n"
+            f"{_indent(_send('a', 'ga', expr), 4)}\n    continue")
+
+
+def _binary_branch(k: str, ea: str, eb: str) -> str:
+    """One op's branch: x op constant, constant op x, and x op y."""
+    return (f"if op is {k}:\n"
+            f"    if type(b) is float:\n{_indent(_loads([ea], ad='a.data', bd='b'), 8)}\n"
+            f"{_indent(_send('a', 'ga', ea), 8)}\n        continue\n"
+            f"    if type(a) is float:\n{_indent(_loads([eb], ad='a', bd='b.data'), 8)}\n"
+            f"{_indent(_send('b', 'gb', eb), 8)}\n        continue\n"
+            f"{_indent(_loads([ea, eb], ad='a.data', bd='b.data'), 4)}\n"
+            f"{_indent(_send('a', 'ga', ea), 4)}\n{_indent(_send('b', 'gb', eb), 4)}\n"
+            f"    continue")
+
+
 def _compile_pass() -> Callable[..., None]:
-    """Write pass 2's loop with the table's pure-arithmetic VJPs pasted in."""
+    """Write pass 2's loop, a branch per op of one or two inputs whose VJPs are plain
+    functions of (g, ans, inputs): pure-arithmetic lambdas pasted in, others called."""
     unary, binary, names = [], [], []
+    env: dict[str, Any] = {}
     for name, op in OPS.items():
         vjps = op.vjps
         if not isinstance(vjps, tuple) or len(vjps) not in (1, 2):
             continue
         params = ("g", "ans", "ad") if len(vjps) == 1 else ("g", "ans", "ad", "bd")
-        exprs = [_arithmetic(f, params) for f in vjps]
-        if None in exprs:
+        if not all(_positional(f, len(params)) for f in vjps):
             continue
         k = f"k{len(names)}"  # the name, compared by identity (a miss only costs a call)
         names.append(f"{k} = {name!r}")
+        exprs = []
+        for i, f in enumerate(vjps):
+            expr = _arithmetic(f, params)
+            if expr is None:  # called: bound to a name of the loop's own
+                env[f"{k}_{i}"] = f
+                expr = f"{k}_{i}({', '.join(params)})"
+            exprs.append(expr)
         if len(vjps) == 1:
-            unary.append(f"if op is {k}:\n    ga = {exprs[0]}\n"
-                         f"{_indent(_SEND.format(x='a', gx='ga'), 4)}\n    continue")
+            unary.append(_unary_branch(k, exprs[0]))
         else:
-            binary.append(
-                f"if op is {k}:\n"
-                f"    if ta and a.requires_grad:\n        ga = {exprs[0]}\n"
-                f"{_indent(_SEND.format(x='a', gx='ga'), 8)}\n"
-                f"    if tb and b.requires_grad:\n        gb = {exprs[1]}\n"
-                f"{_indent(_SEND.format(x='b', gx='gb'), 8)}\n    continue")
+            binary.append(_binary_branch(k, *exprs))
     source = _PASS.format(names=_indent("\n".join(names), 4),
-                          unary=_indent("\n".join(unary), 24),
-                          binary=_indent("\n".join(binary), 20),
-                          send_a=_indent(_SEND.format(x="a", gx="ga"), 24),
-                          send_a_=_indent(_SEND.format(x="a", gx="ga"), 28),
-                          send_b_=_indent(_SEND.format(x="b", gx="gb"), 28))
-    env: dict[str, Any] = {}
-    env.update(Value=Value, np=np, _NO=_NO, _Rest=_Rest, OPS=OPS, _accumulate=_accumulate,
-               input_grads=input_grads)
+                          unary=_indent("\n".join(unary) or "pass", 16),
+                          binary=_indent("\n".join(binary) or "pass", 16),
+                          send_x=_indent(_SEND.format(x="x", gx="gi"), 12))
+    env.update(np=np, _NO=_NO, _accumulate=_accumulate, input_grads=input_grads)
     exec(compile(source, "<autograd.engine: reverse pass>", "exec"), env)  # noqa: S102
     return env["run_pass"]
+
+
+def _positional(f: Any, n: int) -> bool:
+    """True when `f` is a Python function taking exactly `n` positional arguments."""
+    code = getattr(f, "__code__", None)
+    return (code is not None and code.co_argcount == n and not code.co_kwonlyargcount
+            and not f.__defaults__ and not code.co_flags & (inspect.CO_VARARGS
+                                                            | inspect.CO_VARKEYWORDS))
 
 
 def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
@@ -892,7 +903,7 @@ def _arithmetic(f: Any, names: tuple[str, ...]) -> str | None:
                 or made.co_varnames != code.co_varnames):
             continue
         rename = dict(zip(code.co_varnames, names))
-        body = _Rename(rename).visit(node.body)
+        body = _Rename(rename).visit(copy.deepcopy(node.body))  # (the parsed tree is cached)
         return f"({ast.unparse(body)})"
     return None
 
@@ -947,7 +958,7 @@ def input_grads(node: Value, g: Any, create_graph: bool = False) -> list[tuple[V
                 if x.requires_grad:
                     wanted.append((i, x))
         ans = node.data
-    params = node._params
+    params = getattr(node, "_params", None)  # (unset in nodes the operator methods make)
     vjps = OPS[node.op].vjps
     ndarray = np.ndarray
     out = []

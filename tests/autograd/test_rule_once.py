@@ -97,3 +97,12 @@ def test_the_engine_names_no_op() -> None:
     for name in OPS:
         for quoted in (f'"{name}"', f"'{name}'"):
             assert quoted not in source, f"engine.py names the op {name}"
+
+
+def test_the_rules_are_pasted_again_when_the_loop_is_written_again() -> None:
+    """Writing the reverse pass must not spoil the parsed rules it pastes from: after a
+    table change the loop is written again, with the same arithmetic pasted in."""
+    names = ("g", "ans", "ad", "bd")
+    first = engine._arithmetic(OPS["mul"].vjps[0], names)
+    again = engine._arithmetic(OPS["mul"].vjps[0], names)
+    assert first == again == "(g * bd)"
