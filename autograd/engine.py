@@ -289,7 +289,8 @@ class Value:
             return 0.0 if g is None else float(g)
         if g is None:
             return np.zeros_like(d)
-        if (type(g) is not np.ndarray or g.shape != d.shape or g.dtype != d.dtype
+        if (type(g) is not np.ndarray or g.shape != d.shape
+                or (g.dtype is not d.dtype and g.dtype != d.dtype)  # (`is`: the usual, quick)
                 or not g.flags.writeable):  # e.g. the read-only broadcast that sum's VJP gives
             g = self._grad = _like(self, g)
         return g

@@ -206,7 +206,7 @@ class SGD(Optimizer):
 
     def _update(self, p: Value, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
-        if p.is_scalar:
+        if type(p.data) is float:  # a scalar (p.is_scalar, without the call)
             g = float(g)
             if wd:
                 g += wd * p.data
