@@ -385,6 +385,13 @@ def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
     v._n = 0
 
 
+def _unrecorded(data: Any) -> Value:
+    """A result computed inside `no_grad()`: no history, ``requires_grad=False``."""
+    v = _new(Value)
+    _init_leaf(v, data, "", False)
+    return v
+
+
 def _inputs(node: Value) -> tuple[Any, ...]:
     """Every op input of `node`, in order (Values and constants); () for a leaf."""
     a = node._a
@@ -419,37 +426,32 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     if t is not float and t is not np.ndarray:
         # a scalar when every input is one (np.float64 counts: it is a float, as precise)
         out = float(out) if all(isinstance(d, float) for d in datas) else np.asarray(out)
+    if _off_threads and _mode.off:  # not is_grad_enabled(), inlined
+        return _unrecorded(out)
     v = _new(Value)  # the slots are set by hand: this is the hot path of every op
     v.data = out
     v._grad = v._seen = None
-    if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
-        v.op = op.name
-        if type(out) is float:  # a scalar's constants are floats (the reverse pass relies on it)
-            inputs = tuple([_scalar_input(x) for x in inputs])
-        n = len(inputs)
-        if n == 2:
-            v._a, v._b = inputs
-        elif n == 1:
-            v._a = inputs[0]
-            v._b = _NO
-        elif n:
-            v._a = inputs[0]
-            v._b = _Rest(inputs[1:])
-        else:
-            v._a = v._b = _NO
-        v._params = params or None
-        height = 0  # (rg was found in the first loop)
-        for x in inputs:
-            if isinstance(x, Value) and x._n > height:
-                height = x._n
-        v.requires_grad = rg
-        v._n = height + 1
+    v.op = op.name
+    if type(out) is float:  # a scalar's constants are floats (the reverse pass relies on it)
+        inputs = tuple([_scalar_input(x) for x in inputs])
+    n = len(inputs)
+    if n == 2:
+        v._a, v._b = inputs
+    elif n == 1:
+        v._a = inputs[0]
+        v._b = _NO
+    elif n:
+        v._a = inputs[0]
+        v._b = _Rest(inputs[1:])
     else:
-        v.op = ""
         v._a = v._b = _NO
-        v._params = None
-        v.requires_grad = False
-        v._n = 0
+    v._params = params or None
+    height = 0  # (rg was found in the first loop)
+    for x in inputs:
+        if isinstance(x, Value) and x._n > height:
+            height = x._n
+    v.requires_grad = rg
+    v._n = height + 1
     return v
 
 
@@ -513,20 +515,16 @@ def make(general, fwd, name):
     else:
         return general(self, other)
 {compute}
+    if _off_threads and _mode.off:  # not is_grad_enabled(), inlined
+        return _unrecorded(out)
     v = _new(Value)
     v.data = out
     v._grad = v._seen = None
-    if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
-        v.op = name
-        v._a = {first}
-        v._b = {second}
-        v.requires_grad = rg
-        v._n = n + 1
-    else:
-        v.op = ""
-        v._a = v._b = _NO
-        v.requires_grad = False
-        v._n = 0
+    v.op = name
+    v._a = {first}
+    v._b = {second}
+    v.requires_grad = rg
+    v._n = n + 1
     return v
   return method
 """
@@ -579,20 +577,16 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
             return apply(op, self)
         if type(out) is not float:
             out = float(out)
+        if _off_threads and _mode.off:  # not is_grad_enabled(), inlined
+            return _unrecorded(out)
         v = _new(Value)
         v.data = out
         v._grad = v._seen = None
-        if not _off_threads or not _mode.off:  # is_grad_enabled(), inlined
-            v.op = name
-            v._a = self
-            v._b = _NO
-            v.requires_grad = self.requires_grad
-            v._n = self._n + 1
-        else:
-            v.op = ""
-            v._a = v._b = _NO
-            v.requires_grad = False
-            v._n = 0
+        v.op = name
+        v._a = self
+        v._b = _NO
+        v.requires_grad = self.requires_grad
+        v._n = self._n + 1
         return v
 
     method.__name__ = name
@@ -734,7 +728,7 @@ def _run_pass(root: Value, seed: Any, create_graph: bool,
     _pass_fn(root, token, create_graph, sink)
 
 
-# ---- pass 2, written from the table ---------------------------------------------------
+# ---- the reverse pass, written from the table ----------------------------------------
 # Scalar graphs (micrograd-style networks) cost Python time per node, and a function call
 # per VJP was a third of the reverse pass. So the loop is written from the table: each op
 # with one or two inputs and plain VJPs gets a branch of its own, where a VJP that is a
@@ -845,7 +839,7 @@ def _binary_branch(k: str, ea: str, eb: str) -> str:
 
 
 def _compile_pass() -> Callable[..., None]:
-    """Write pass 2's loop, a branch per op of one or two inputs whose VJPs are plain
+    """Write the reverse pass's loop, a branch per op of one or two inputs whose VJPs are plain
     functions of (g, ans, inputs): pure-arithmetic lambdas pasted in, others called."""
     unary, binary, names = [], [], []
     env: dict[str, Any] = {}
@@ -856,7 +850,7 @@ def _compile_pass() -> Callable[..., None]:
         params = ("g", "ans", "ad") if len(vjps) == 1 else ("g", "ans", "ad", "bd")
         if not all(_positional(f, len(params)) for f in vjps):
             continue
-        k = f"k{len(names)}"  # the name, compared by identity (a miss only costs a call)
+        k = f"k{len(names)}"  # the name, compared by identity (a miss takes input_grads)
         names.append(f"{k} = {name!r}")
         exprs = []
         for i, f in enumerate(vjps):
