@@ -1,5 +1,6 @@
 """The reverse pass: accumulation, repeated backward, no_grad, detach, grad() and higher
-derivatives, the 1,000,000-node chain, dtypes, and numerically delicate inputs."""
+derivatives, the order nodes are met in, the 1,000,000-node chain, dtypes, and numerically
+delicate inputs."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from op_cases import CASES, Case
 
 from autograd import Value, grad, gradcheck, is_grad_enabled, no_grad, topological_order
+from autograd.engine import input_grads
 
 # ---- accumulation ------------------------------------------------------------------------
 
@@ -330,6 +334,65 @@ def test_hessian_vector_product_of_an_mlp_loss() -> None:
     plus, minus = gradient_at(1.0), gradient_at(-1.0)
     for h, gp, gm in zip(hv, plus, minus):
         np.testing.assert_allclose(h, (np.asarray(gp) - gm) / (2 * eps), rtol=1e-6, atol=1e-8)
+
+
+# ---- the order nodes are met in ----------------------------------------------------------
+
+
+def reference_gradients(root: Value) -> dict[Value, object]:
+    """The chain rule the plain way: every node of a topological order, last first."""
+    total: dict[Value, object] = {root: 1.0 if root.is_scalar else np.ones_like(root.data)}
+    for node in reversed(topological_order(root)):
+        if node in total:
+            for x, gx in input_grads(node, total[node]):
+                total[x] = total[x] + gx if x in total else gx
+    return total
+
+
+STEPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b,
+         "*": lambda a, b: (a * b).tanh(), "tanh": lambda a, b: a.tanh()}
+
+
+@settings(max_examples=60, deadline=None)
+@given(program=st.lists(st.tuples(st.sampled_from(sorted(STEPS)), st.integers(0, 99),
+                                  st.integers(0, 99), st.sampled_from([0, 1, 40, 2000])),
+                        min_size=1, max_size=30),
+       tensor=st.booleans(), seed=st.integers(0, 2**16))
+def test_every_node_hears_from_all_its_users_first(program, tensor: bool, seed: int) -> None:
+    """Random graphs whose nodes are made with other Values made between them (none, a few,
+    thousands), and whose late nodes use early ones, so the pass meets nodes close to, far
+    below and long before the root: every gradient, leaves' and intermediate, is the one
+    the plain reverse topological order gives."""
+    rng = np.random.default_rng(seed)
+    nodes = [Value(rng.uniform(-1, 1, 3) if tensor else rng.uniform(-1, 1)) for _ in range(3)]
+    for name, i, j, between in program:
+        for _ in range(between):  # Values made, and dropped, between the graph's own
+            Value(0.5) * 2.0
+        nodes.append(STEPS[name](nodes[i % len(nodes)], nodes[j % len(nodes)]))
+    loss = nodes[-1] + nodes[len(nodes) // 2]
+    if tensor:
+        loss = loss.sum()
+    loss.backward()
+    expected = reference_gradients(loss)
+    for v in nodes:
+        want = expected.get(v, 0.0 if not tensor else np.zeros(3))
+        np.testing.assert_allclose(v.grad, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_node_far_below_the_root_waits_for_a_user_made_much_later() -> None:
+    """y is used by f, made just after it, and by a long chain made thousands of Values
+    later; the root reaches f first, far below it, and y again at the chain's end."""
+    x = Value(0.3)
+    y = x * x
+    f = y.tanh()
+    for _ in range(3000):
+        Value(0.5) * 2.0
+    z = y * 1.0
+    for _ in range(3000):
+        z = z * 1.0 + 0.0
+    (f + z).backward()
+    assert y.grad == pytest.approx(1 - math.tanh(0.09) ** 2 + 1, rel=1e-12)
+    assert x.grad == pytest.approx(2 * 0.3 * y.grad, rel=1e-12)
 
 
 # ---- a deep graph -------------------------------------------------------------------------
