@@ -751,13 +751,15 @@ def run_pass(root, token, create_graph, sink):
     handed = set()  # ids of the arrays (their memory owners) stored as .grad
     top = root._n
     slots = [root]  # slots[d]: the node reached numbered top - d, or None
-    size = placed = 1  # len(slots); how many nodes they hold
+    size = 1  # len(slots)
+    empty = 0  # how many empty slots the walk has passed
     far = []  # a heap of the nodes too far below the slots for them: (-number, node)
     low = 0  # the highest number in far: the slots stay above it
     leaves = []  # leaves reached from far below: they wait to the end
     while True:
       for node in slots:
         if node is None:
+            empty += 1
             continue
         g = node._g
         ans = node.data
@@ -798,7 +800,8 @@ def run_pass(root, token, create_graph, sink):
           node = heappop(far)[1]
           top = node._n
           slots = [node]
-          size = placed = 1
+          size = 1
+          empty = 0
           low = -far[0][0] if far else 0
       elif leaves:
           slots, leaves = leaves, []
@@ -813,21 +816,31 @@ else:  # its first part: the node takes its slot
     d = top - {x}._n
     if d < size:
         slots[d] = {x}
-        placed += 1
-    elif d < top - low and d < 2 * placed + 64:  # extend the slots to it, and a quarter more
-        new = d + 1 + (size >> 2)
-        if new > top - low:
-            new = top - low
-        slots.extend([None] * (new - size))
-        size = new
-        slots[d] = {x}
-        placed += 1
-    elif {x}._a is no:  # a leaf (a parameter, usually) sends nothing: it waits to the end
+    elif {x}._a is no:  # a leaf below the slots sends nothing on: it waits to the end
         leaves.append({x})
     else:
-        heappush(far, (-{x}._n, {x}))
-        if {x}._n > low:
-            low = {x}._n"""
+        size, low = place({x}, d, slots, size, empty, top, low, far)"""
+
+
+def _place(x: Value, d: int, slots: list[Value | None], size: int, empty: int, top: int,
+           low: int, far: list[tuple[int, Value]]) -> tuple[int, int]:
+    """Where a node `x` that is not a leaf, reached `d` below the root's number `top` and
+    beyond the slots, waits; returns the slots' new length and far's highest number.
+
+    The slots are extended down to x, and a quarter more, when x is less than twice their
+    length below them and they are not all but empty (`empty`: the empty slots the walk has
+    passed, under 63 in 64 of their length). Otherwise x waits in the heap `far`, and the
+    slots never reach below its highest number, `low`. So the slots stay within a small
+    factor of the nodes they hold, whatever else was made between those nodes."""
+    if d < top - low and d < 2 * size + 64 and empty < size - (size >> 6):
+        new = min(d + 1 + (size >> 2) + 8, top - low)
+        slots.extend([None] * (new - size))
+        slots[d] = x
+        return new, low
+    heapq.heappush(far, (-x._n, x))
+    return size, max(low, x._n)
+
+
 _pass_fn: Callable[..., None] = lambda *args: None  # written on first use
 _pass_version = -1
 
@@ -896,7 +909,7 @@ def _compile_pass() -> Callable[..., None]:
                           binary=_indent("\n".join(binary) or "pass", 16),
                           send_x=_indent(_SEND.format(x="x", gx="gi"), 12))
     env.update(np=np, _NO=_NO, _accumulate=_accumulate, input_grads=input_grads,
-               heappop=heapq.heappop, heappush=heapq.heappush)
+               heappop=heapq.heappop, place=_place)
     exec(compile(source, "<autograd.engine: reverse pass>", "exec"), env)  # noqa: S102
     return env["run_pass"]
 
