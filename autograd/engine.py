@@ -692,15 +692,14 @@ def _backprop(root: Value, seed: Any, create_graph: bool,
     are not walked.
 
     The reached nodes wait in `slots`, indexed by how far below the root's number they are
-    (a node takes its slot when its first gradient part arrives). A node numbered too far
-    below for the slots, which hold at most about three times the nodes in them (one made
-    long before the rest of the graph, and kept), waits in a heap and starts slots of its
-    own when every node above it is done; the slots never reach below the heap's highest.
-    A leaf from far below (a parameter, usually) waits in a list to the end, since it sends
-    nothing on. So the walk goes back through the graph in the reverse of the order it was
-    built, each part's nodes together: ordering the nodes by height instead took every part
-    of a step (each data point's subgraph) once per height, and the reverse pass of a scalar
-    MLP step half as long again.
+    (a node takes its slot when its first gradient part arrives). A leaf below the slots (a
+    parameter, usually) waits in a list to the end, since it sends nothing on; any other
+    node too far below for them (one made long before the rest of the graph and kept, or a
+    sparse graph's) waits in a heap and starts slots of its own when every node above it is
+    done (`_place`). So the walk goes back through the graph in the reverse of the order it
+    was built, each part's nodes together: ordering the nodes by height instead took every
+    part of a step (each data point's subgraph) once per height, and the reverse pass of a
+    scalar MLP step half as long again.
 
     A node is marked as reached by this pass alone: its ``_seen`` slot holds the pass's own
     `token`, so whatever an interrupted pass (an exception, Ctrl-C) left behind is never
