@@ -111,7 +111,22 @@ def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
 
 _made = itertools.count(1)  # next(_made): a new node's number, above all its inputs'
 _new = object.__new__  # a bare instance; `apply` and the operator methods fill its slots
-_NO = object()  # in a node's `_a`/`_b` slot: no input there
+
+
+class _Absent:
+    """The marker in a node's `_a`/`_b` slot for "no input there": one object, which
+    `copy`, `deepcopy` and pickle give back as itself (found by its name)."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> str:
+        return "_NO"
+
+    def __repr__(self) -> str:
+        return "_NO"
+
+
+_NO = _Absent()
 
 
 class _Rest(tuple):
@@ -327,6 +342,15 @@ class Value:
         v = _new(Value)
         _init_leaf(v, self.data, self.label, False)
         return v
+
+    def __setstate__(self, state: Any) -> None:
+        """Unpickling and `copy`: the saved slots, and a number drawn now. A copy made with
+        the original's number would share its place in the reverse pass, and a Value from
+        another process could be numbered above the ones made from it here."""
+        slots = state[1] if isinstance(state, tuple) else state  # (None, {slot: value})
+        for name, value in (slots or {}).items():
+            object.__setattr__(self, name, value)
+        self._n = next(_made)  # (its inputs were restored first: theirs are lower)
 
     def __repr__(self) -> str:
         name = f", label={self.label!r}" if self.label else ""

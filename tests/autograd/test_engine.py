@@ -4,7 +4,9 @@ delicate inputs."""
 
 from __future__ import annotations
 
+import copy
 import math
+import pickle
 import warnings
 
 import numpy as np
@@ -393,6 +395,30 @@ def test_a_node_far_below_the_root_waits_for_a_user_made_much_later() -> None:
     (f + z).backward()
     assert y.grad == pytest.approx(1 - math.tanh(0.09) ** 2 + 1, rel=1e-12)
     assert x.grad == pytest.approx(2 * 0.3 * y.grad, rel=1e-12)
+
+
+COPIES = {"copy": copy.copy, "deepcopy": copy.deepcopy,
+          "pickle": lambda v: pickle.loads(pickle.dumps(v))}
+
+
+@pytest.mark.parametrize("name", sorted(COPIES))
+def test_a_copy_has_a_place_of_its_own_in_the_pass(name: str) -> None:
+    """A copied or unpickled Value (a leaf, and a node with its inputs) used beside its
+    original: each gets its own gradient, as if made afresh."""
+    copier = COPIES[name]
+    a = Value(0.5)
+    b = copier(a)
+    h = (a * a).tanh()
+    h2 = copy.deepcopy(h) if name != "pickle" else copier(h)
+    y = a * 2.0 + b * 3.0 + h * 5.0 + h2 * 7.0
+    for _ in range(10):
+        y = y * 1.0
+    y.backward()
+    assert b.grad == 3.0
+    assert h.grad == 5.0 and h2.grad == 7.0
+    assert a.grad == pytest.approx(2.0 + 5.0 * (1 - math.tanh(0.25) ** 2) * 2 * 0.5, rel=1e-12)
+    assert h2.parents[0].parents[0].grad == pytest.approx(7.0 * (1 - math.tanh(0.25) ** 2),
+                                                          rel=1e-12)
 
 
 # ---- a deep graph -------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Module: parameter discovery and names, modes, freezing, state dicts, Sequential."""
+"""Module: parameter discovery and names, modes, freezing, state dicts, Sequential, copies."""
+
+import copy
 
 import numpy as np
 import pytest
@@ -256,3 +258,15 @@ def test_custom_module_labels_in_explain_and_draw_graph():
     source = draw_graph(out).source
     for name in ("fc1.w", "fc1.b", "fc2.w", "fc2.b", "scale", "γ"):
         assert name in source, name
+
+
+def test_a_deep_copy_trains_beside_its_original():
+    """copy.deepcopy(model) (an EMA or target network, repeated blocks): the copy computes
+    what the original does and gets its own gradients, in the same graph as the original."""
+    model = Pair()
+    twin = copy.deepcopy(model)
+    x = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.5]])
+    (model(x).sum() + 2.0 * twin(x).sum()).backward()
+    for (name, p), q in zip(model.named_parameters(), twin.parameters()):
+        assert q is not p
+        np.testing.assert_allclose(q.grad, 2.0 * np.asarray(p.grad), rtol=1e-12, err_msg=name)
