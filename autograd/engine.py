@@ -339,9 +339,7 @@ class Value:
 
     def detach(self) -> Value:
         """The same data (not a copy), no history, ``requires_grad=False``."""
-        v = _new(Value)
-        _init_leaf(v, self.data, self.label, False)
-        return v
+        return _unrecorded(self.data, self.label)
 
     def __setstate__(self, state: Any) -> None:
         """Unpickling and `copy`: the saved slots, and a number drawn now. A copy made with
@@ -412,10 +410,11 @@ def _init_leaf(v: Value, data: Any, label: str, requires_grad: bool) -> None:
     v._n = next(_made)
 
 
-def _unrecorded(data: Any) -> Value:
-    """A result computed inside `no_grad()`: no history, ``requires_grad=False``."""
+def _unrecorded(data: Any, label: str = "") -> Value:
+    """A Value with no history and ``requires_grad=False``: a result computed inside
+    `no_grad()`, or a detached one."""
     v = _new(Value)
-    _init_leaf(v, data, "", False)
+    _init_leaf(v, data, label, False)
     return v
 
 
