@@ -111,7 +111,7 @@ class Optimizer:
     def zero_grad(self) -> None:
         """Reset every parameter's gradient (they accumulate across backward calls)."""
         for p in self.params:
-            p._grad = None  # Value.zero_grad(), without a call per parameter
+            p.zero_grad()
 
     def step(self) -> None:
         for group in self.param_groups:
