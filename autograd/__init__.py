@@ -4,19 +4,13 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import (  # noqa: F401  (Value's operators and methods; attention, recurrent cells, batch norm)
-    attention,
-    norm,
-    numpy_functions,
-    ops,
-    recurrent,
-)
-from .conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from . import ops  # noqa: F401  (registers every row of the table and Value's methods)
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
-from .explain import explain  # eager: the submodule shares the function's name
-from .functions import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
-from .html import save_html
+from .ops.conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .ops.functions import concatenate, maximum, minimum, stack, where
+from .show.explain import explain
+from .show.html import save_html
 
 __all__ = [
     "Value",
@@ -44,6 +38,6 @@ __all__ = [
 
 def __getattr__(name: str):  # drawing (and its graphviz import) loads on first use
     if name in ("draw_graph", "save_graph"):
-        from . import draw
+        from .show import draw
         return getattr(draw, name)
     raise AttributeError(f"module 'autograd' has no attribute {name!r}")

@@ -45,12 +45,14 @@ class Op:
     in `meta`. `vjps` is anything indexed by input position (a tuple, usually).
     """
 
-    __slots__ = ("formula", "forward", "meta", "name", "symbol", "vjps")
+    __slots__ = ("formula", "forward", "jvp", "meta", "name", "symbol", "vjps")
 
     def __init__(self, name: str, forward: Callable[..., Any], vjps: Any = (),
-                 symbol: str = "", formula: str = "", meta: dict[str, Any] | None = None) -> None:
+                 symbol: str = "", formula: str = "", meta: dict[str, Any] | None = None,
+                 jvp: Any = None) -> None:
         self.name, self.forward, self.vjps = name, forward, vjps
         self.symbol, self.formula, self.meta = symbol, formula, meta
+        self.jvp = jvp  # forward mode: one ``jvp_i(t, ans, *inputs, **params)`` per input
 
     def __setattr__(self, name: str, value: Any) -> None:
         global _table_version
@@ -101,11 +103,12 @@ OPS: dict[str, Op] = _Table()
 
 
 def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
-          **metadata: Any) -> Op:
-    """Register an operation: its forward map on raw data and one VJP per input (plus
-    optional metadata: ``symbol=``, ``formula=``, ...). Returns the `Op` to `apply`."""
+          jvp: Any = None, **metadata: Any) -> Op:
+    """Register an operation: its forward map on raw data, one VJP per input, optionally
+    one JVP per input (``jvp=(jvp_0, ...)``, forward mode), plus optional metadata
+    (``symbol=``, ``formula=``, ...). Returns the `Op` to `apply`."""
     symbol, formula = metadata.pop("symbol", ""), metadata.pop("formula", "")
-    op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None)
+    op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None, jvp)
     return op
 
 

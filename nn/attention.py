@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from autograd import Value, ops
-from autograd.attention import attention, causal_mask
+from autograd import Value
+from autograd.ops.attention import attention, causal_mask
+from autograd.ops.linalg import linear
 
 from ._checks import float_dtype, generator, positive_int
 from .module import Module
@@ -40,7 +41,7 @@ def self_attention(x: Any, w_in: Any, b_in: Any, w_out: Any, b_out: Any, num_hea
     h = num_heads
     d = e // h
     # (one (N·T, E) matrix product: numpy runs a 3-D @ 2-D product as N small ones)
-    qkv = ops.linear(x.reshape(n * t, e), w_in, b_in)                 # (N·T, 3E)
+    qkv = linear(x.reshape(n * t, e), w_in, b_in)                 # (N·T, 3E)
     qkv = qkv.reshape(n, t, 3, h, d).transpose(2, 0, 3, 1, 4)         # (3, N, heads, T, d)
     q, k, v = qkv[0], qkv[1], qkv[2]
     if n * h * t * t > STEP_BY_STEP:
@@ -51,7 +52,7 @@ def self_attention(x: Any, w_in: Any, b_in: Any, w_out: Any, b_out: Any, num_hea
             scores = scores + causal_mask(t, scores.dtype)
         y = scores.softmax(axis=-1) @ v
     y = y.transpose(0, 2, 1, 3).reshape(n * t, e)                     # heads side by side
-    return ops.linear(y, w_out, b_out).reshape(n, t, e)
+    return linear(y, w_out, b_out).reshape(n, t, e)
 
 class MultiheadAttention(Module):
     """``MultiheadAttention(embed_dim, num_heads)``: self-attention on (N, T, E) (or one

@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd import Value, ops
+from autograd import Value
+from autograd.ops.linalg import linear
 
 from ._checks import float_dtype, generator, positive_int
 from .module import Module
@@ -144,7 +145,7 @@ class Layer(Module):
     def forward(self, x: Any) -> Value:
         x = _as_input(x, self.nin, self.dtype, "Layer")
         if x.ndim >= 2:  # a batch: one fused node, x @ w.T + b (same numbers, less overhead)
-            return _activate(ops.linear(x, self.w, self.b), self.activation)
+            return _activate(linear(x, self.w, self.b), self.activation)
         return _activate(x @ self.w.T + self.b, self.activation)  # one sample: step by step
 
     def config(self) -> dict[str, Any]:
@@ -275,7 +276,7 @@ class Linear(Layer):
     def forward(self, x: Any) -> Value:
         x = _as_input(x, self.nin, self.dtype, f"Linear({self.nin}, {self.nout})")
         if x.ndim >= 2:
-            return ops.linear(x, self.w, self.b)
+            return linear(x, self.w, self.b)
         out = x @ self.w.T
         return out if self.b is None else out + self.b
 

@@ -13,7 +13,9 @@ from typing import Any
 import numpy as np
 
 import autograd
-from autograd import Value, ops
+from autograd import Value
+from autograd.ops.losses import cross_entropy as fused_cross_entropy
+from autograd.ops.shape import to_scalar
 
 
 def _as_value(x: Any, name: str) -> Value:
@@ -41,7 +43,7 @@ def _returns_scalar(loss: Callable[..., Value]) -> Callable[..., Value]:
     """Every loss returns a scalar Value (``.data`` a Python float), whatever the batch."""
     @functools.wraps(loss)
     def wrapper(*args: Any, **kwargs: Any) -> Value:
-        return ops.to_scalar(loss(*args, **kwargs))
+        return to_scalar(loss(*args, **kwargs))
     return wrapper
 
 
@@ -108,10 +110,10 @@ def cross_entropy(logits: Any, target: Any) -> Value:
     idx = _class_indices(target, batch_shape, nclass)
     if len(batch_shape) == 1:  # a batch: one fused node, whose gradient is (p - y) / n
         if idx is not None:
-            return ops.cross_entropy(logits, index=idx)
+            return fused_cross_entropy(logits, index=idx)
         rows = _as_target(target, logits.dtype)
         if np.shape(rows) == logits.shape:
-            return ops.cross_entropy(logits, rows)
+            return fused_cross_entropy(logits, rows)
     logp = logits.log_softmax(axis=-1)
     if idx is not None:  # pick log p of the true class with a one-hot mask (fast backward)
         weights = np.zeros(logits.shape, dtype=logits.dtype)

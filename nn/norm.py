@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
-from autograd.norm import batch_norm, batch_stats
+from autograd.ops.norm import batch_norm, batch_stats
 
 from ._checks import float_dtype, positive_int
 from .layers import _as_tensor

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, concatenate, stack
-from autograd.recurrent import gru_cell, lstm_cell, rnn_cell
+from autograd.ops.recurrent import gru_cell, lstm_cell, rnn_cell
 
 from ._checks import float_dtype, generator, positive_int
 from .module import Module

@@ -32,8 +32,9 @@ from autograd import (
     stack,
     where,
 )
-from autograd.attention import attention
-from autograd.conv import (
+from autograd.engine import apply
+from autograd.ops.attention import attention
+from autograd.ops.conv import (
     AVG_POOL_BACKWARD,
     CONV_TRANSPOSE,
     CONV_WEIGHT,
@@ -41,10 +42,11 @@ from autograd.conv import (
     POOL_SCATTER,
     _argmax,
 )
-from autograd.engine import apply
-from autograd.norm import batch_norm
-from autograd.ops import cross_entropy, linear, to_scalar
-from autograd.recurrent import gru_cell, lstm_cell, rnn_cell
+from autograd.ops.linalg import linear
+from autograd.ops.losses import cross_entropy
+from autograd.ops.norm import batch_norm
+from autograd.ops.recurrent import gru_cell, lstm_cell, rnn_cell
+from autograd.ops.shape import to_scalar
 
 SAME = "same"
 

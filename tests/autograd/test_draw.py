@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import autograd.draw as draw_mod
+import autograd.show.draw as draw_mod
 from autograd import Value, draw_graph, save_graph
 from demos.document import single_neuron
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from autograd._erf import erf
+from autograd.ops.erf import erf
 
 
 def test_erf_is_within_two_ulp_of_math_erf_on_a_dense_grid() -> None:

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from autograd import Value, explain, topological_order
-from autograd.explain import FORMATS, fmt
 from autograd.ops import OPS
+from autograd.show.explain import FORMATS, fmt
 from demos.document import (  # the document's inputs and weights
     DIGIT_B1,
     DIGIT_W1,
@@ -400,7 +400,7 @@ def test_the_first_backward_line_is_derived():
 
 
 def test_a_batch_cross_entropy_reads_as_p_minus_y_over_the_batch():
-    from autograd.ops import cross_entropy
+    from autograd.ops.losses import cross_entropy
 
     z = Value([[0.713, 0.464], [0.2, 0.9]], label="z")
     for L in (cross_entropy(z, index=np.array([0, 1])),

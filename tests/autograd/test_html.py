@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from autograd import Value, explain, save_html
-from autograd.explain import explain_steps
-from autograd.html import page_state
+from autograd.show.explain import explain_steps
+from autograd.show.html import page_state
 from demos.document import DOG_B1, DOG_B2, DOG_W1, DOG_W2, DOG_X, DOG_Y, single_neuron
 
 

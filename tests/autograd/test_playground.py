@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograd import Value
-from autograd.playground import Playground, make_server
+from autograd.show.playground import Playground, make_server
 from demos.document import DOG_W2, NEURON_B, NEURON_W, NEURON_X
 
 

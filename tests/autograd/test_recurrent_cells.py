@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from autograd import Value, concatenate, grad, topological_order
-from autograd.ops import linear
-from autograd.recurrent import gru_cell, lstm_cell, rnn_cell
+from autograd.ops.linalg import linear
+from autograd.ops.recurrent import gru_cell, lstm_cell, rnn_cell
 
 N, NIN, HID = 3, 4, 2
 

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from .engine import Value
+from ..engine import Value
 from .explain_numbers import (
     ATOM,
     POWER,

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ._files import write_bytes
-from .engine import Value, topological_order
+from .._files import write_bytes
+from ..engine import Value, topological_order
 from .explain import explain_steps
 from .explain_numbers import fmt
 
@@ -152,7 +152,7 @@ Value._repr_html_ = _repr_html_  # type: ignore[attr-defined]  (display hook, no
 
 def render_page(state: dict[str, Any], live: dict[str, Any] | None = None) -> str:
     """The page's HTML with `state` (and, for the playground, its `live` settings) inline."""
-    template = resources.files("autograd").joinpath("page.html").read_text("utf-8")
+    template = resources.files("autograd.show").joinpath("page.html").read_text("utf-8")
     data = json.dumps({"state": state, "live": live}, allow_nan=False)
     data = data.replace("</", "<\\/")  # never ends the script element early
     return (template.replace("__TITLE__", _html.escape(state["title"]))

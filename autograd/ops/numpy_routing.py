@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from ..engine import Value
 from . import functions as F
-from .engine import Value
 
 
 def _data(x: Any) -> Any:

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from .engine import Value, apply
-from .ops import _data, _shape, defop
+from ..engine import Value, apply, defop
+from ._common import _data, _shape
 
 Pair = int | tuple[int, ...]
 

@@ -33,9 +33,9 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, apply, defop, is_grad_enabled
+from ..engine import Value, apply, defop, is_grad_enabled
+from .arithmetic import SIGMOID, TANH
 from .functions import concatenate
-from .ops import SIGMOID, TANH
 
 
 # ---- helpers that run on raw arrays and on Values alike --------------------------------

@@ -20,8 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, apply, defop
-from .ops import _shape
+from ..engine import Value, apply, defop
+from ._common import _shape
 
 
 def _axes(x: Any) -> tuple[int, ...]:

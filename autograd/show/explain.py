@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, input_grads, topological_order
+from ..engine import Value, input_grads, topological_order
 from .explain_numbers import (
     DIGITS,
     PROD,

@@ -26,8 +26,8 @@ from typing import Any
 
 import numpy as np
 
-from .engine import Value, apply, defop, is_grad_enabled
-from .ops import SOFTMAX
+from ..engine import Value, apply, defop, is_grad_enabled
+from .reductions import SOFTMAX
 
 
 def _swap(x: Any) -> Any:

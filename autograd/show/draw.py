@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from ._files import write_bytes
-from .engine import Value, topological_order
+from .._files import write_bytes
+from ..engine import Value, topological_order
 
 MAX_NODES = 2000
 MAX_DRAWN = 15000  # points: a picture wider or taller than this is refused, not drawn

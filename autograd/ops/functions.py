@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from ._erf import erf as _erf_array
-from .engine import OPS, Op, Value, apply, defop, operand
-from .ops import _data, _expand, _max_vjp, _reduction, _shape, exp
+from ..engine import OPS, Op, Value, apply, defop, operand
+from ._common import _data, _expand, _shape, exp
+from .erf import erf as _erf_array
+from .reductions import _max_vjp, _reduction
 
 Number = float | int
 
