@@ -32,6 +32,7 @@ def _dispatch(np_fn: Any, method: str) -> Any:
 
 exp = _dispatch(np.exp, "exp")
 log = _dispatch(np.log, "log")
+tanh = _dispatch(np.tanh, "tanh")
 
 
 def power(a: Any, b: Any) -> Any:

@@ -135,6 +135,10 @@ def _np_gelu(x: Any) -> Any:
     return x * 0.5 * (1.0 + _np_erf(x / math.sqrt(2.0)))
 
 
+def _np_gelu_tanh(x: Any) -> Any:
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
+
+
 def _np_logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
     m = x.max(axis=axis, keepdims=True)
     out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
@@ -372,6 +376,10 @@ CASES = [
     C("erf-scalar",            lambda a: a.erf(),                 math.erf,   SAME,   [S]),
     C("gelu",                  lambda a: a.gelu(),                _np_gelu,   lambda a: _torch().nn.functional.gelu(a), [B]),
     C("gelu-scalar",           lambda a: a.gelu(),                _np_gelu,   lambda a: _torch().nn.functional.gelu(a), [S]),
+    C("gelu-tanh",             lambda a: a.gelu(approximate="tanh"), _np_gelu_tanh,
+      lambda a: _torch().nn.functional.gelu(a, approximate="tanh"), [B]),
+    C("gelu-tanh_scalar",      lambda a: a.gelu(approximate="tanh"), _np_gelu_tanh,
+      lambda a: _torch().nn.functional.gelu(a, approximate="tanh"), [S]),
     C("maximum",               lambda a, b: maximum(a, b),        np.maximum, lambda a, b: _torch().maximum(a, b), TWO),
     C("maximum-broadcast",     lambda a, b: maximum(a, b),        np.maximum, lambda a, b: _torch().maximum(a, b),
       [M, (4,)]),
