@@ -265,25 +265,13 @@ def _tiles(shape: tuple[int, ...], ksize: tuple[int, ...], stride: tuple[int, ..
     return ksize == stride and all(n % k == 0 for n, k in zip(shape[2:], ksize))
 
 
-def _tiled(x: np.ndarray, ksize: tuple[int, ...]) -> np.ndarray:
-    """x (N, C, *S) as (N, C, *out, K): each window's entries on the last axis (a copy)."""
-    d = len(ksize)
-    split = x.reshape(x.shape[:2] + tuple(v for n, k in zip(x.shape[2:], ksize)
-                                          for v in (n // k, k)))
-    order = (0, 1, *range(2, 2 + 2 * d, 2), *range(3, 3 + 2 * d, 2))
-    return split.transpose(order).reshape(split.shape[:2] + split.shape[2::2][:d] + (-1,))
-
-
 def _max_pool(x: np.ndarray, *, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
     """The max of each window. The window's first maximal entry, which the backward pass
     routes the gradient to, is found here once and kept (see _saved.py): recomputing it in
-    the backward pass was a quarter of the digits CNN's step."""
-    if _tiles(x.shape, ksize, stride):  # one argmax over the windows laid side by side
-        t = _tiled(x, ksize)
-        index = t.argmax(axis=-1)
-        best = np.take_along_axis(t, index[..., None], axis=-1)[..., 0]
-    else:
-        best, index = _running_max(x, ksize, stride)
+    the backward pass was a quarter of the digits CNN's step. (A running maximum over the
+    kernel's strided offsets: laying the windows side by side for one argmax copies x
+    through a transpose with axes of 2, which took longer than the whole pool.)"""
+    best, index = _running_max(x, ksize, stride)
     keep(best, index)
     return best
 
@@ -305,21 +293,17 @@ def _running_max(x: np.ndarray, ksize: tuple[int, ...],
 
 def _argmax(x: np.ndarray, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
     """Each window's first maximal entry, as a flat (row-major) offset into the window."""
-    if _tiles(x.shape, ksize, stride):
-        return _tiled(x, ksize).argmax(axis=-1)
     return _running_max(x, ksize, stride)[1]
 
 
 def _pool_scatter(g: np.ndarray, *, index: np.ndarray, shape: tuple[int, ...],
                   ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
     """Each g entry added at its window's chosen entry (`index`): max pooling's VJP."""
-    if _tiles(shape, ksize, stride):  # windows side by side: one put, one transpose
-        d = len(ksize)
-        t = np.zeros(g.shape + (math.prod(ksize),), dtype=g.dtype)
-        np.put_along_axis(t, index[..., None], g[..., None], axis=-1)
-        t = t.reshape(g.shape + ksize)
-        order = (0, 1) + tuple(v for i in range(d) for v in (2 + i, 2 + d + i))
-        return t.transpose(order).reshape(shape)
+    if _tiles(shape, ksize, stride):  # windows do not overlap: copy g into each offset
+        dx = np.zeros(shape, dtype=g.dtype)
+        for i, o in enumerate(np.ndindex(*ksize)):
+            np.copyto(dx[_at(o, stride, g.shape[2:])], g, where=index == i)
+        return dx
     flat = {o: i for i, o in enumerate(np.ndindex(*ksize))}
     zero = np.zeros((), dtype=g.dtype)
     return _fold(lambda o: np.where(index == flat[o], g, zero), shape, ksize, stride,
