@@ -41,6 +41,15 @@ def power(a: Any, b: Any) -> Any:
     return np.power(a, b)
 
 
+def _channel_sum(x: np.ndarray) -> np.ndarray:
+    """The sum of each channel (axis 1) of an array over every other axis, shaped (C,): the
+    array seen as (N, C, L), a matrix product with ones over L, then the N rows added.
+    numpy's own reduction over axes (0, 2, 3) is a few times slower."""
+    n, c = x.shape[:2]
+    per_sample = x.reshape(n, c, -1) @ np.ones(x.size // (n * c), dtype=x.dtype)
+    return np.add.reduce(per_sample, axis=0)
+
+
 def _mT(x: Any) -> Any:
     """Swap the last two axes (the matrix transpose of a batch of matrices)."""
     n = len(_shape(x))

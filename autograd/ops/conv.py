@@ -28,7 +28,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..engine import Value, apply, defop
-from ._common import _data, _shape
+from ._common import _channel_sum, _data, _shape
 from ._saved import keep, kept
 
 Pair = int | tuple[int, ...]
@@ -225,6 +225,8 @@ def _conv_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any = None, *, stride: Any,
 
 
 def _conv_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any = None, **geometry: Any) -> Any:
+    if type(g) is np.ndarray:
+        return _channel_sum(g)
     return g.sum(axis=(0, *range(2, len(_shape(g)))))
 
 
