@@ -268,19 +268,44 @@ def _tiles(shape: tuple[int, ...], ksize: tuple[int, ...], stride: tuple[int, ..
 
 
 def _max_pool(x: np.ndarray, *, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
-    """The max of each window. The window's first maximal entry, which the backward pass
-    routes the gradient to, is found here once and kept (see _saved.py): recomputing it in
-    the backward pass was a quarter of the digits CNN's step. (A running maximum over the
-    kernel's strided offsets: laying the windows side by side for one argmax copies x
-    through a transpose with axes of 2, which took longer than the whole pool.)"""
-    best, index = _running_max(x, ksize, stride)
-    keep(best, index)
+    """The max of each window, as a running maximum over the kernel's strided offsets."""
+    out = _pool_out(x.shape, ksize, stride)
+    offsets = list(np.ndindex(*ksize))
+    best = x[_at(offsets[0], stride, out)].copy()
+    for o in offsets[1:]:
+        np.maximum(best, x[_at(o, stride, out)], out=best)
     return best
+
+
+def _route(g: np.ndarray, best: np.ndarray, x: np.ndarray, ksize: tuple[int, ...],
+           stride: tuple[int, ...]) -> np.ndarray:
+    """Max pooling's VJP on arrays, from what the forward left: its answer, each window's
+    maximum. Offset by offset in the window's row-major order, g goes where x equals the
+    maximum and no earlier offset took it (torch's first maximum on ties). Finding the
+    index in the forward instead (a running argmax, or one argmax over the windows laid
+    side by side) cost 3-7× more than this comparison; recomputing it in the backward pass
+    was a quarter of the digits CNN's step."""
+    out = g.shape[2:]
+    free = np.ones(g.shape, dtype=bool)
+
+    def part(o: tuple[int, ...], into: np.ndarray | None = None) -> np.ndarray:
+        took = np.equal(x[_at(o, stride, out)], best)
+        took &= free
+        free[...] ^= took
+        return np.multiply(g, took, out=into)
+
+    if _tiles(x.shape, ksize, stride):  # the windows cover x once: each offset written
+        dx = np.empty(x.shape, dtype=g.dtype)
+        for o in np.ndindex(*ksize):
+            part(o, dx[_at(o, stride, out)])
+        return dx
+    return _fold(part, x.shape, ksize, stride, (0,) * len(ksize), out, g.dtype)
 
 
 def _running_max(x: np.ndarray, ksize: tuple[int, ...],
                  stride: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """(max, index of the first maximal entry) of each window, over the kernel's offsets."""
+    """(max, index of the first maximal entry) of each window, over the kernel's offsets
+    (the index is what the pooling's higher-order rules, scatter and gather, take)."""
     out = _pool_out(x.shape, ksize, stride)
     offsets = list(np.ndindex(*ksize))
     best = x[_at(offsets[0], stride, out)].copy()
@@ -332,9 +357,9 @@ def pool_gather_any(h: Any, **how: Any) -> Any:
 
 
 def _max_pool_vjp(g: Any, ans: Any, x: Any, *, ksize: Any, stride: Any) -> Any:
-    index = kept(ans)
-    if index is None:  # the forward ran without recording, or ans is a Value
-        index = _argmax(np.asarray(_data(x)), ksize, stride)
+    if type(g) is np.ndarray and type(ans) is np.ndarray and type(x) is np.ndarray:
+        return _route(g, ans, x, ksize, stride)
+    index = _argmax(np.asarray(_data(x)), ksize, stride)
     return pool_scatter_any(g, index=index, shape=_shape(x), ksize=ksize, stride=stride)
 
 
