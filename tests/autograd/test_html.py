@@ -121,7 +121,7 @@ def test_a_tensor_graph_shows_tables_and_the_documents_numbers(page, tmp_path):
         rows = page.page.locator("#details table.data tr").count() - 1
         assert rows == (v.shape[0] if v.ndim == 2 else 1)
     svg = page.page.inner_text("#graph")
-    assert "0.5619" in svg                     # P(dog) in the drawing
+    assert "0.562" in svg  # P(dog) in the drawing, as the document and explain write it
     assert "ᵀ" in svg and "transpose" not in svg  # W.T folded into the edge
     while not page.page.is_disabled("#next"):
         page.page.click("#next")
