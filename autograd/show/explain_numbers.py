@@ -214,11 +214,12 @@ def sub(idx: Any, shape: tuple[int, ...]) -> str:
 
 def element(name: str, idx: Any, shape: tuple[int, ...]) -> str:
     """The name of one element, counted from 1 as the document counts: subscripts (z₁,
-    w₂,₃), or brackets (v1[1], W₂[1,1]) when the name already ends in a digit or a
-    subscript, where subscripts would run into it (q₃₁: element 1 of q₃, or q₃₁?)."""
+    w₂,₃), or brackets (v1[1], W₂[1,1], h[t=2][1,1]) when the name already ends in a
+    digit, a subscript or a bracket, where subscripts would run into it (q₃₁: element 1
+    of q₃, or q₃₁?)."""
     if idx is None or not shape:
         return name
-    if name[-1:].isdigit():  # (true for ₀-₉ too)
+    if name[-1:].isdigit() or name.endswith("]"):  # (isdigit: true for ₀-₉ too)
         return f"{name}[{','.join(str(i + 1) for i in idx)}]"
     return name + sub(idx, shape)
 

@@ -450,3 +450,34 @@ def test_a_dot_product_root_derives_each_weight_gradient():
     text = explain(L)
     assert "  dL/dw₂ = ∂L/∂w₂ = 0.3 — from L = w @ x: d/dw₂ = 0.3\n" in text
     assert "  dL/dx₁ = ∂L/∂x₁ = 0.5 — from L = w @ x: d/dx₁ = 0.5\n" in text
+
+
+def test_a_gru_cell_is_written_as_its_gates():
+    import nn
+
+    gru = nn.GRU(1, 2, seed=0)
+    _, h = gru(np.array([[[0.5], [0.1]]]))
+    text = explain(h.sum())
+    # the gates with their numbers, computed here the way torch.nn.GRU documents them
+    w_ih, b_ih, b_hh = (p.data for p in (gru.w_ih, gru.b_ih, gru.b_hh))
+    gi, gh = 0.5 * w_ih[:, 0] + b_ih, b_hh  # the first step: h₋₁ = 0
+    r, z = 1 / (1 + np.exp(-(gi[:2] + gh[:2]))), 1 / (1 + np.exp(-(gi[2:4] + gh[2:4])))
+    n = np.tanh(gi[4:] + r * gh[4:])
+    assert f"    r = σ(x W_irᵀ + b_ir + h₋₁ W_hrᵀ + b_hr) = [{fmt(r[0])}, {fmt(r[1])}]" in text
+    assert f"    z = σ(x W_izᵀ + b_iz + h₋₁ W_hzᵀ + b_hz) = [{fmt(z[0])}, {fmt(z[1])}]" in text
+    assert f"r ⊙ (h₋₁ W_hnᵀ + b_hn)) = [{fmt(n[0])}, {fmt(n[1])}]" in text
+    h1 = (1 - z) * n
+    assert f"    h[t=1] = (1 - z) ⊙ n + z ⊙ h₋₁ = [{fmt(h1[0])}, {fmt(h1[1])}]" in text
+    assert "GRU cell(0.1, h[t=1])" in text  # the second step reads the first one's state
+
+
+def test_lstm_and_rnn_cells_are_written_as_their_gates():
+    import nn
+
+    _, (h, _) = nn.LSTM(1, 2, seed=0)(np.array([[[0.5]]]))
+    text = explain(h.sum())
+    for gate in ("i = σ(", "f = σ(", "g = tanh(", "o = σ(", "c = f ⊙ c₋₁ + i ⊙ g = [",
+                 "h = o ⊙ tanh(c) = ["):
+        assert "\n    " + gate in text
+    _, h = nn.RNN(1, 2, seed=0)(np.array([[[0.5]]]))
+    assert "= tanh(x W_ihᵀ + b_ih + h₋₁ W_hhᵀ + b_hh) = [" in explain(h.sum())
