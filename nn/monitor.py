@@ -175,13 +175,6 @@ class Monitor:
         self._before = {}
         self.steps += 1
 
-    # ---- fit's callback protocol -------------------------------------------------------------
-    def on_backward(self, loss: Any = None, **_: Any) -> None:
-        self.after_backward(loss)
-
-    def on_step(self, **_: Any) -> None:
-        self.after_step()
-
     # ---- the diagnosis -------------------------------------------------------------------------
     @property
     def warnings(self) -> list[str]:
