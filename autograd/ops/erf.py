@@ -96,10 +96,27 @@ def _mills_polynomial() -> np.ndarray:
 _MILLS = _mills_polynomial()
 
 
+_BLOCK = 16384  # elements per block: the float64 temporaries stay in the CPU's cache
+
+
 def normal_cdf_pdf(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(Φ(x), φ(x)) in float64 for a float array, each within 1e-8 relative (so exact
-    after rounding to float32; Φ near 0 for x ≪ 0 keeps its relative precision)."""
-    a = np.asarray(x, dtype=np.float64)
+    after rounding to float32; Φ near 0 for x ≪ 0 keeps its relative precision).
+
+    Evaluated in blocks of _BLOCK elements: the ~30 passes of the polynomial then run over
+    arrays that fit in the cache instead of going out to memory each time (measured: 1.8×
+    faster on the tiny GPT's (1024, 256) activations)."""
+    a = np.asarray(x)
+    flat = a.reshape(-1)
+    cdf, pdf = np.empty(flat.size), np.empty(flat.size)
+    for i in range(0, flat.size, _BLOCK):
+        _cdf_pdf_block(flat[i:i + _BLOCK], cdf[i:i + _BLOCK], pdf[i:i + _BLOCK])
+    return cdf.reshape(a.shape), pdf.reshape(a.shape)
+
+
+def _cdf_pdf_block(x: np.ndarray, cdf: np.ndarray, pdf: np.ndarray) -> None:
+    """Φ and φ of the 1-D block x, written into cdf and pdf."""
+    a = x.astype(np.float64)
     t = np.abs(a)
     d = t + _MILLS_C
     u = t - _MILLS_C
@@ -109,10 +126,10 @@ def normal_cdf_pdf(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         acc *= u
         acc += c
     acc /= d                  # M(|x|)
-    pdf = a * a
+    np.multiply(a, a, out=pdf)
     pdf *= -0.5
     np.exp(pdf, out=pdf)
     pdf *= _INV_SQRT_2PI      # φ(x)
     acc *= pdf                # 1 - Φ(|x|)
-    cdf = np.where(a < 0, acc, 1.0 - acc)
-    return cdf, pdf
+    np.subtract(1.0, acc, out=cdf)
+    np.copyto(cdf, acc, where=a < 0)
