@@ -18,9 +18,10 @@ STAMP_DEV        := $(VENV)/.stamp-dev
 STAMP_DEMOS      := $(VENV)/.stamp-demos
 STAMP_INTEROP    := $(VENV)/.stamp-interop
 STAMP_BROWSER    := $(VENV)/.stamp-browser
+STAMP_NOTEBOOKS  := $(VENV)/.stamp-notebooks
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser bench lint clean
+.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser notebooks bench lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -31,6 +32,7 @@ help:
 	@echo "make interop     add torch==2.13.0, onnx and onnxruntime (nn.to_torch, export_onnx)"
 	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
 	@echo "make browser     add playwright for the page tests (they drive /usr/bin/chromium)"
+	@echo "make notebooks   add nbclient, ipykernel and the course's libraries (notebooks/)"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
 	@echo "make lint        ruff check"
 	@echo "make clean       remove .venv, build output and caches"
@@ -62,6 +64,10 @@ $(STAMP_BROWSER): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[browser]'
 	@touch $@
 
+$(STAMP_NOTEBOOKS): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[notebooks]'
+	@touch $@
+
 $(STAMP_DEV): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[dev]'
 	@touch $@
@@ -91,6 +97,8 @@ interop: $(STAMP_INTEROP)
 demo-deps: $(STAMP_DEMOS)
 
 browser: $(STAMP_BROWSER)
+
+notebooks: $(STAMP_NOTEBOOKS)
 
 bench: $(STAMP_BENCH) graphviz
 	$(PY) benchmarks/run.py
