@@ -13,8 +13,6 @@ slider. The probabilities are computed here with the model itself; the page only
 
 from __future__ import annotations
 
-import html
-import json
 import os
 from importlib import resources
 from typing import Any
@@ -23,6 +21,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from autograd._files import write_bytes
+from autograd.show.template import fill
 
 
 class Replay:
@@ -84,7 +83,5 @@ class Replay:
                 "frames": self.frames, "points": self.X.tolist(),
                 "labels": [int(v) for v in self.y]}
         template = resources.files("nn").joinpath("replay.html").read_text("utf-8")
-        page = (template.replace("__TITLE__", html.escape(data["title"]))
-                .replace("__DATA__", json.dumps(data, allow_nan=False).replace("</", "<\\/")))
-        write_bytes(path, page.encode("utf-8"))
+        write_bytes(path, fill(template, data["title"], data).encode("utf-8"))
         return path

@@ -106,7 +106,7 @@ def bad_url(serve):
     ("/api/eval", {"values": {"b1": ["a", 1, 2]}}, None, 400, "b1 must be"),
     ("/api/eval", {"values": {"b1": [True, 1, 2]}}, None, 400, "b1 must be numbers"),
     ("/api/eval", {"values": []}, None, 400, '"values" must be an object'),
-    ("/api/eval", None, b"NaN-not-json{", 400, "not JSON"),
+    ("/api/eval", None, b"NaN-not-json{", 400, "not valid JSON"),
     ("/api/eval", None, b'{"values": {"b2": [NaN, 1]}}', 400, "finite"),
     ("/api/eval", None, b"[1, 2]", 400, "JSON object"),
     ("/api/step", {"lr": -1}, None, 400, '"lr" must be a positive number'),

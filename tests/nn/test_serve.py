@@ -23,6 +23,7 @@ import nn
 from nn import serve
 
 ROOT = Path(__file__).resolve().parents[2]
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,10 @@ def _request(srv, method, path, body=None, headers=None, raw=False):
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        conn.request(method, path, body=body, headers=headers or {})
+        headers = dict(headers or {})
+        if method == "POST":
+            headers.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         assert resp.getheader("Content-Type") == "application/json"
@@ -157,6 +161,7 @@ def test_missing_content_length_is_411(server):
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=10)
     conn.putrequest("POST", "/predict")
+    conn.putheader("Content-Type", "application/json")
     conn.endheaders()
     resp = conn.getresponse()
     assert resp.status == 411 and "Content-Length" in json.loads(resp.read())["error"]
@@ -173,7 +178,7 @@ def _raw(server, payload):
 
 
 def test_garbage_request_lines_get_a_json_4xx(server):
-    data = _raw(server, b"FOO /predict HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = _raw(server, b"FOO /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.split(b"\r\n")[0].startswith(b"HTTP/1.0 405 "), head
     assert "FOO" in json.loads(body)["error"]
@@ -218,7 +223,7 @@ def test_command_line_serves_over_http(model_path):
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
         conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
-        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3, 4]]}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3, 4]]}), headers=JSON)
         resp = conn.getresponse()
         body = json.loads(resp.read())
         conn.close()
@@ -302,8 +307,8 @@ def test_a_5000_digit_integer_is_a_400(roomy):
 def test_a_body_shorter_than_its_content_length_then_close_is_a_400(server):
     body = b'{"inputs": [[0, 0, 0, 0]]}'  # valid JSON: only the length says it is cut short
     with socket.create_connection(server.server_address[:2], timeout=10) as s:
-        s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
-                  % (len(body) + 20, body))
+        s.sendall(b"POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                  b"\r\nContent-Length: %d\r\n\r\n%s" % (len(body) + 20, body))
         s.shutdown(socket.SHUT_WR)
         data = b""
         while chunk := s.recv(4096):
@@ -458,9 +463,9 @@ def test_command_line_serves_an_onnx_file_through_onnxruntime(tmp_path):
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
         conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
-        conn.request("POST", "/predict", body=json.dumps({"inputs": raw.tolist()}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": raw.tolist()}), headers=JSON)
         body = json.loads(conn.getresponse().read())
-        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3]]}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3]]}), headers=JSON)
         resp = conn.getresponse()
         assert resp.status == 400 and "expects 4" in json.loads(resp.read())["error"]
         conn.close()
