@@ -84,8 +84,9 @@ class PolicyServer(ThreadingHTTPServer):
     daemon_threads = True
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler],
-                 max_connections: int = MAX_CONNECTIONS) -> None:
+                 max_connections: int = MAX_CONNECTIONS, deadline: float = DEADLINE) -> None:
         super().__init__(address, handler)
+        self.deadline = float(deadline)
         self.slots = threading.BoundedSemaphore(max_connections)
         bound = str(address[0]).lower()
         names = {bound}
@@ -156,7 +157,6 @@ class JsonHandler(BaseHTTPRequestHandler):
     every error as JSON, and turns an `HttpError` raised by a handler into its answer."""
 
     server: PolicyServer
-    deadline_seconds = DEADLINE
     max_body = MAX_BODY
     protocol_version = "HTTP/1.0"
     deadline = 0.0
@@ -168,7 +168,7 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def handle_one_request(self) -> None:
         """One request, with a fresh deadline; anything a handler raises is answered."""
-        self.deadline = time.monotonic() + self.deadline_seconds
+        self.deadline = time.monotonic() + self.server.deadline
         self._replied = False
         try:
             super().handle_one_request()
@@ -240,7 +240,7 @@ class JsonHandler(BaseHTTPRequestHandler):
             return
         self._replied = True
         with contextlib.suppress(OSError):
-            self.connection.settimeout(self.deadline_seconds)  # a client that never reads
+            self.connection.settimeout(self.server.deadline)  # a client that never reads
             self.send_response(status)
             self.send_header("Content-Type", kind)
             self.send_header("Content-Length", str(len(body)))

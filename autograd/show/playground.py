@@ -236,7 +236,7 @@ class Playground:
         self.values = {k: np.array(v, dtype=np.float64) for k, v in self.example.start.items()}
 
 
-def _finite(x: int | float) -> bool:
+def _finite(x: float) -> bool:
     """Whether a JSON number is a finite float (a 400-digit integer is not)."""
     try:
         return math.isfinite(float(x))
