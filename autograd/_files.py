@@ -100,6 +100,21 @@ def atomic_write(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator
     _fsync_dir(directory)
 
 
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise OSError (naming the path) unless a file can be written at `path`: its
+    directory exists and is writable, and it is not itself a directory. For commands that
+    work a long time before they write (train, then save): check first, fail at once."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path}: no directory {directory}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    if not os.access(directory, os.W_OK):
+        raise PermissionError(f"cannot write {path}: the directory {directory} is not "
+                              "writable")
+
+
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:
     """Write `data` to `path` atomically (see `atomic_write`)."""
     with atomic_write(path) as f:

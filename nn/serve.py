@@ -175,7 +175,16 @@ class OnnxModel:
         self.nin = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
 
     def __call__(self, x: Any) -> np.ndarray:
-        return self._session.run(None, {self._input.name: np.asarray(x, np.float32)})[0]
+        """The graph's first output for `x`. Inputs onnxruntime refuses (a wrong rank or
+        shape for this graph) are a ValueError, so the server answers 400, not 500."""
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+        try:
+            return self._session.run(None, {self._input.name: np.asarray(x, np.float32)})[0]
+        except (ort_errors.InvalidArgument, ort_errors.Fail,
+                ort_errors.RuntimeException) as e:
+            shape = [d if isinstance(d, int) else "N" for d in self._input.shape]
+            raise ValueError(f"the ONNX graph expects input of shape {shape}; onnxruntime "
+                             f"refused these rows: {str(e)[:300]}") from None
 
     def eval(self) -> OnnxModel:
         return self
