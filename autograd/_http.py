@@ -267,6 +267,9 @@ class JsonHandler(BaseHTTPRequestHandler):
         """Errors found by http.server itself (a garbage request line, an unknown method,
         a long URL, too many headers), as JSON, with a 4xx when the client is at fault."""
         self.close_connection = True
+        words = self.requestline.split()
+        if self.request_version == "HTTP/0.9" and not (len(words) == 2 and words[0] == "GET"):
+            self.request_version = "HTTP/1.0"  # not an HTTP/0.9 request: a status line too
         if code == 501:  # a method http.server does not know
             code, message = 405, f"method {self.command!r} is not supported"
         elif code == 505:  # an HTTP version it does not speak: the client's request
@@ -307,8 +310,10 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     def _discard(self, n: int) -> None:
         """Read away a refused body of up to 16 × max_body bytes (within the deadline), so
-        the client, still sending, gets to read the 413; a larger one is not waited for."""
+        the client, still sending, gets to read the 413; a larger one is not waited for
+        (`finish` lingers briefly instead)."""
         if n > 16 * self.max_body:
+            self._unread = True
             return
         with contextlib.suppress(OSError):
             while n > 0:
@@ -316,6 +321,22 @@ class JsonHandler(BaseHTTPRequestHandler):
                 if not chunk:
                     break
                 n -= len(chunk)
+
+    _unread = False
+
+    def finish(self) -> None:
+        """Close gently when a refused body was left unread: stop writing, then read away
+        what is still arriving for a moment, so the client gets to read the answer (closing
+        a socket with unread data would reset the connection and lose it)."""
+        super().finish()
+        if not self._unread:
+            return
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_WR)
+            stop = time.monotonic() + 1.0
+            self.connection.settimeout(0.25)
+            while time.monotonic() < stop and self.connection.recv(1 << 16):
+                pass
 
     def log_message(self, format: str, *args: Any) -> None:
         print(f"{self.address_string()} {(format % args)[:300]}", file=sys.stderr)

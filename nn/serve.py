@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value, no_grad
+from autograd._files import remove_strays
 from autograd._http import MAX_BODY, HttpError, JsonHandler, PolicyServer
 
 from .module import Module, Sequential
@@ -168,6 +169,7 @@ class OnnxModel:
             import onnxruntime
         except ImportError:
             raise ImportError("--onnx needs onnxruntime: pip install -e '.[interop]'") from None
+        remove_strays(path, ".onnx")  # an export killed midway left its temporary file
         self._session = onnxruntime.InferenceSession(str(path),
                                                      providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0]

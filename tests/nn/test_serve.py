@@ -184,8 +184,9 @@ def test_garbage_request_lines_get_a_json_4xx(server):
     assert "FOO" in json.loads(body)["error"]
     data = _raw(server, b"GET /predict HTTP/9.9\r\n\r\n")  # refused, with a JSON reason
     assert "HTTP version" in json.loads(data.split(b"\r\n\r\n")[-1])["error"]
-    # one word is an HTTP/0.9 request: no status line exists, the JSON body comes alone
-    assert "error" in json.loads(_raw(server, b"HELLO\r\n\r\n"))
+    # one word is no request at all (HTTP/0.9 is "GET /path"): a 400 with a status line
+    data = _raw(server, b"HELLO\r\n\r\n")
+    assert data.startswith(b"HTTP/1.0 400 ") and "error" in json.loads(data.split(b"\r\n\r\n")[-1])
     assert _request(server, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})[0] == 200
 
 
