@@ -46,7 +46,7 @@ MAX_DEPTH = 64          # nesting of the architecture record (a Sequential in a 
 MAX_RECORD = 1 << 20    # bytes of the architecture record
 _NPY_MAGIC = b"\x93NUMPY"
 _BROKEN = (zipfile.BadZipFile, ValueError, SyntaxError, tokenize.TokenError, OSError,
-           EOFError, TypeError, MemoryError)  # each way a member can be damaged
+           EOFError, TypeError)  # each way a member can be damaged
 
 Shapes = Mapping[str, tuple[int, ...]]
 
