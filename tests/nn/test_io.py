@@ -519,3 +519,57 @@ def test_nn_never_imports_a_module_that_imports_it_back():
     assert imports["model_file"] == set()
     assert imports["module"] == {"model_file"}
     assert imports["io"] <= {"module", "model_file"}
+
+
+_SAVER = """
+import sys
+import numpy as np
+import nn
+a, b = nn.MLP(8, [64, 64, 4], seed=1), nn.MLP(8, [64, 64, 4], seed=2)
+x = np.zeros((2, 8))
+print("ready", flush=True)
+i = 0
+while True:  # until SIGINT: saves and exports, alternating the two models
+    m = (a, b)[i % 2]
+    m.save(sys.argv[1])
+    if len(sys.argv) > 2:
+        nn.export_onnx(m, sys.argv[2], x)
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("export", [False, True])
+def test_saves_and_exports_interrupted_by_a_real_sigint_leave_whole_files(tmp_path, export):
+    import signal
+    import subprocess
+    import sys
+    import time
+    if export:
+        pytest.importorskip("onnx")
+    path, onnx_path = tmp_path / "m.npz", tmp_path / "m.onnx"
+    models = [nn.MLP(8, [64, 64, 4], seed=s).state_dict() for s in (1, 2)]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    for delay in (0.05, 0.13, 0.21, 0.37, 0.5):  # five interruptions, at varied moments
+        args = [sys.executable, "-c", _SAVER, str(path)] + ([str(onnx_path)] if export else [])
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                cwd=ROOT)
+        try:
+            assert proc.stdout.readline().strip() == b"ready"
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+            proc.stdout.close()
+            proc.stderr.close()
+        assert proc.returncode != 0  # it was interrupted, not finished
+        if path.exists():
+            state = nn.load(path).state_dict()
+            assert any(all(np.array_equal(state[k], m[k]) for k in m) for m in models)
+        if export and onnx_path.exists():
+            onnx = pytest.importorskip("onnx")
+            onnx.checker.check_model(onnx.load(str(onnx_path)))
+        leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+        assert leftovers == [], leftovers  # KeyboardInterrupt removed the temporary file

@@ -477,3 +477,51 @@ def test_command_line_serves_an_onnx_file_through_onnxruntime(tmp_path):
         proc.wait(10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+# ---- ONNX client errors, and the model file changing under a running server (issue 22) ---
+def test_onnx_inputs_the_graph_refuses_are_a_400_not_a_500(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    cnn = nn.Sequential(nn.Conv2d(1, 2, 3, seed=0), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(2 * 6 * 6, 3, seed=1))
+    path = nn.export_onnx(cnn, tmp_path / "cnn.onnx", np.zeros((2, 1, 8, 8)))
+    srv = serve.make_server(serve.OnnxModel(path), port=0, quiet=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        for rows in ([[0.0] * 64], [[0.0] * 5, [1.0] * 5]):
+            status, reply = _request(srv, "POST", "/predict", {"inputs": rows})
+            assert status == 400 and "ONNX graph expects input of shape" in reply["error"]
+        assert _request(srv, "GET", "/health")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_the_model_file_swapped_truncated_or_deleted_under_a_running_server(tmp_path):
+    """The server holds the model it loaded: what happens to the file afterwards changes
+    no answer; a restart on the damaged file refuses to start with a clear message."""
+    path = tmp_path / "m.npz"
+    nn.Sequential(nn.Layer(4, 3, seed=0)).save(path)
+    srv = serve.make_server(str(path), port=0, quiet=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        body = {"inputs": [[0.1, 0.2, 0.3, 0.4]]}
+        first = _request(srv, "POST", "/predict", body)
+        nn.Sequential(nn.Layer(4, 3, seed=9)).save(path)  # swapped
+        assert _request(srv, "POST", "/predict", body) == first
+        raw = path.read_bytes()
+        path.write_bytes(raw[: len(raw) // 2])  # truncated
+        assert _request(srv, "POST", "/predict", body) == first
+        path.unlink()  # deleted
+        assert _request(srv, "POST", "/predict", body) == first
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    path.write_bytes(raw[: len(raw) // 2])
+    proc = subprocess.run([sys.executable, "-m", "nn.serve", str(path), "--port", "0"],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
+                          check=False)
+    assert proc.returncode == 2 and "did not load as a model" in proc.stderr
