@@ -309,8 +309,9 @@ class Handler(JsonHandler):
         if path not in ("/api/eval", "/api/step", "/api/reset"):
             raise HttpError(404, f"no API {path[:80]}: use /api/eval, /api/step, "
                                  "/api/reset or GET /api/state")
-        body = self.read_json() if self.headers.get("Content-Length") not in (None, "0") \
-            else {}
+        empty = self.headers.get("Content-Length") in (None, "0") \
+            and "Transfer-Encoding" not in self.headers  # Reset needs no body
+        body = {} if empty else self.read_json()
         if not isinstance(body, dict):
             raise HttpError(400, "the request body must be a JSON object")
         with pg.lock:
