@@ -3,6 +3,7 @@ arrays (first-order gradients) and on Values (``create_graph=True``)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,8 @@ def _channel_sum(x: np.ndarray) -> np.ndarray:
     array seen as (N, C, L), a matrix product with ones over L, then the N rows added.
     numpy's own reduction over axes (0, 2, 3) is a few times slower."""
     n, c = x.shape[:2]
-    per_sample = x.reshape(n, c, -1) @ np.ones(x.size // (n * c), dtype=x.dtype)
+    rest = math.prod(x.shape[2:])  # (not -1: an empty batch has no size to infer)
+    per_sample = x.reshape(n, c, rest) @ np.ones(rest, dtype=x.dtype)
     return np.add.reduce(per_sample, axis=0)
 
 

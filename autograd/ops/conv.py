@@ -81,7 +81,7 @@ def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
         oh, ow = h + 2 * ph - kh + 1, wp - kw + 1
         xp = np.zeros((n, c, h + 2 * ph + 1, wp), dtype=x.dtype)  # a spare row for the runs
         xp[:, :, ph:ph + h, pw:pw + w] = x
-        flat = xp.reshape(n, c, -1)
+        flat = xp.reshape(n, c, xp.shape[2] * wp)
         span = oh * wp
         cols = np.empty((n, c, kh * kw, span), dtype=x.dtype)
         for i, (r, q) in enumerate(np.ndindex(kh, kw)):
@@ -90,7 +90,8 @@ def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
     win = _windows(_pad(x, padding), k, stride)
     out = win.shape[2:2 + d]
     cols = win.transpose((0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d)))
-    return cols.reshape(x.shape[0], -1, math.prod(out)), out, out[-1]
+    # sizes spelled out (no -1): numpy cannot infer one for an empty batch
+    return cols.reshape(x.shape[0], x.shape[1] * math.prod(k), math.prod(out)), out, out[-1]
 
 
 def _col2im(dcols: np.ndarray, shape: tuple[int, ...], k: tuple[int, ...],
@@ -108,7 +109,7 @@ def _col2im(dcols: np.ndarray, shape: tuple[int, ...], k: tuple[int, ...],
         flat = np.zeros((n, c, (h + 2 * ph + 1) * wp), dtype=dcols.dtype)
         for i, (r, q) in enumerate(np.ndindex(kh, kw)):
             flat[:, :, r * wp + q:r * wp + q + span] += runs[:, :, i]
-        return flat.reshape(n, c, -1, wp)[:, :, ph:ph + h, pw:pw + w]
+        return flat.reshape(n, c, h + 2 * ph + 1, wp)[:, :, ph:ph + h, pw:pw + w]
     cols = dcols.reshape(n, c, *k, *out)
     return _fold(lambda off: cols[(slice(None), slice(None), *off)], shape, k, stride,
                  padding, out, dcols.dtype)
@@ -122,7 +123,7 @@ def _widen(g: np.ndarray, width: int) -> np.ndarray:
         wide = np.zeros((n, o, *out[:-1], width), dtype=g.dtype)
         wide[..., :out[-1]] = g
         g = wide
-    return g.reshape(n, o, -1)
+    return g.reshape(n, o, math.prod(g.shape[2:]))  # (not -1: an empty batch has no size to infer)
 
 
 def _fold(part: Callable[[tuple[int, ...]], np.ndarray], shape: tuple[int, ...],
@@ -287,9 +288,13 @@ def _route(g: np.ndarray, best: np.ndarray, x: np.ndarray, ksize: tuple[int, ...
     was a quarter of the digits CNN's step."""
     out = g.shape[2:]
     free = np.ones(g.shape, dtype=bool)
+    nan = np.isnan(best) if best.dtype.kind == "f" and np.isnan(best).any() else None
 
     def part(o: tuple[int, ...], into: np.ndarray | None = None) -> np.ndarray:
-        took = np.equal(x[_at(o, stride, out)], best)
+        xs = x[_at(o, stride, out)]
+        took = np.equal(xs, best)
+        if nan is not None:  # a window holding a NaN: its maximum is NaN, and g goes there
+            took |= np.isnan(xs) & nan
         took &= free
         free[...] ^= took
         return np.multiply(g, took, out=into)
@@ -313,7 +318,9 @@ def _running_max(x: np.ndarray, ksize: tuple[int, ...],
     index = np.zeros(best.shape, dtype=np.uint8 if len(offsets) <= 256 else np.intp)
     for i, o in enumerate(offsets[1:], 1):
         v = x[_at(o, stride, out)]
-        better = v > best  # strictly: a tie keeps the earlier entry, as torch
+        # strictly: a tie keeps the earlier entry, as torch; a NaN beats any number (the
+        # window's maximum is that NaN, so its gradient goes there, as np.argmax would)
+        better = (v > best) | (np.isnan(v) & ~np.isnan(best))
         np.copyto(best, v, where=better)
         np.copyto(index, i, where=better)
     return best, index
