@@ -1051,7 +1051,8 @@ def grad(output: Value, inputs: Value | Sequence[Value], gradient: Any = None,
     """d(output)/d(input) for each input, leaving every ``.grad`` untouched.
 
     With ``create_graph=True`` the results are Values with their own graph, so they can be
-    differentiated again (second and higher derivatives)."""
+    differentiated again (second and higher derivatives), with respect to a Value
+    `gradient` too (a JVP by two VJPs)."""
     if not isinstance(output, Value):
         raise TypeError(f"grad() needs a Value as output, got {type(output).__name__}")
     single = isinstance(inputs, Value)
@@ -1066,7 +1067,10 @@ def grad(output: Value, inputs: Value | Sequence[Value], gradient: Any = None,
         if node in wanted:
             found[node] = g
 
-    _backprop(output, _seed(output, gradient), create_graph, sink)
+    seed = _seed(output, gradient)
+    if create_graph and isinstance(gradient, Value):
+        seed = gradient  # the cotangent stays in the new graph: d(result)/d(gradient) works
+    _backprop(output, seed, create_graph, sink)
     results = []
     for t in targets:
         g = found.get(t)
