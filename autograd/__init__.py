@@ -5,7 +5,8 @@ computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
 from . import ops  # noqa: F401  (registers every row of the table and Value's methods)
-from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
+from .engine import Value, defop, grad, is_grad_enabled, no_grad, topological_order
+from .function import Function
 from .gradcheck import gradcheck
 from .ops.conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.functions import concatenate, maximum, minimum, stack, where
@@ -13,11 +14,13 @@ from .show.explain import explain
 from .show.html import save_html
 
 __all__ = [
+    "Function",
     "Value",
     "avg_pool2d",
     "concatenate",
     "conv1d",
     "conv2d",
+    "defop",
     "draw_graph",
     "explain",
     "grad",

@@ -65,6 +65,11 @@ class Op:
         fields.update(changes)
         return Op(**fields)
 
+    def __call__(self, *inputs: Any, **params: Any) -> Value:
+        """``op(x, y, ...)``: `apply` the op to Values, numbers or arrays."""
+        return apply(self, *[x if isinstance(x, Value) else operand(x) for x in inputs],
+                     **params)
+
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
@@ -103,13 +108,36 @@ OPS: dict[str, Op] = _Table()
 
 
 def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
-          jvp: Any = None, **metadata: Any) -> Op:
+          jvp: Any = None, replace: bool = False, **metadata: Any) -> Op:
     """Register an operation: its forward map on raw data, one VJP per input, optionally
     one JVP per input (``jvp=(jvp_0, ...)``, forward mode), plus optional metadata
-    (``symbol=``, ``formula=``, ...). Returns the `Op` to `apply`."""
+    (``symbol=``, ``formula=``, ...). Returns the `Op`; calling it (``op(x, y)``) applies it.
+
+    A name already in the table is refused unless ``replace=True``: then the row is changed
+    in place, so every caller of the old row (Value's methods included) gets the new one."""
     symbol, formula = metadata.pop("symbol", ""), metadata.pop("formula", "")
-    op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None, jvp)
-    return op
+    old = OPS.get(name)
+    if old is None:
+        op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None, jvp)
+        return op
+    if not replace:
+        raise ValueError(f"an op named {name!r} is already in the table; pass replace=True "
+                         "to change it for the whole process, or choose another name")
+    fields = {"forward": forward, "vjps": vjps, "symbol": symbol, "formula": formula,
+                  "meta": metadata or None, "jvp": jvp}
+    for field, value in fields.items():
+        setattr(old, field, value)
+    _remake_methods(old)
+    return old
+
+
+def _remake_methods(op: Op) -> None:
+    """After a row changed in place: Value's methods made from it (which keep its forward
+    for speed) are made again."""
+    for attr, method in list(vars(Value).items()):
+        remake = getattr(method, "_remake", None)
+        if remake is not None and getattr(method, "_op", None) is op:
+            setattr(Value, attr, remake())
 
 
 _made = itertools.count(1)  # next(_made): a new node's number, above all its inputs'
@@ -577,6 +605,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any
          globals(), made)  # the method reads the engine's globals (grad mode) live
     method = made["make"](general, op.forward, op.name)
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
+    method._op, method._remake = op, lambda: binary_method(op, reflected)  # (defop replace=)
     return method
 
 
@@ -610,6 +639,7 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
 
     method.__name__ = name
     method.__doc__ = doc
+    method._op, method._remake = op, lambda: unary_method(op, doc)  # (defop replace=)
     return method
 
 
