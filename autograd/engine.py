@@ -200,6 +200,12 @@ def no_grad() -> Iterator[None]:
             _off_threads.discard(me)
 
 
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Recording on in this thread for the block, even inside `no_grad()` (as
+    torch.enable_grad; the transforms of `autograd.func` record their graphs with it)."""
+    return _recording()
+
+
 @contextlib.contextmanager
 def _recording() -> Iterator[None]:
     """Recording on in this thread for the block, even inside no_grad() (create_graph)."""
