@@ -160,3 +160,35 @@ def test_defop_replace_changes_the_row_and_the_value_method() -> None:
     x = Value(0.3)
     assert abs(x.tanh().data - np.tanh(0.3)) < 1e-15
     assert abs(grad(x.tanh(), [x])[0] - (1 - np.tanh(0.3) ** 2)) < 1e-15
+
+
+def test_gradcheck_second_order_and_forward_mode_on_a_custom_op() -> None:
+    from autograd import gradcheck
+    x = Value(np.array([0.3, -0.7, 1.1]))
+    assert gradcheck(lambda v: Cube.apply(v).tanh(), x, order=2, modes=("rev", "fwd"))
+
+
+def test_gradcheck_catches_a_wrong_second_derivative_and_a_wrong_jvp() -> None:
+    from autograd import gradcheck
+
+    class FlatBackward(Function):  # right first derivative, but a backward that is a constant
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x.data ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_values
+            return g * Value(3 * x.data ** 2, requires_grad=False)  # loses x: no 2nd order
+
+        @staticmethod
+        def jvp(ctx, t):
+            return t * 2.0  # wrong
+
+    x = Value(np.array([0.5, 1.5]))
+    assert gradcheck(FlatBackward.apply, x)  # first order, reverse: right
+    with pytest.raises(AssertionError, match="second order"):
+        gradcheck(FlatBackward.apply, x, order=2)
+    with pytest.raises(AssertionError, match="forward mode"):
+        gradcheck(FlatBackward.apply, x, modes=("fwd",))
