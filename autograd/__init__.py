@@ -4,7 +4,7 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import ops  # noqa: F401  (registers every row of the table and Value's methods)
+from . import func, ops  # noqa: F401  (ops registers every row of the table and Value's methods)
 from .engine import Value, defop, grad, is_grad_enabled, no_grad, topological_order
 from .function import Function
 from .gradcheck import gradcheck
@@ -23,6 +23,7 @@ __all__ = [
     "defop",
     "draw_graph",
     "explain",
+    "func",
     "grad",
     "gradcheck",
     "is_grad_enabled",
