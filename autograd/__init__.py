@@ -5,6 +5,7 @@ computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
 from . import func, ops  # noqa: F401  (ops registers every row of the table and Value's methods)
+from .anomaly import AnomalyError, detect_anomaly
 from .engine import Value, defop, grad, is_grad_enabled, no_grad, topological_order
 from .function import Function
 from .gradcheck import gradcheck
@@ -14,6 +15,7 @@ from .show.explain import explain
 from .show.html import save_html
 
 __all__ = [
+    "AnomalyError",
     "Function",
     "Value",
     "avg_pool2d",
@@ -21,6 +23,7 @@ __all__ = [
     "conv1d",
     "conv2d",
     "defop",
+    "detect_anomaly",
     "draw_graph",
     "explain",
     "func",
