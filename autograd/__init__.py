@@ -11,6 +11,7 @@ from .function import Function
 from .gradcheck import gradcheck
 from .ops.conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.functions import concatenate, maximum, minimum, stack, where
+from .show.check import check_backward
 from .show.explain import explain
 from .show.html import save_html
 
@@ -19,6 +20,7 @@ __all__ = [
     "Function",
     "Value",
     "avg_pool2d",
+    "check_backward",
     "concatenate",
     "conv1d",
     "conv2d",
