@@ -473,6 +473,10 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
     Inputs are Values or constants (floats, arrays); constants never get a gradient. The
     result is a scalar when every input is a Python float, else a tensor."""
+    if _interpose is not None:  # inside vmap: the batching rules see every op first
+        made = _interpose(op, inputs, params)
+        if made is not None:
+            return made
     datas = [*inputs]  # (a loop, not a comprehension: no frame per op)
     rg = False
     for i, x in enumerate(inputs):
@@ -512,6 +516,11 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     v.requires_grad = rg  # (found in the first loop)
     v._n = next(_made)
     return v
+
+
+# vmap (batching.py) sets this while a vmap call runs: ``_interpose(op, inputs, params)``
+# returns the node for an op on batched Values, or None for the ordinary path.
+_interpose: Callable[[Any, tuple[Any, ...], dict[str, Any]], Value | None] | None = None
 
 
 def _scalar_input(x: Any) -> Any:
@@ -1103,9 +1112,13 @@ def grad(output: Value, inputs: Value | Sequence[Value], gradient: Any = None,
         if node in wanted:
             found[node] = g
 
-    seed = _seed(output, gradient)
     if create_graph and isinstance(gradient, Value):
+        if gradient.shape != output.shape:
+            raise ValueError(f"gradient must have the shape of the Value, {output.shape}; "
+                             f"got {gradient.shape}")
         seed = gradient  # the cotangent stays in the new graph: d(result)/d(gradient) works
+    else:
+        seed = _seed(output, gradient)
     _backprop(output, seed, create_graph, sink)
     results = []
     for t in targets:

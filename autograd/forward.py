@@ -34,6 +34,9 @@ def as_tangent(t: Any, like: Value) -> Value:
         v = Value(data, requires_grad=False)
     if v.shape != like.shape:
         raise ValueError(f"a tangent must have its primal's shape {like.shape}, got {v.shape}")
+    if type(like) is not Value:  # a batched primal (inside vmap): a batched tangent
+        from .batching import match
+        v = match(v, like)
     return v
 
 
@@ -94,6 +97,8 @@ def push_tangents(outputs: Sequence[Value], seeds: dict[Value, Any]) -> list[Val
 
 
 def _zeros(v: Value) -> Value:
+    if type(v) is not Value:  # a batched Value (vmap): zeros of its own kind
+        return v * 0.0
     return Value(0.0 if v.is_scalar else np.zeros_like(v.data), requires_grad=False)
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from . import engine
+from .batching import ones_like
 from .engine import Value, enable_grad
 from .forward import as_tangent, push_tangents
 
@@ -141,7 +142,7 @@ def grad_and_value(f: Callable[..., Any], argnums: Argnums = 0,
             out, aux = _split_aux(f(*new, **kwargs), has_aux, "grad")
             out = _scalar_output(out, "grad")
             flat = [x for leaves in leaves_per for x in leaves]
-            grads = list(engine.grad(out, flat, create_graph=True))
+            grads = list(engine.grad(out, flat, gradient=ones_like(out), create_graph=True))
         result, start = [], 0
         for leaves, spec in zip(leaves_per, specs):
             result.append(tree_unflatten(grads[start:start + len(leaves)], spec))

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..batching import per_sample
 from ..engine import Value, apply, defop
 from ._common import _data, _shape, linear_jvp
 
@@ -270,6 +271,7 @@ def pool_gather_any(h: Any, **how: Any) -> Any:
     return apply(POOL_GATHER, h, **how) if isinstance(h, Value) else _pool_gather(h, **how)
 
 
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
 def _max_pool_vjp(g: Any, ans: Any, x: Any, *, ksize: Any, stride: Any) -> Any:
     index = _argmax(np.asarray(_data(x)), ksize, stride)
     return pool_scatter_any(g, index=index, shape=_shape(x), ksize=ksize, stride=stride)
@@ -340,6 +342,7 @@ def _conv_jvp_b(t: Any, ans: Any, x: Any, w: Any, b: Any = None, **geometry: Any
     return t.reshape((1, -1) + (1,) * (len(_shape(x)) - 2))  # per channel, broadcast
 
 
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
 def _max_pool_jvp(t: Any, ans: Any, x: Any, *, ksize: Any, stride: Any) -> Any:
     index = _argmax(np.asarray(_data(x)), ksize, stride)
     return pool_gather_any(t, index=index, shape=_shape(x), ksize=ksize, stride=stride)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from ..batching import per_sample
 from ..engine import Op, Value, apply, broadcast_to, defop
 from ._common import _data, _expand, _keepdims_shape, _shape, exp, linear_jvp
 
@@ -50,6 +51,7 @@ def _mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
 def _max_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The gradient goes to the maximal entries; ties share it equally."""
     shape = _shape(a)
@@ -61,6 +63,7 @@ def _max_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False)
 
 
 
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
 def _max_jvp(t: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The tangent of the maximal entries (the mean of the tied ones, as the VJP shares)."""
     if type(_data(a)) is float:
