@@ -146,9 +146,9 @@ def explain_jvp(output: Value, tangents: dict[Value, Any]) -> str:
                 formula = f.sym.format(*args)
             except (IndexError, KeyError):
                 pass
-        tangent = " + ".join(terms) if terms else "0"
+        tangent = " + ".join(terms) + " = " if terms else ""
         lines.append(f"  {names[v]} = {formula} = {_num(v.data)}    "
-                     f"{_dot(names[v])} = {tangent} = {_num(total)}")
+                     f"{_dot(names[v])} = {tangent}{_num(total)}")
     return "\n".join(lines) + "\n"
 
 
