@@ -563,11 +563,16 @@ class Explanation(str):
         return f'<pre style="line-height: 1.4">{html.escape(str(self))}</pre>'
 
 
-def explain(root: Value) -> str:
+def explain(root: Value, tangents: dict[Value, Any] | None = None) -> str:
     """The hand calculation behind `root`, written like the source document: inputs and
     parameters, each forward step in forward (topological) order with its formula and
     numbers, and — once ``backward()`` has run — each chain-rule step,
-    ``dL/dx = dL/dout × dout/dx = ... = ...``."""
+    ``dL/dx = dL/dout × dout/dx = ... = ...``. With `tangents` ({input: its tangent}) the
+    forward pass is written in forward mode instead, each line with its value and its
+    tangent (`autograd.forward.explain_jvp`, for small scalar graphs)."""
+    if tangents is not None:
+        from ..forward import explain_jvp
+        return Explanation(explain_jvp(root, tangents))
     forward, backward = explain_steps(root)
     lines = [line for _, group in forward for line in group]
     if backward:

@@ -95,3 +95,12 @@ def test_explain_jvp_writes_value_and_tangent() -> None:
     assert f"  v2 = tanh(x) = {np.tanh(2.0):.4g}    v{dot}2 = {d:.4g} × 1 = {d:.4g}\n" in text
     assert text.endswith(f"  z = v1 + v2 = {6 + np.tanh(2.0):.4g}    z{dot} = 1 × 3 + 1 × "
                          f"{d:.4g} = {3 + d:.4g}\n")
+
+
+def test_explain_with_tangents_is_the_forward_mode_text() -> None:
+    from autograd import explain
+    x = Value(1.5, label="x")
+    y = (x * x).tanh()
+    assert explain(y, tangents={x: 1.0}) == explain_jvp(y, {x: 1.0})
+    assert explain(y, tangents={x: 1.0}).strip().endswith(
+        f"= {(1 - np.tanh(2.25) ** 2) * 3.0:.4g}")
