@@ -78,15 +78,24 @@ class Function:
         ctx.needs_input_grad = tuple(v.requires_grad for v in values)
         with no_grad():
             out = cls.forward(ctx, *values)
-        if isinstance(out, tuple):
-            raise TypeError(f"{cls.__name__}.forward returned a tuple: a custom op here has "
-                            "one output (return a Value, an array or a number)")
-        data = out.data if isinstance(out, Value) else out
-        if not isinstance(data, float | np.ndarray):
-            data = float(data) if np.ndim(data) == 0 and all(
-                v.is_scalar for v in values) else np.asarray(data, dtype=np.float64)
-        ctx._result = data
-        return apply(_row(cls), *values, _ctx=ctx)
+        scalar = all(v.is_scalar for v in values)
+        if not isinstance(out, tuple):
+            ctx._result = (_data(out, scalar),)
+            return apply(_row(cls), *values, _ctx=ctx)
+        # several outputs: one node each, on the same inputs and ctx; node j's VJPs call
+        # backward with g in place j and zeros elsewhere (backward is linear in them)
+        ctx._result = tuple(_data(o, scalar) for o in out)
+        row = _row(cls)
+        return tuple(apply(row, *values, _ctx=ctx, _out=j) for j in range(len(out)))
+
+
+def _data(out: Any, scalar: bool) -> Any:
+    """A forward result as a node's data: a float (scalar inputs) or an ndarray."""
+    data = out.data if isinstance(out, Value) else out
+    if not isinstance(data, float | np.ndarray):
+        data = float(data) if np.ndim(data) == 0 and scalar else np.asarray(data,
+                                                                             dtype=np.float64)
+    return data
 
 
 def _row(cls: type[Function]) -> Op:
@@ -117,21 +126,33 @@ def _arity(cls: type[Function]) -> int:
     return code.co_argcount - 1
 
 
-def _forward(*datas: Any, _ctx: FunctionCtx) -> Any:
-    return _ctx._result  # computed by Function.apply, which had the inputs as Values
+def _forward(*datas: Any, _ctx: FunctionCtx, _out: int = 0) -> Any:
+    return _ctx._result[_out]  # computed by Function.apply, which had the inputs as Values
+
+
+def _grad_outputs(g: Any, ctx: FunctionCtx, out: int, first_order: bool) -> list[Any]:
+    """backward's arguments for output `out`'s gradient g: zeros for the other outputs."""
+    grads = []
+    for j, d in enumerate(ctx._result):
+        if j == out:
+            grads.append(g if isinstance(g, Value) else Value(g, requires_grad=False))
+        else:
+            grads.append(Value(0.0 if isinstance(d, float) else np.zeros_like(d),
+                               requires_grad=False))
+    return grads
 
 
 def _vjp(cls: type[Function], i: int) -> Any:
-    def vjp(g: Any, ans: Any, *inputs: Any, _ctx: FunctionCtx) -> Any:
+    def vjp(g: Any, ans: Any, *inputs: Any, _ctx: FunctionCtx, _out: int = 0) -> Any:
         """Input i's part of backward's answer (backward runs once per gradient g)."""
         if _ctx._grads is None or _ctx._grads[0] is not g:
             first_order = not isinstance(ans, Value)  # (create_graph hands the node itself)
-            if first_order:  # raw g: backward sees a Value, builds no graph, gives data
+            grads = _grad_outputs(g, _ctx, _out, first_order)
+            if first_order:  # raw g: backward sees Values, builds no graph, gives data
                 with no_grad():
-                    answer = cls.backward(_ctx, Value(g, requires_grad=False))
+                    answer = cls.backward(_ctx, *grads)
             else:
-                answer = cls.backward(_ctx, g if isinstance(g, Value) else
-                                      Value(g, requires_grad=False))
+                answer = cls.backward(_ctx, *grads)
             if not isinstance(answer, tuple):
                 answer = (answer,)
             if first_order:
@@ -147,11 +168,12 @@ def _vjp(cls: type[Function], i: int) -> Any:
 
 
 def _jvp(cls: type[Function], i: int) -> Any:
-    def jvp(t: Any, ans: Any, *inputs: Any, _ctx: FunctionCtx) -> Any:
+    def jvp(t: Any, ans: Any, *inputs: Any, _ctx: FunctionCtx, _out: int = 0) -> Any:
         """The output's tangent due to input i's (jvp is linear in the tangents)."""
         zeros = [t if j == i else 0.0 * (x if isinstance(x, Value) else np.asarray(x))
                  for j, x in enumerate(inputs)]
-        return cls.jvp(_ctx, *zeros)
+        out = cls.jvp(_ctx, *zeros)
+        return out[_out] if isinstance(out, tuple) else out
     return jvp
 
 

@@ -192,3 +192,33 @@ def test_gradcheck_catches_a_wrong_second_derivative_and_a_wrong_jvp() -> None:
         gradcheck(FlatBackward.apply, x, order=2)
     with pytest.raises(AssertionError, match="forward mode"):
         gradcheck(FlatBackward.apply, x, modes=("fwd",))
+
+
+class SinCos(Function):  # two outputs
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return np.sin(x.data), np.cos(x.data)
+
+    @staticmethod
+    def backward(ctx, gs, gc):
+        x, = ctx.saved_values
+        return gs * Value(np.cos(x.data)) - gc * Value(np.sin(x.data))
+
+    @staticmethod
+    def jvp(ctx, t):
+        x, = ctx.saved_values
+        return t * np.cos(x.data), -t * np.sin(x.data)
+
+
+def test_function_with_two_outputs() -> None:
+    x0 = np.array([0.3, 1.2])
+    x = Value(x0)
+    s, c = SinCos.apply(x)
+    np.testing.assert_allclose(s.data, np.sin(x0))
+    np.testing.assert_allclose(c.data, np.cos(x0))
+    g, = grad((s * 2.0 + c * 3.0).sum(), [x])
+    np.testing.assert_allclose(g, 2 * np.cos(x0) - 3 * np.sin(x0), rtol=1e-14)
+    from autograd import func
+    _, t = func.jvp(lambda v: SinCos.apply(v)[1], (x,), (np.ones(2),))
+    np.testing.assert_allclose(t.data, -np.sin(x0), rtol=1e-14)
