@@ -124,7 +124,7 @@ def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
         raise ValueError(f"an op named {name!r} is already in the table; pass replace=True "
                          "to change it for the whole process, or choose another name")
     fields = {"forward": forward, "vjps": vjps, "symbol": symbol, "formula": formula,
-                  "meta": metadata or None, "jvp": jvp}
+              "meta": metadata or None, "jvp": jvp}
     for field, value in fields.items():
         setattr(old, field, value)
     _remake_methods(old)

@@ -114,7 +114,7 @@ def explain_jvp(output: Value, tangents: dict[Value, Any]) -> str:
     for v in order:
         if not v.label and v is not output:
             count += 1
-        names[v] = v.label or ("L" if v is output else f"v{count}")
+        names[v] = v.label or ("out" if v is output else f"v{count}")
     dots: dict[Value, float] = {v: float(np.sum(t.data)) for v, t in seeds.items()}
     lines = ["Inputs, each with its tangent:"]
     for v in order:

@@ -99,13 +99,13 @@ def check_backward(root: Value, grads: Mapping[Value, Any]) -> BackwardCheck:
 
 
 def _names(order: list[Value], root: Value) -> dict[Value, str]:
-    """Labels, or explain's names for unlabelled Values (v1, v2, ... and L for the root)."""
+    """Labels, or explain's names for unlabelled Values (v1, v2, ... and out for the root)."""
     names, count = {}, 0
     for v in order:
         if v.label:
             names[v] = v.label
         elif v is root:
-            names[v] = "L"
+            names[v] = "out"  # (as explain names an unlabelled result)
         else:
             count += 1
             names[v] = f"v{count}"

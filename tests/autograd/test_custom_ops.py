@@ -101,9 +101,9 @@ def test_function_explain_and_draw_show_its_name_and_formula() -> None:
     x = Value(2.0, label="x")
     y = Cube.apply(x)
     text = explain(y)
-    assert "L = x³ = 8" in text and "too many terms" not in text
+    assert "out = x³ = 8" in text and "too many terms" not in text
     z = Scale.apply(Value(2.0, label="a"), Value(4.0, label="b"))
-    assert "L = Scale(a, b) = 8" in explain(z)
+    assert "out = Scale(a, b) = 8" in explain(z)
     from autograd import draw_graph
     source = draw_graph(y).source
     assert "label=Cube" in source and "ctx" not in source
@@ -138,7 +138,7 @@ def test_defop_new_op_is_callable_on_values_numbers_and_arrays() -> None:
         np.testing.assert_array_equal(grad(y.sum(), [x])[0], [2.0, 6.0])
         assert square(3.0).data == 9.0
         np.testing.assert_array_equal(square(np.array([2.0])).data, [4.0])
-        assert "L = a² = 4" in explain(square(Value(2.0, label="a")))
+        assert "out = a² = 4" in explain(square(Value(2.0, label="a")))
     finally:
         del OPS["test_square_op"]
 
