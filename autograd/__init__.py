@@ -4,22 +4,31 @@
 computed, and `backward()` applies the chain rule through the recorded graph.
 """
 
-from . import ops  # noqa: F401  (registers every row of the table and Value's methods)
-from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
+from . import func, ops  # noqa: F401  (ops registers every row of the table and Value's methods)
+from .anomaly import AnomalyError, detect_anomaly
+from .engine import Value, defop, grad, is_grad_enabled, no_grad, topological_order
+from .function import Function
 from .gradcheck import gradcheck
 from .ops.conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.functions import concatenate, maximum, minimum, stack, where
+from .show.check import check_backward
 from .show.explain import explain
 from .show.html import save_html
 
 __all__ = [
+    "AnomalyError",
+    "Function",
     "Value",
     "avg_pool2d",
+    "check_backward",
     "concatenate",
     "conv1d",
     "conv2d",
+    "defop",
+    "detect_anomaly",
     "draw_graph",
     "explain",
+    "func",
     "grad",
     "gradcheck",
     "is_grad_enabled",

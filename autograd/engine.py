@@ -65,6 +65,11 @@ class Op:
         fields.update(changes)
         return Op(**fields)
 
+    def __call__(self, *inputs: Any, **params: Any) -> Value:
+        """``op(x, y, ...)``: `apply` the op to Values, numbers or arrays."""
+        return apply(self, *[x if isinstance(x, Value) else operand(x) for x in inputs],
+                     **params)
+
     def __repr__(self) -> str:
         return f"Op({self.name!r})"
 
@@ -103,13 +108,36 @@ OPS: dict[str, Op] = _Table()
 
 
 def defop(name: str, forward: Callable[..., Any], *vjps: Callable[..., Any],
-          jvp: Any = None, **metadata: Any) -> Op:
+          jvp: Any = None, replace: bool = False, **metadata: Any) -> Op:
     """Register an operation: its forward map on raw data, one VJP per input, optionally
     one JVP per input (``jvp=(jvp_0, ...)``, forward mode), plus optional metadata
-    (``symbol=``, ``formula=``, ...). Returns the `Op` to `apply`."""
+    (``symbol=``, ``formula=``, ...). Returns the `Op`; calling it (``op(x, y)``) applies it.
+
+    A name already in the table is refused unless ``replace=True``: then the row is changed
+    in place, so every caller of the old row (Value's methods included) gets the new one."""
     symbol, formula = metadata.pop("symbol", ""), metadata.pop("formula", "")
-    op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None, jvp)
-    return op
+    old = OPS.get(name)
+    if old is None:
+        op = OPS[name] = Op(name, forward, vjps, symbol, formula, metadata or None, jvp)
+        return op
+    if not replace:
+        raise ValueError(f"an op named {name!r} is already in the table; pass replace=True "
+                         "to change it for the whole process, or choose another name")
+    fields = {"forward": forward, "vjps": vjps, "symbol": symbol, "formula": formula,
+              "meta": metadata or None, "jvp": jvp}
+    for field, value in fields.items():
+        setattr(old, field, value)
+    _remake_methods(old)
+    return old
+
+
+def _remake_methods(op: Op) -> None:
+    """After a row changed in place: Value's methods made from it (which keep its forward
+    for speed) are made again."""
+    for attr, method in list(vars(Value).items()):
+        remake = getattr(method, "_remake", None)
+        if remake is not None and getattr(method, "_op", None) is op:
+            setattr(Value, attr, remake())
 
 
 _made = itertools.count(1)  # next(_made): a new node's number, above all its inputs'
@@ -170,6 +198,12 @@ def no_grad() -> Iterator[None]:
         _mode.off = previous
         if not previous:
             _off_threads.discard(me)
+
+
+def enable_grad() -> contextlib.AbstractContextManager[None]:
+    """Recording on in this thread for the block, even inside `no_grad()` (as
+    torch.enable_grad; the transforms of `autograd.func` record their graphs with it)."""
+    return _recording()
 
 
 @contextlib.contextmanager
@@ -439,6 +473,10 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
 
     Inputs are Values or constants (floats, arrays); constants never get a gradient. The
     result is a scalar when every input is a Python float, else a tensor."""
+    if _interpose is not None:  # inside vmap: the batching rules see every op first
+        made = _interpose(op, inputs, params)
+        if made is not None:
+            return made
     datas = [*inputs]  # (a loop, not a comprehension: no frame per op)
     rg = False
     for i, x in enumerate(inputs):
@@ -478,6 +516,11 @@ def apply(op: Op, *inputs: Any, **params: Any) -> Value:
     v.requires_grad = rg  # (found in the first loop)
     v._n = next(_made)
     return v
+
+
+# vmap (batching.py) sets this while a vmap call runs: ``_interpose(op, inputs, params)``
+# returns the node for an op on batched Values, or None for the ordinary path.
+_interpose: Callable[[Any, tuple[Any, ...], dict[str, Any]], Value | None] | None = None
 
 
 def _scalar_input(x: Any) -> Any:
@@ -577,6 +620,7 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any
          globals(), made)  # the method reads the engine's globals (grad mode) live
     method = made["make"](general, op.forward, op.name)
     method.__name__ = f"__{'r' if reflected else ''}{op.name}__"
+    method._op, method._remake = op, lambda: binary_method(op, reflected)  # (defop replace=)
     return method
 
 
@@ -610,6 +654,7 @@ def unary_method(op: Op, doc: str = "") -> Callable[[Value], Value]:
 
     method.__name__ = name
     method.__doc__ = doc
+    method._op, method._remake = op, lambda: unary_method(op, doc)  # (defop replace=)
     return method
 
 
@@ -1051,7 +1096,8 @@ def grad(output: Value, inputs: Value | Sequence[Value], gradient: Any = None,
     """d(output)/d(input) for each input, leaving every ``.grad`` untouched.
 
     With ``create_graph=True`` the results are Values with their own graph, so they can be
-    differentiated again (second and higher derivatives)."""
+    differentiated again (second and higher derivatives), with respect to a Value
+    `gradient` too (a JVP by two VJPs)."""
     if not isinstance(output, Value):
         raise TypeError(f"grad() needs a Value as output, got {type(output).__name__}")
     single = isinstance(inputs, Value)
@@ -1066,7 +1112,14 @@ def grad(output: Value, inputs: Value | Sequence[Value], gradient: Any = None,
         if node in wanted:
             found[node] = g
 
-    _backprop(output, _seed(output, gradient), create_graph, sink)
+    if create_graph and isinstance(gradient, Value):
+        if gradient.shape != output.shape:
+            raise ValueError(f"gradient must have the shape of the Value, {output.shape}; "
+                             f"got {gradient.shape}")
+        seed = gradient  # the cotangent stays in the new graph: d(result)/d(gradient) works
+    else:
+        seed = _seed(output, gradient)
+    _backprop(output, seed, create_graph, sink)
     results = []
     for t in targets:
         g = found.get(t)

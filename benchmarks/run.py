@@ -17,6 +17,8 @@ Workloads (see the README's Performance section):
      then Linear 480→10), batch 100, float32, Adam
  10. causal self-attention forward + backward: T = 64, E = 64, 4 heads, batch 32, float32
  11. tiny GPT training step (demos/tiny_gpt.py's default model and recipe) vs its PyTorch twin
+ 12. per-sample gradients of an MLP 784→256→10, batch 64: vmap(grad(loss)) against one
+     batched backward pass (the bound: 3×), a loop of 64 passes, and torch.func
 
 Workloads 7, 10 and 11 are measured against numpy written by hand (benchmarks/twins.py:
 forward, backward derived on paper, the same optimizer step), the limit for an engine on
@@ -949,7 +951,34 @@ def workload_11(quick: bool, reps: int) -> dict[str, Any]:
 
 
 # ---- main --------------------------------------------------------------------------------
-WORKLOADS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+# ---- workload 12: per-sample gradients -----------------------------------------------------
+def workload_12(quick: bool, reps: int) -> list[dict[str, Any]]:
+    return [per_sample_table(dtype, quick, reps) for dtype in (np.float64, np.float32)]
+
+
+def per_sample_table(dtype: Any, quick: bool, reps: int) -> dict[str, Any]:
+    import per_sample as ps
+    batch = 8 if quick else 64
+    weights, x, y = ps.problem(batch, dtype)
+    engines = [
+        Engine("this project: one batched backward (the sum's gradient)",
+               lambda: ps.batched_backward(weights, x, y)),
+        Engine("this project: vmap(grad(loss)), per-sample",
+               lambda: ps.per_sample_vmap(weights, x, y)),
+        Engine(f"this project: a loop of {batch} backward passes, per-sample",
+               lambda: ps.per_sample_loop(weights, x, y)),
+        Engine("PyTorch torch.func vmap(grad(loss)), per-sample",
+               (lambda: ps.per_sample_torch(TORCH, weights, x, y)) if TORCH is not None
+               else None, absent="absent (torch not installed)"),
+    ]
+    ref = engines[0].name
+    time_engines(engines, reps if not quick else 1, target=0.1, budget=10.0)
+    return {"title": f"12. Per-sample gradients, MLP 784→256→10 (ReLU), batch {batch}, "
+                     f"{np.dtype(dtype).name} (the bound: vmap(grad) ≤ 3× one batched "
+                     "backward)", "ref": ref, "unit": "per step", "rows": summarise(engines, ref)}
+
+
+WORKLOADS = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
 
 
 def machine() -> dict[str, Any]:
@@ -982,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true",
                     help="one tiny repetition of each workload (a smoke test, not a measurement)")
     ap.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
-    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11",
+    ap.add_argument("--only", default="1,2,3,4,5,6,7,8,9,10,11,12",
                     help="comma-separated workloads to run")
     ap.add_argument("--reps", type=int, default=15, help="rounds per workload (default 15)")
     args = ap.parse_args(argv)
@@ -1011,8 +1040,10 @@ def main(argv: list[str] | None = None) -> int:
         if k == 1:
             res = workload_1(args.quick, args.reps)
             print_table(res["title"], res["rows"], res["ref"], res["unit"])
-        elif k == 2:
-            res = w2 = workload_2(args.quick, args.reps)
+        elif k in (2, 12):
+            res = workload_2(args.quick, args.reps) if k == 2 else workload_12(args.quick,
+                                                                                args.reps)
+            w2 = res if k == 2 else w2
             for table in res:
                 print_table(table["title"], table["rows"], table["ref"], table["unit"])
         elif k == 3:

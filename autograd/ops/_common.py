@@ -92,3 +92,24 @@ def _zero_one(mask: np.ndarray, like: Any) -> Any:
         return float(mask)
     return mask.astype(d.dtype if isinstance(d, np.ndarray) else np.float64)
 
+
+
+# ---- forward mode's rules that several families share -----------------------------------
+def on_either(op: Any, *inputs: Any, **params: Any) -> Any:
+    """The table's `op` on raw data (its forward) or, when an input is a Value, a node."""
+    if any(isinstance(x, Value) for x in inputs):
+        from ..engine import apply
+        return apply(op, *inputs, **params)
+    return op.forward(*inputs, **params)
+
+
+def linear_jvp(op: Any, i: int) -> Any:
+    """The JVP for input i of an op linear in that input with no constant term (a sum, a
+    reshape, a product in one factor): the op itself with the tangent in input i's place,
+    since f(.., x + εt, ..) = f(.., x, ..) + ε f(.., t, ..)."""
+    def jvp(t: Any, ans: Any, *inputs: Any, **params: Any) -> Any:
+        args = list(inputs)
+        args[i] = t
+        return on_either(op, *args, **params)
+    jvp.__name__ = f"{op.name}_jvp_{i}"
+    return jvp

@@ -19,6 +19,11 @@ import numpy as np
 from ..engine import Value, binary_method, defop, unary_method
 from ._common import _data, _div, _zero_one, log, power
 
+# Forward mode: an elementwise op's Jacobian is diagonal (output k depends on input k
+# only), so its JVP J·t is the same product as its VJP Jᵀ·g with the tangent t for g; the
+# rows below pass their VJPs as their JVPs. (A broadcast input's tangent broadcasts the
+# same way its value does.)
+
 
 def _sigmoid(x: Any) -> Any:
     """σ(x) = 1 / (1 + e^(-x)), computed without overflow for large |x|."""
@@ -78,29 +83,34 @@ def _abs_vjp(g: Any, ans: Any, a: Any) -> Any:
 
 
 # ---- the table ------------------------------------------------------------------------
-ADD = defop("add", operator.add,
-            lambda g, ans, a, b: g,
-            lambda g, ans, a, b: g)
-SUB = defop("sub", operator.sub,
-            lambda g, ans, a, b: g,
-            lambda g, ans, a, b: -g)
-MUL = defop("mul", operator.mul,
-            lambda g, ans, a, b: g * b,
-            lambda g, ans, a, b: g * a)
-DIV = defop("div", _div,
-            lambda g, ans, a, b: _div(g, b),  # _div: 1/0 is inf for Python floats too
-            lambda g, ans, a, b: _div(-g * ans, b))
-POW = defop("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
-NEG = defop("neg", operator.neg,
-            lambda g, ans, a: -g)
+def _elementwise(name: str, forward: Any, *vjps: Any) -> Any:
+    """A row whose JVPs are its VJPs (a diagonal Jacobian: see above)."""
+    return defop(name, forward, *vjps, jvp=vjps)
 
-EXP = defop("exp", np.exp, lambda g, ans, a: g * ans)
-LOG = defop("log", np.log, lambda g, ans, a: _div(g, a))
-SQRT = defop("sqrt", np.sqrt, lambda g, ans, a: _div(g * 0.5, ans))
-TANH = defop("tanh", _tanh, lambda g, ans, a: g * (1 - ans * ans))
-SIGMOID = defop("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
-RELU = defop("relu", _relu, _relu_vjp)
-ABS = defop("abs", np.abs, _abs_vjp)
+
+ADD = _elementwise("add", operator.add,
+                   lambda g, ans, a, b: g,
+                   lambda g, ans, a, b: g)
+SUB = _elementwise("sub", operator.sub,
+                   lambda g, ans, a, b: g,
+                   lambda g, ans, a, b: -g)
+MUL = _elementwise("mul", operator.mul,
+                   lambda g, ans, a, b: g * b,
+                   lambda g, ans, a, b: g * a)
+DIV = _elementwise("div", _div,
+                   lambda g, ans, a, b: _div(g, b),  # _div: 1/0 is inf for Python floats too
+                   lambda g, ans, a, b: _div(-g * ans, b))
+POW = _elementwise("pow", np.power, _pow_vjp_base, _pow_vjp_exponent)
+NEG = _elementwise("neg", operator.neg,
+                   lambda g, ans, a: -g)
+
+EXP = _elementwise("exp", np.exp, lambda g, ans, a: g * ans)
+LOG = _elementwise("log", np.log, lambda g, ans, a: _div(g, a))
+SQRT = _elementwise("sqrt", np.sqrt, lambda g, ans, a: _div(g * 0.5, ans))
+TANH = _elementwise("tanh", _tanh, lambda g, ans, a: g * (1 - ans * ans))
+SIGMOID = _elementwise("sigmoid", _sigmoid, lambda g, ans, a: g * ans * (1 - ans))
+RELU = _elementwise("relu", _relu, _relu_vjp)
+ABS = _elementwise("abs", np.abs, _abs_vjp)
 
 
 # ---- Value's operators and methods -------------------------------------------------------

@@ -124,6 +124,22 @@ ATTENTION = defop(
         _swap(_shared(g, ans, q, k, v, causal, scale)[0]) @ g)
 
 
+def _jvp(which: str) -> Any:
+    """out = p v with p = softmax(s), s = q kᵀ × scale: ṡ from q̇ or k̇, then
+    ṗ = p × (ṡ - Σ ṡ p) (softmax's JVP, row by row) and ȯut = ṗ v; or ȯut = p v̇."""
+    def jvp(t: Any, ans: Any, q: Any, k: Any, v: Any, causal: bool = False,
+            scale: float = 1.0) -> Any:
+        p = _probs(q, k, causal, scale)
+        if which == "v":
+            return p @ t
+        s_dot = (t @ _swap(k) if which == "q" else q @ _swap(t)) * scale
+        return (p * (s_dot - (s_dot * p).sum(axis=-1, keepdims=True))) @ v
+    return jvp
+
+
+ATTENTION.jvp = (_jvp("q"), _jvp("k"), _jvp("v"))
+
+
 def attention(q: Any, k: Any, v: Any, causal: bool = False, scale: float | None = None) -> Value:
     """softmax(q kᵀ × scale) v as one node (scale 1/√d unless given), as
     ``torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=causal)``."""

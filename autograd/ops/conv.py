@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from ..batching import per_sample
 from ..engine import Value, apply, defop
-from ._common import _channel_sum, _data, _shape
+from ._common import _channel_sum, _data, _shape, linear_jvp
 from ._saved import keep, kept
 
 Pair = int | tuple[int, ...]
@@ -363,6 +364,7 @@ def pool_gather_any(h: Any, **how: Any) -> Any:
     return apply(POOL_GATHER, h, **how) if isinstance(h, Value) else _pool_gather(h, **how)
 
 
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
 def _max_pool_vjp(g: Any, ans: Any, x: Any, *, ksize: Any, stride: Any) -> Any:
     if type(g) is np.ndarray and type(ans) is np.ndarray and type(x) is np.ndarray:
         return _route(g, ans, x, ksize, stride)
@@ -417,6 +419,37 @@ POOL_GATHER = defop("pool_gather", _pool_gather,
 AVG_POOL = {2: defop("avg_pool2d", _avg_pool, _avg_pool_vjp)}
 AVG_POOL_BACKWARD = {2: defop("avg_pool2d_backward", _avg_pool_backward,
                               _avg_pool_backward_vjp)}
+
+
+# ---- forward mode -------------------------------------------------------------------------
+# A convolution is linear in x and in w (b adds), and every other op here is linear in its
+# inputs, so each JVP is the op itself with the tangent in that input's place; max pooling
+# picks each window's largest entry, so its tangent is the tangent at that entry.
+def _conv_jvp_x(t: Any, ans: Any, x: Any, w: Any, b: Any = None, **geometry: Any) -> Any:
+    return conv_any(t, w, **geometry)
+
+
+def _conv_jvp_w(t: Any, ans: Any, x: Any, w: Any, b: Any = None, **geometry: Any) -> Any:
+    return conv_any(x, t, **geometry)
+
+
+def _conv_jvp_b(t: Any, ans: Any, x: Any, w: Any, b: Any = None, **geometry: Any) -> Any:
+    return t.reshape((1, -1) + (1,) * (len(_shape(x)) - 2))  # per channel, broadcast
+
+
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
+def _max_pool_jvp(t: Any, ans: Any, x: Any, *, ksize: Any, stride: Any) -> Any:
+    index = _argmax(np.asarray(_data(x)), ksize, stride)
+    return pool_gather_any(t, index=index, shape=_shape(x), ksize=ksize, stride=stride)
+
+
+for _d in (1, 2):
+    CONV[_d].jvp = (_conv_jvp_x, _conv_jvp_w, _conv_jvp_b)
+    for _op in (CONV_TRANSPOSE[_d], CONV_WEIGHT[_d]):
+        _op.jvp = (linear_jvp(_op, 0), linear_jvp(_op, 1))
+    MAX_POOL[_d].jvp = (_max_pool_jvp,)
+for _op in (POOL_SCATTER, POOL_GATHER, AVG_POOL[2], AVG_POOL_BACKWARD[2]):
+    _op.jvp = (linear_jvp(_op, 0),)
 
 
 # ---- checking what the user passed -----------------------------------------------------------

@@ -20,7 +20,7 @@ from ._common import _data, _expand, _shape, exp, tanh
 from ._saved import keep, kept
 from .erf import erf as _erf_array
 from .erf import normal_cdf_pdf
-from .reductions import _max_vjp, _reduction
+from .reductions import _max_jvp, _max_vjp, _reduction
 
 Number = float | int
 
@@ -93,6 +93,22 @@ def _logsumexp(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     with np.errstate(divide="ignore"):
         out = np.log(np.sum(np.exp(a - m), axis=axis, keepdims=True)) + m
     return out if keepdims else np.squeeze(out, axis=axis)
+
+
+def _var_jvp(t: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """d var = (2 / n) Σ (xᵢ - mean) ẋᵢ (the mean's own change multiplies Σ (xᵢ - mean) = 0)."""
+    n = np.size(_data(a)) / max(np.size(_data(ans)), 1)
+    if type(_data(a)) is float:
+        return t * 0.0
+    return ((a - _mean_keep(a, axis)) * t).sum(axis=axis, keepdims=keepdims) * (2.0 / n)
+
+
+def _logsumexp_jvp(t: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """d logsumexp = Σ softmax(x)ᵢ ẋᵢ."""
+    if type(_data(a)) is float:
+        return t
+    p = exp(a - _expand(ans, _shape(a), axis, keepdims))
+    return (p * t).sum(axis=axis, keepdims=keepdims)
 
 
 def _logsumexp_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
@@ -255,25 +271,51 @@ def _stack_vjp(i: int, g: Any, ans: Any, *xs: Any, axis: int) -> Any:
 
 
 # ---- the table ---------------------------------------------------------------------------
+def _elementwise(name: str, forward: Any, *vjps: Any) -> Op:
+    """A row whose JVPs are its VJPs: an elementwise op's Jacobian is diagonal, so J·t and
+    Jᵀ·g are the same product (see arithmetic.py)."""
+    return defop(name, forward, *vjps, jvp=vjps)
+
+
+class _JoinJvp:
+    """concatenate/stack's JVPs: the op on the tangent in input i's place, zeros elsewhere."""
+
+    def __init__(self, op_name: str) -> None:
+        self.op_name = op_name
+
+    def __getitem__(self, i: int) -> Callable[..., Any]:
+        def jvp(t: Any, ans: Any, *xs: Any, axis: int) -> Any:
+            parts = [t if j == i else np.zeros(_shape(x), dtype=np.result_type(_data(x)))
+                     for j, x in enumerate(xs)]
+            if isinstance(t, Value):
+                return apply(OPS[self.op_name], *parts, axis=axis)
+            return OPS[self.op_name].forward(*parts, axis=axis)
+        return jvp
+
+
 MIN = defop("min", lambda a, axis=None, keepdims=False: np.min(a, axis=axis, keepdims=keepdims),
-            _max_vjp)  # the gradient goes to the entries equal to the result, as for max
-VAR = defop("var", _var, _var_vjp)
-LOGSUMEXP = defop("logsumexp", _logsumexp, _logsumexp_vjp)
-CLIP = defop("clip", _clip, _clip_vjp)
-LEAKY_RELU = defop("leaky_relu", _leaky_relu, _leaky_relu_vjp)
-ERF = defop("erf", _erf_data, lambda g, ans, a: g * exp(a * a * -1.0) * _TWO_OVER_SQRT_PI)
-GELU = defop("gelu", _gelu, _gelu_vjp)
-MAXIMUM = defop("maximum", np.maximum,
-                lambda g, ans, a, b: g * _share(a, b, a),
-                lambda g, ans, a, b: g * _share(b, a, b))
-MINIMUM = defop("minimum", np.minimum,
-                lambda g, ans, a, b: g * _share(b, a, a),
-                lambda g, ans, a, b: g * _share(a, b, b))
-WHERE = defop("where", _where,
-              lambda g, ans, a, b, cond: g * _factor(cond, a),
-              lambda g, ans, a, b, cond: g * _factor(~cond, b))
+            _max_vjp,  # the gradient goes to the entries equal to the result, as for max
+            jvp=(_max_jvp,))
+VAR = defop("var", _var, _var_vjp, jvp=(_var_jvp,))
+LOGSUMEXP = defop("logsumexp", _logsumexp, _logsumexp_vjp, jvp=(_logsumexp_jvp,))
+CLIP = _elementwise("clip", _clip, _clip_vjp)
+LEAKY_RELU = _elementwise("leaky_relu", _leaky_relu, _leaky_relu_vjp)
+ERF = _elementwise("erf", _erf_data,
+                   lambda g, ans, a: g * exp(a * a * -1.0) * _TWO_OVER_SQRT_PI)
+GELU = _elementwise("gelu", _gelu, _gelu_vjp)
+MAXIMUM = _elementwise("maximum", np.maximum,
+                       lambda g, ans, a, b: g * _share(a, b, a),
+                       lambda g, ans, a, b: g * _share(b, a, b))
+MINIMUM = _elementwise("minimum", np.minimum,
+                       lambda g, ans, a, b: g * _share(b, a, a),
+                       lambda g, ans, a, b: g * _share(a, b, b))
+WHERE = _elementwise("where", _where,
+                     lambda g, ans, a, b, cond: g * _factor(cond, a),
+                     lambda g, ans, a, b, cond: g * _factor(~cond, b))
 CONCATENATE = _defop_variadic("concatenate", _concatenate, _concatenate_vjp)
 STACK = _defop_variadic("stack", lambda *xs, axis: np.stack(xs, axis=axis), _stack_vjp)
+CONCATENATE.jvp = _JoinJvp("concatenate")
+STACK.jvp = _JoinJvp("stack")
 
 
 # ---- Value methods -------------------------------------------------------------------------

@@ -85,7 +85,21 @@ def _vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any = None, *, eps: float, dims:
     return _lead_sum(g, dims)
 
 
-LAYER_NORM = defop("layer_norm", _layer_norm, _vjp_x, _vjp_w, _vjp_b)
+def _jvp_x(t: Any, ans: Any, x: Any, w: Any, b: Any = None, *, eps: float, dims: int) -> Any:
+    """dx̂ = (t - mean(t) - x̂ mean(x̂ t)) / σ: the VJP's formula, the other way round."""
+    xhat, inv = _residuals(ans, x, eps, dims) if type(t) is np.ndarray \
+        else _normalised(x, eps, dims)
+    return (t - _row_mean(t, dims) - xhat * _row_mean(t * xhat, dims)) * inv * w
+
+
+def _jvp_w(t: Any, ans: Any, x: Any, w: Any, b: Any = None, *, eps: float, dims: int) -> Any:
+    xhat = _residuals(ans, x, eps, dims)[0] if type(t) is np.ndarray \
+        else _normalised(x, eps, dims)[0]
+    return xhat * t
+
+
+LAYER_NORM = defop("layer_norm", _layer_norm, _vjp_x, _vjp_w, _vjp_b,
+                   jvp=(_jvp_x, _jvp_w, lambda t, ans, x, w, b=None, **_: t))
 
 
 def layer_norm(x: Any, w: Any, b: Any = None, eps: float = 1e-5) -> Value:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value, apply, binary_method, defop
-from ._common import _data, _mT, _shape
+from ._common import _data, _mT, _shape, linear_jvp
 
 
 def _matmul(a: Any, b: Any) -> Any:
@@ -53,6 +53,7 @@ def _matmul_vjp_b(g: Any, ans: Any, a: Any, b: Any) -> Any:
 
 
 MATMUL = defop("matmul", _matmul, _matmul_vjp_a, _matmul_vjp_b)
+MATMUL.jvp = (linear_jvp(MATMUL, 0), linear_jvp(MATMUL, 1))  # bilinear: ta @ b, a @ tb
 
 
 # ---- fused ops: one node where the step-by-step graph would need several ----------------
@@ -109,7 +110,10 @@ def _linear_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any) -> Any:
     return g if nd == 1 else g.sum(axis=tuple(range(nd - 1)))
 
 
-LINEAR = defop("linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b)
+LINEAR = defop("linear", _linear, _linear_vjp_x, _linear_vjp_w, _linear_vjp_b,
+               jvp=(lambda t, ans, x, w, b: t @ w.T,  # d(x wᵀ + b) = dx wᵀ + x dwᵀ + db
+                    lambda t, ans, x, w, b: x @ t.T,
+                    lambda t, ans, x, w, b: t))
 
 
 def linear(x: Any, w: Any, b: Any = None) -> Value:

@@ -48,8 +48,14 @@ def _cross_entropy_vjp_t(g: Any, ans: Any, z: Any, t: Any = None, index: Any = N
     return g * logp * (-1.0 / _shape(z)[0])
 
 
+# Forward mode: the loss is a number, so its JVP is the inner product of its gradient
+# (the VJP of 1) with the tangent: dL = Σ (∂L/∂z) × ż.
 CROSS_ENTROPY = defop("cross_entropy", _cross_entropy, _cross_entropy_vjp_z,
-                      _cross_entropy_vjp_t)
+                      _cross_entropy_vjp_t,
+                      jvp=(lambda t, ans, z, tg=None, index=None:
+                           (_cross_entropy_vjp_z(1.0, ans, z, tg, index) * t).sum(),
+                           lambda t, ans, z, tg=None, index=None:
+                           (_cross_entropy_vjp_t(1.0, ans, z, tg, index) * t).sum()))
 
 
 def cross_entropy(logits: Any, target: Any = None, index: Any = None) -> Value:

@@ -125,7 +125,16 @@ def _vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any, *, eps: float) -> Any:
     return g.sum(axis=_axes(x))
 
 
-BATCH_NORM = defop("batch_norm", _batch_norm, _vjp_x, _vjp_w, _vjp_b)
+def _jvp_x(t: Any, ans: Any, x: Any, w: Any, b: Any, *, eps: float) -> Any:
+    """d x̂ = (ẋ - mean(ẋ) - x̂ mean(ẋ x̂)) / √(σ² + ε), then scaled by γ."""
+    xhat, inv = _normalised(x, eps)
+    return (t - _channel_mean(t) - xhat * _channel_mean(t * xhat)) * inv * _per_channel(w, x)
+
+
+BATCH_NORM = defop("batch_norm", _batch_norm, _vjp_x, _vjp_w, _vjp_b,
+                   jvp=(_jvp_x,
+                        lambda t, ans, x, w, b, *, eps: _normalised(x, eps)[0] * _per_channel(t, x),
+                        lambda t, ans, x, w, b, *, eps: _per_channel(t, x)))
 
 
 def batch_norm(x: Any, w: Any, b: Any, eps: float = 1e-5) -> Value:

@@ -235,9 +235,96 @@ def _lstm_rule(g: Any, ans: Any, x: Any, h: Any, c: Any, w_ih: Any, w_hh: Any, b
     return d, d, (None, dc * f)
 
 
-RNN_CELL = defop("rnn_cell", _rnn_cell, *_vjps(_rnn_rule, 1))
-GRU_CELL = defop("gru_cell", _gru_cell, *_vjps(_gru_rule, 1))
-LSTM_CELL = defop("lstm_cell", _lstm_cell, *_vjps(_lstm_rule, 2))
+# ---- forward mode ----------------------------------------------------------------------
+# One input's tangent enters a cell through ġi = d(x w_ihᵀ + b_ih), through ġh = d(h w_hhᵀ +
+# b_hh), or straight into a state (h in the GRU's z·h, c in the LSTM's f·c); each cell's
+# tangent rule takes those three (None where nothing enters) and carries them through its
+# gates, as the forward pass carries the values.
+def _plus(*parts: Any) -> Any:
+    """The sum of the parts that are not None (None when all are)."""
+    out = None
+    for p in parts:
+        if p is not None:
+            out = p if out is None else out + p
+    return out
+
+
+def _times(a: Any, d: Any) -> Any:
+    return None if d is None else a * d
+
+
+def _cols(d: Any, lo: int, hi: int) -> Any:
+    return None if d is None else d[:, lo:hi]
+
+
+def _rnn_tangent(d_ih: Any, d_hh: Any, direct: tuple[Any, ...], ans: Any, x: Any, h: Any,
+                 w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any, nonlinearity: str = "tanh") -> Any:
+    """ḣ' = (1 - h'²) ȧ for tanh, [a > 0] ȧ for ReLU."""
+    return _rnn_rule(_plus(d_ih, d_hh), ans, x, h, w_ih, w_hh, b_ih, b_hh, nonlinearity)[0]
+
+
+def _gru_tangent(d_ih: Any, d_hh: Any, direct: tuple[Any, ...], ans: Any, x: Any, h: Any,
+                 w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    """ḣ' = (1 - z) ṅ + ż (h - n) + z ḣ, with ṙ, ż from their gates' inputs and
+    ṅ = (1 - n²)(ȧ_n + ṙ hn + r ḣn)."""
+    nh = h.shape[-1]
+    r, z, n, hn = _gru_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    dr = _times(r * (1 - r), _plus(_cols(d_ih, 0, nh), _cols(d_hh, 0, nh)))
+    dz = _times(z * (1 - z), _plus(_cols(d_ih, nh, 2 * nh), _cols(d_hh, nh, 2 * nh)))
+    dn = _times(1 - n * n, _plus(_cols(d_ih, 2 * nh, 3 * nh), _times(hn, dr),
+                                 _times(r, _cols(d_hh, 2 * nh, 3 * nh))))
+    return _plus(_times(1 - z, dn), _times(h - n, dz), _times(z, direct[0]))
+
+
+def _lstm_tangent(d_ih: Any, d_hh: Any, direct: tuple[Any, ...], ans: Any, x: Any, h: Any,
+                  c: Any, w_ih: Any, w_hh: Any, b_ih: Any, b_hh: Any) -> Any:
+    """ċ' = ḟ c + f ċ + i̇ g + i ġ and ḣ' = ȯ tanh(c') + o (1 - tanh²(c')) ċ'."""
+    nh = h.shape[-1]
+    i, f, gg, o = _lstm_gates(x, h, w_ih, w_hh, b_ih, b_hh)
+    da = _plus(d_ih, d_hh)
+
+    def gate(k: int, slope: Any) -> Any:  # block k (i, f, g, o) of ȧ through its gate
+        return _times(slope, _cols(da, k * nh, (k + 1) * nh))
+
+    dc = _plus(_times(c, gate(1, f * (1 - f))), _times(f, direct[1]),
+               _times(gg, gate(0, i * (1 - i))), _times(i, gate(2, 1 - gg * gg)))
+    tc = tanh(ans[:, nh:])
+    dh = _plus(_times(tc, gate(3, o * (1 - o))), _times(o * (1 - tc * tc), dc))
+    return _join([dh, dc])
+
+
+def _jvps(rule: Any, n_states: int) -> tuple[Any, ...]:
+    """The JVPs of a cell with inputs (x, *states, w_ih, w_hh, b_ih, b_hh), each giving
+    `rule` the ġi, ġh and direct state tangents its input's tangent makes."""
+    k = n_states
+
+    def make(j: int) -> Any:
+        def jvp(t: Any, ans: Any, *a: Any, **p: Any) -> Any:
+            d_ih = d_hh = None
+            direct: list[Any] = [None] * k
+            if j == 0:
+                d_ih = t @ a[k + 1].T
+            elif j <= k:
+                direct[j - 1] = t
+                if j == 1:
+                    d_hh = t @ a[k + 2].T
+            elif j == k + 1:
+                d_ih = a[0] @ t.T
+            elif j == k + 2:
+                d_hh = a[1] @ t.T
+            elif j == k + 3:  # a bias: one row, broadcast over the batch
+                d_ih = t.reshape((1, -1))
+            else:
+                d_hh = t.reshape((1, -1))
+            return rule(d_ih, d_hh, tuple(direct), ans, *a, **p)
+        return jvp
+
+    return tuple(make(j) for j in range(k + 5))
+
+
+RNN_CELL = defop("rnn_cell", _rnn_cell, *_vjps(_rnn_rule, 1), jvp=_jvps(_rnn_tangent, 1))
+GRU_CELL = defop("gru_cell", _gru_cell, *_vjps(_gru_rule, 1), jvp=_jvps(_gru_tangent, 1))
+LSTM_CELL = defop("lstm_cell", _lstm_cell, *_vjps(_lstm_rule, 2), jvp=_jvps(_lstm_tangent, 2))
 
 
 def _bias(b: Any, w: Any) -> Any:

@@ -6,8 +6,9 @@ from typing import Any
 
 import numpy as np
 
+from ..batching import per_sample
 from ..engine import Op, Value, apply, broadcast_to, defop
-from ._common import _data, _expand, _keepdims_shape, _shape, exp
+from ._common import _data, _expand, _keepdims_shape, _shape, exp, linear_jvp
 
 
 # (ufunc.reduce directly: np.max / np.sum add a Python layer that small batches notice)
@@ -54,6 +55,7 @@ def _mean(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return np.mean(a, axis=axis, keepdims=keepdims)
 
 
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
 def _max_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """The gradient goes to the maximal entries; ties share it equally."""
     shape = _shape(a)
@@ -65,6 +67,19 @@ def _max_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False)
 
 
 
+@per_sample  # (it reads the data with a sample's shape: vmap runs it per sample)
+def _max_jvp(t: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    """The tangent of the maximal entries (the mean of the tied ones, as the VJP shares)."""
+    if type(_data(a)) is float:
+        return t
+    return (_max_vjp(1.0, ans, a, axis, True) * t).sum(axis=axis, keepdims=keepdims)
+
+
+def _softmax_vjp(g: Any, ans: Any, a: Any, axis: int) -> Any:
+    """Jᵀg = p × (g - Σ g p); J = diag(p) - p pᵀ is symmetric, so it is the JVP too."""
+    return ans * (g - (g * ans).sum(axis=axis, keepdims=True))
+
+
 SUM = defop("sum", _sum,
             lambda g, ans, a, axis=None, keepdims=False: _reduce_vjp(g, a, axis, keepdims))
 MEAN = defop("mean", _mean,
@@ -72,12 +87,15 @@ MEAN = defop("mean", _mean,
                  _reduce_vjp(g, a, axis, keepdims,  # (an empty input: an empty gradient)
                              np.size(_data(ans)) / max(np.size(_data(a)), 1)))
 MAX = defop("max", lambda a, axis=None, keepdims=False: np.max(a, axis=axis, keepdims=keepdims),
-            _max_vjp)
+            _max_vjp, jvp=(_max_jvp,))
 
-SOFTMAX = defop("softmax", _softmax,
-                lambda g, ans, a, axis: ans * (g - (g * ans).sum(axis=axis, keepdims=True)))
+SOFTMAX = defop("softmax", _softmax, _softmax_vjp, jvp=(_softmax_vjp,))
 LOG_SOFTMAX = defop("log_softmax", _log_softmax,
-                    lambda g, ans, a, axis: g - exp(ans) * g.sum(axis=axis, keepdims=True))
+                    lambda g, ans, a, axis: g - exp(ans) * g.sum(axis=axis, keepdims=True),
+                    jvp=(lambda t, ans, a, axis: t - (exp(ans) * t).sum(axis=axis,
+                                                                        keepdims=True),))
+SUM.jvp = (linear_jvp(SUM, 0),)  # linear: the sum of the tangent (a row can't name itself)
+MEAN.jvp = (linear_jvp(MEAN, 0),)
 
 
 

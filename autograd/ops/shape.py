@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value, apply, defop
-from ._common import _data, _shape
+from ._common import _data, _shape, linear_jvp
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -52,6 +52,10 @@ def _to_scalar_vjp(g: Any, ans: Any, a: Any) -> Any:
 
 
 TO_SCALAR = defop("to_scalar", _to_scalar, _to_scalar_vjp)
+
+# Forward mode: every op here is linear, so its JVP is the op itself on the tangent.
+for _op in (RESHAPE, TRANSPOSE, BROADCAST_TO, GETITEM, INDEX_ADD, TO_SCALAR):
+    _op.jvp = (linear_jvp(_op, 0),)
 
 def to_scalar(x: Value) -> Value:
     """A one-element tensor as a scalar Value (its data a Python float), as losses return."""

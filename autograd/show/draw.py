@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from .._files import write_bytes
-from ..engine import Value, topological_order
+from ..engine import OPS, Value, topological_order
 from .explain_numbers import fmt
 from .template import printable
 
@@ -121,9 +121,10 @@ def _html_table(title: str, rows: list[tuple[str, list[str]]], color: str) -> st
 
 def _op_text(v: Value) -> str:
     """The op node's caption: its symbol plus its non-differentiable arguments."""
-    text = OP_SYMBOLS.get(v.op, v.op)
-    params = {k: p for k, p in v.params.items()
-              if p is not None and not (k == "keepdims" and not p)}
+    row = OPS.get(v.op)  # an op of the user's (defop, Function) brings its own symbol
+    text = OP_SYMBOLS.get(v.op) or (row.symbol if row is not None and row.symbol else v.op)
+    params = {k: p for k, p in v.params.items()  # (`_ctx`: a custom Function's, not shown)
+              if p is not None and not (k == "keepdims" and not p) and not k.startswith("_")}
     if v.op == "getitem":
         text = f"[{_param_text(params.pop('index', ''))}]"
     # arrays riding along (cross-entropy's class indices, masks) are data, not the op

@@ -44,7 +44,7 @@ from .explain_numbers import (
     times,
     values_text,
 )
-from .explain_writers import FORMATS
+from .explain_writers import FORMATS, format_of
 
 __all__ = ["FORMATS", "explain", "explain_steps", "fmt"]
 
@@ -104,7 +104,7 @@ class _Graph:
     def _build(self, v: Value) -> Any:
         if not v.parents:
             return None
-        f = FORMATS.get(v.op)
+        f = format_of(v.op)
         if f is None or f.elem is None or np.size(v.data) > BUILD_LIMIT:
             return None
         args = [self.as_arg[x] if isinstance(x, Value) else self._atoms(x) for x in v.inputs]
@@ -113,7 +113,7 @@ class _Graph:
     def _inline(self, v: Value) -> bool:
         if v.label or v is self.root or not v.parents or len(self.uses[v]) != 1:
             return False
-        f, user = FORMATS.get(v.op), FORMATS.get(self.uses[v][0].op)
+        f, user = format_of(v.op), format_of(self.uses[v][0].op)
         if not (f and f.inline and user and user.inline) or self.expr[v] is None:
             return False
         return all(len(e.text) <= TEXT_LIMIT for e in self.expr[v].flat)
@@ -144,7 +144,7 @@ class _Graph:
                 stack.extend(pending)
                 continue
             stack.pop()
-            f = FORMATS.get(n.op)
+            f = format_of(n.op)
             template = f.sym if f else n.op + "(" + ", ".join(
                 f"{{{i}}}" for i in range(len(n.inputs))) + ")"
             args = []
@@ -212,7 +212,7 @@ def _inner_lines(gr: _Graph, v: Value) -> list[str]:
 
 def _node_lines(gr: _Graph, v: Value) -> list[str]:
     """The forward line(s) of one displayed Value."""
-    f = FORMATS.get(v.op)
+    f = format_of(v.op)
     head = f"  {gr.name(v)} = {gr.sym(v)}"
     if f is not None and f.lines is not None and v.size <= WRITE_LIMIT:
         return [head] + ["  " + s for s in f.lines(v, gr.name, None)]
@@ -335,7 +335,7 @@ def _backward(gr: _Graph) -> list[Step]:
         nodes, bounds = regions[out]
         g_out = grads[out]
         contrib = _vjp(nodes, g_out)
-        f = FORMATS.get(out.op)
+        f = format_of(out.op)
         special = None
         if f is not None and f.back is not None and out.size <= WRITE_LIMIT:
             special = f.back(out, g_out, gr.name, R)
@@ -573,11 +573,16 @@ class Explanation(str):
         return f'<pre style="line-height: 1.4">{html.escape(str(self))}</pre>'
 
 
-def explain(root: Value) -> str:
+def explain(root: Value, tangents: dict[Value, Any] | None = None) -> str:
     """The hand calculation behind `root`, written like the source document: inputs and
     parameters, each forward step in forward (topological) order with its formula and
     numbers, and — once ``backward()`` has run — each chain-rule step,
-    ``dL/dx = dL/dout × dout/dx = ... = ...``."""
+    ``dL/dx = dL/dout × dout/dx = ... = ...``. With `tangents` ({input: its tangent}) the
+    forward pass is written in forward mode instead, each line with its value and its
+    tangent (`autograd.forward.explain_jvp`, for small scalar graphs)."""
+    if tangents is not None:
+        from ..forward import explain_jvp
+        return Explanation(explain_jvp(root, tangents))
     forward, backward = explain_steps(root)
     lines = [line for _, group in forward for line in group]
     if backward:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from ..engine import Value
+from ..engine import OPS, Value
 from .explain_numbers import (
     ATOM,
     POWER,
@@ -530,3 +530,13 @@ FORMATS: dict[str, Fmt] = {
     "attention": Fmt("softmax({0} {1}ᵀ / √d) {2}", None),
     **_BLOCKS,
 }
+
+
+def format_of(op: str) -> Fmt | None:
+    """How `op` is written: its entry above, or, for an op added with `defop` or a custom
+    `Function`, its row's `formula` (``"{0}³"``) or ``name(inputs)``, with its values."""
+    f = FORMATS.get(op)
+    if f is not None or op not in OPS:
+        return f
+    row = OPS[op]
+    return Fmt(row.formula or _AllArgs(op), None)

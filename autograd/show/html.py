@@ -92,8 +92,10 @@ def _summary(order: list[Value], root: Value, why: str) -> dict[str, Any]:
     }
 
 
-def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
-    """Everything the page shows, as JSON-ready data (the playground sends this too)."""
+def page_state(root: Value, title: str | None = None,
+               check: dict[Value, Any] | None = None) -> dict[str, Any]:
+    """Everything the page shows, as JSON-ready data (the playground sends this too); with
+    `check` (hand gradients, as check_backward takes them) the wrong nodes are marked."""
     if not isinstance(root, Value):
         raise TypeError(f"save_html() needs a Value, got {type(root).__name__}")
     order = topological_order(root)
@@ -131,6 +133,13 @@ def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
             "leaf": not v.parents}
     if state["svg"] is not None:
         state["drawn"] = _drawn_ids(order, root)
+    if check is not None:
+        from .check import check_backward
+        report = check_backward(root, check)
+        first = report.first_wrong
+        state["check"] = {"table": str(report),
+                          "wrong": [ids[r.value] for r in report.rows if not r.approximate],
+                          "first": ids[first.value] if first is not None else None}
     return state
 
 
@@ -154,11 +163,14 @@ def render_page(state: dict[str, Any], live: dict[str, Any] | None = None) -> st
     return fill(template, state["title"], {"state": state, "live": live})
 
 
-def save_html(root: Value, path: str | os.PathLike[str], title: str | None = None) -> Any:
+def save_html(root: Value, path: str | os.PathLike[str], title: str | None = None,
+              check: dict[Value, Any] | None = None) -> Any:
     """Write one self-contained HTML file that steps through the calculation of `root`:
     "Next"/"Previous" (and the arrow keys) walk the forward pass node by node and then the
     backward pass, highlighting the current node beside its line of explain(); clicking a
     node shows its full data and gradient. A graph too big to draw gets a summary instead.
-    Returns `path`."""
-    write_bytes(path, render_page(page_state(root, title)).encode("utf-8"))
+    With `check` ({Value: hand-derived gradient}, as `check_backward` takes it) the nodes
+    whose hand gradient is wrong are marked, the first in backward order filled (where the
+    mistake starts), and check_backward's table shown. Returns `path`."""
+    write_bytes(path, render_page(page_state(root, title, check)).encode("utf-8"))
     return path

@@ -21,12 +21,13 @@ def test_quick_run_prints_every_workload_and_writes_json(tmp_path: Path) -> None
     assert proc.returncode == 0, proc.stdout + proc.stderr
     for title in ("## 1. Scalar MLP", "## 2. Tensor MLP", "## 3. Tiny step", "## 4. Deep chain",
                   "## 5. Peak memory", "## 6. The limit", "## 7. Digits CNN", "## 8. 1-D conv net",
-                  "## 9. GRU step", "## 10. Causal self-attention", "## 11. Tiny GPT"):
+                  "## 9. GRU step", "## 10. Causal self-attention", "## 11. Tiny GPT",
+                  "## 12. Per-sample gradients"):
         assert title in proc.stdout
     results = json.loads(out.read_text())
     assert results["quick"] is True
     assert sorted(results["workloads"], key=int) == ["1", "2", "3", "4", "5", "6", "7", "8", "9",
-                                                     "10", "11"]
+                                                     "10", "11", "12"]
     # every engine that ran did the same work as its reference (same loss / gradient)
     tables = [results["workloads"][k] for k in ("1", "3", "4", "7", "8", "9", "10", "11")]
     tables += results["workloads"]["2"]
