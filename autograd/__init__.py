@@ -7,29 +7,58 @@ computed, and `backward()` applies the chain rule through the recorded graph.
 from . import ops  # noqa: F401  (registers every row of the table and Value's methods)
 from .engine import Value, grad, is_grad_enabled, no_grad, topological_order
 from .gradcheck import gradcheck
+from .ops.activations import (
+    celu,
+    elu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    relu6,
+    selu,
+    silu,
+    softplus,
+    softsign,
+)
 from .ops.conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .ops.elementwise import atan2, pow
 from .ops.functions import concatenate, maximum, minimum, stack, where
 from .show.explain import explain
 from .show.html import save_html
 
 __all__ = [
     "Value",
+    "atan2",
     "avg_pool2d",
+    "celu",
     "concatenate",
     "conv1d",
     "conv2d",
     "draw_graph",
+    "elu",
     "explain",
     "grad",
     "gradcheck",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
     "is_grad_enabled",
+    "logsigmoid",
     "max_pool1d",
     "max_pool2d",
     "maximum",
     "minimum",
+    "mish",
     "no_grad",
+    "pow",
+    "relu6",
     "save_graph",
     "save_html",
+    "selu",
+    "silu",
+    "softplus",
+    "softsign",
     "stack",
     "topological_order",
     "where",

@@ -14,14 +14,20 @@ of its family:
 - `conv.py`: convolution and pooling; `norm.py`: batch norm; `attention.py`: scaled
   dot-product attention; `recurrent.py`: the RNN, GRU and LSTM cells
 - `erf.py`: the error function numpy lacks (for gelu)
+- `elementwise.py`: trigonometric and hyperbolic functions, log2 log10 log1p expm1, square
+  rsqrt reciprocal, atan2, floor ceil round trunc sign
+- `activations.py`: softplus elu selu celu silu mish hardtanh relu6 hardsigmoid hardswish
+  softsign logsigmoid
 - `numpy_routing.py`: ``np.exp(v)``, ``np.concatenate([...])`` and friends on Values
 """
 
 from ..engine import OPS, Op, defop
 from . import (  # noqa: F401  (importing a family registers its rows and Value methods)
+    activations,
     arithmetic,
     attention,
     conv,
+    elementwise,
     functions,
     linalg,
     losses,

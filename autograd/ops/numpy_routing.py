@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value
+from . import elementwise as EW
 from . import functions as F
 
 
@@ -54,7 +55,15 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.matmul: _binary("matmul"),
     np.negative: lambda x: -x, np.positive: lambda x: x,
     np.exp: _method("exp"), np.log: _method("log"), np.sqrt: _method("sqrt"),
-    np.tanh: _method("tanh"), np.absolute: _method("abs"), np.square: lambda x: x * x,
+    np.tanh: _method("tanh"), np.absolute: _method("abs"), np.square: _method("square"),
+    **{u: _method(name) for u, name in (
+        (np.sin, "sin"), (np.cos, "cos"), (np.tan, "tan"), (np.arcsin, "asin"),
+        (np.arccos, "acos"), (np.arctan, "atan"), (np.sinh, "sinh"), (np.cosh, "cosh"),
+        (np.arcsinh, "asinh"), (np.arccosh, "acosh"), (np.arctanh, "atanh"),
+        (np.log2, "log2"), (np.log10, "log10"), (np.log1p, "log1p"), (np.expm1, "expm1"),
+        (np.reciprocal, "reciprocal"), (np.floor, "floor"), (np.ceil, "ceil"),
+        (np.trunc, "trunc"), (np.rint, "round"), (np.sign, "sign"))},
+    np.arctan2: EW.atan2,
     np.maximum: F.maximum, np.minimum: F.minimum,
     **{u: _on_data(u) for u in (np.less, np.less_equal, np.greater, np.greater_equal,
                                 np.equal, np.not_equal, np.isnan, np.isfinite, np.isinf,
@@ -178,6 +187,11 @@ def _np_transpose(a: Any, axes: Any = None) -> Value:
     return _as_value(a).transpose() if axes is None else _as_value(a).transpose(*axes)
 
 
+def _np_round(a: Any, decimals: Any = 0, out: Any = None) -> Value:
+    _only("round", {"out": out})
+    return _as_value(a).round(decimals)
+
+
 def _np_size(a: Any, axis: Any = None) -> int:
     return int(np.size(_data(a), axis))
 
@@ -188,7 +202,8 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.clip: _np_clip, np.where: _np_where, np.concatenate: _np_concatenate,
     np.stack: _np_stack, np.reshape: _np_reshape, np.transpose: _np_transpose,
     np.shape: lambda a: _as_value(a).shape, np.ndim: lambda a: _as_value(a).ndim,
-    np.size: _np_size,
+    np.size: _np_size, np.round: _np_round, np.around: _np_round,
+    np.fix: lambda a: _as_value(a).trunc(),
     **{f: _on_data(f) for f in (np.argmax, np.argmin, np.argsort, np.nonzero,
                                 np.count_nonzero, np.allclose, np.isclose, np.array_equal)},
 }

@@ -413,6 +413,19 @@ _BLOCKS.update({name: Fmt(_AllArgs(name), None) for name in (
     "pool_scatter", "pool_gather")})
 
 
+# elementwise maps and activations (autograd/ops/elementwise.py, activations.py): f(x)
+_BLOCKS.update({name: Fmt(f"{name}({{0}})", _func(f"{name}({{}})")) for name in (
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+    "log2", "log10", "log1p", "expm1", "rsqrt", "floor", "ceil", "round", "trunc", "sign",
+    "softplus", "elu", "silu", "mish", "hardtanh", "hardsigmoid", "hardswish", "softsign",
+    "logsigmoid")})
+_BLOCKS["square"] = Fmt("{0}²", _ew(lambda a, val: E(f"{paren(a, a.prec != ATOM or a.neg)}²",
+                                                      POWER)))
+_BLOCKS["reciprocal"] = Fmt("1 / {0}", _ew(lambda a, val: E(
+    f"1 / {paren(a, a.prec != ATOM or a.neg)}", PROD)))
+_BLOCKS["atan2"] = Fmt("atan2({0}, {1})", _pair("atan2"))
+
+
 # The table: how each op is written (mirrors autograd.ops.OPS).
 FORMATS: dict[str, Fmt] = {
     "add": Fmt("{0} + {1}", _ew(_add), inline=True),

@@ -20,6 +20,7 @@ from typing import Any
 import conv_reference as cref
 import numpy as np
 
+import autograd as A
 from autograd import (
     avg_pool2d,
     concatenate,
@@ -49,6 +50,7 @@ from autograd.ops.recurrent import gru_cell, lstm_cell, rnn_cell
 from autograd.ops.shape import to_scalar
 
 SAME = "same"
+TORCH = "torch"  # as the NumPy reference: torch computes the value (ops NumPy lacks)
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,8 @@ class Case:
         return self.name.split("-")[0]
 
     def numpy_ref(self) -> Callable[..., Any]:
+        if self.ref is TORCH:
+            return _by_torch(self.torch_ref())
         return self.f if self.ref is SAME else self.ref
 
     def torch_ref(self) -> Callable[..., Any]:
@@ -86,11 +90,30 @@ def sample(shape: tuple[int, ...], domain: str, rng: np.random.Generator) -> Any
         x = rng.uniform(0.5, 2.0, size)
     elif domain == "nonzero":  # |x| >= 0.3: away from relu/abs kinks and division poles
         x = rng.uniform(0.3, 2.0, size) * rng.choice([-1.0, 1.0], size)
+    elif domain == "unit":  # inside (-1, 1): asin, acos, atanh
+        x = rng.uniform(-0.9, 0.9, size)
+    elif domain == "above_one":  # acosh
+        x = rng.uniform(1.2, 3.0, size)
+    elif domain == "wide":  # across the hard activations' pieces, away from their kinks
+        x = rng.uniform(-7.0, 7.0, size)
+        kinks = np.array([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0])
+        near = np.abs(x[:, None] - kinks).min(axis=1) < 0.2
+        x[near] += 0.4
     elif domain == "distinct":  # entries at least 0.3 apart: max has a unique winner
         x = (rng.permutation(size) - size / 2) * 0.5 + rng.uniform(-0.1, 0.1, size)
     else:
         raise ValueError(f"unknown domain {domain!r}")
     return float(x[0]) if shape == () else x.reshape(shape)
+
+
+def _by_torch(f: Callable[..., Any]) -> Callable[..., Any]:
+    """f on float64 torch tensors, the result back as NumPy (a float for a 0-d result of
+    scalar inputs)."""
+    def call(*xs: Any) -> Any:
+        t = _torch()
+        out = f(*[t.tensor(x, dtype=t.float64) for x in xs]).numpy()
+        return float(out) if all(np.ndim(x) == 0 for x in xs) else out
+    return call
 
 
 def _np_batch_norm(x: Any, w: Any, b: Any, eps: float = 1e-5) -> Any:
@@ -459,6 +482,59 @@ CASES = [
     C("attention-causal_heads", lambda q, k, v: attention(q, k, v, causal=True),
       lambda q, k, v: _np_attention(q, k, v, True), lambda q, k, v: _t_attention(q, k, v, True),
       [(2, 2, 3, 4), (2, 2, 3, 4), (2, 2, 3, 2)]),
+    # ---- release 3: more elementwise maps (autograd/ops/elementwise.py) ----
+    C("sin",                   lambda a: a.sin(),                 np.sin,     SAME,   [M]),
+    C("sin-scalar",            lambda a: a.sin(),                 math.sin,   SAME,   [S]),
+    C("cos",                   lambda a: a.cos(),                 np.cos,     SAME,   [M]),
+    C("tan",                   lambda a: a.tan(),                 np.tan,     SAME,   [M], "unit"),
+    C("asin",                  lambda a: a.asin(),                np.arcsin,  SAME,   [M], "unit"),
+    C("acos",                  lambda a: a.acos(),                np.arccos,  SAME,   [M], "unit"),
+    C("atan",                  lambda a: a.atan(),                np.arctan,  SAME,   [M]),
+    C("sinh",                  lambda a: a.sinh(),                np.sinh,    SAME,   [M]),
+    C("cosh",                  lambda a: a.cosh(),                np.cosh,    SAME,   [M]),
+    C("asinh",                 lambda a: a.asinh(),               np.arcsinh, SAME,   [M]),
+    C("acosh",                 lambda a: a.acosh(),               np.arccosh, SAME,   [M], "above_one"),
+    C("atanh",                 lambda a: a.atanh(),               np.arctanh, SAME,   [M], "unit"),
+    C("atanh-scalar",          lambda a: a.atanh(),               math.atanh, SAME,   [S], "unit"),
+    C("log2",                  lambda a: a.log2(),                np.log2,    SAME,   [M], "positive"),
+    C("log10",                 lambda a: a.log10(),               np.log10,   SAME,   [M], "positive"),
+    C("log1p",                 lambda a: a.log1p(),               np.log1p,   SAME,   [M], "positive"),
+    C("expm1",                 lambda a: a.expm1(),               np.expm1,   SAME,   [M]),
+    C("square",                lambda a: a.square(),              np.square,  SAME,   [M]),
+    C("square-scalar",         lambda a: a.square(),              lambda a: a * a, SAME, [S]),
+    C("rsqrt",                 lambda a: a.rsqrt(),               lambda a: 1 / np.sqrt(a), SAME, [M], "positive"),
+    C("reciprocal",            lambda a: a.reciprocal(),          np.reciprocal, SAME, [M], "nonzero"),
+    C("reciprocal-scalar",     lambda a: a.reciprocal(),          lambda a: 1 / a, SAME, [S], "nonzero"),
+    C("pow-method",            lambda a, b: a.pow(b),             np.power,   SAME,   TWO, POS_REAL),
+    C("pow-function",          lambda a: A.pow(a, 3),             lambda a: a ** 3, lambda a: _torch().pow(a, 3), [M]),
+    C("floor",                 lambda a: a.floor(),               np.floor,   SAME,   [M]),
+    C("ceil",                  lambda a: a.ceil(),                np.ceil,    SAME,   [M]),
+    C("round",                 lambda a: a.round(),               np.round,   SAME,   [M]),
+    C("round-decimals",        lambda a: a.round(1),              lambda a: np.round(a, 1), lambda a: a.round(decimals=1), [M]),
+    C("trunc",                 lambda a: a.trunc(),               np.trunc,   SAME,   [M]),
+    C("sign",                  lambda a: a.sign(),                np.sign,    SAME,   [M], "nonzero"),
+    C("sign-scalar",           lambda a: a.sign(),                np.sign,    SAME,   [S], "nonzero"),
+    C("atan2",                 lambda a, b: A.atan2(a, b),        np.arctan2, lambda a, b: _torch().atan2(a, b), TWO, "nonzero"),
+    C("atan2-broadcast_method", lambda a, b: a.atan2(b),          np.arctan2, lambda a, b: a.atan2(b), [M, (4,)], "nonzero"),
+    # ---- release 3: activations (autograd/ops/activations.py), torch.nn.functional's ----
+    C("softplus",              lambda a: A.softplus(a),           TORCH,      lambda a: _F().softplus(a), [M]),
+    C("softplus-beta_threshold", lambda a: A.softplus(a, 2.0, 3.0), TORCH,    lambda a: _F().softplus(a, 2.0, 3.0), [M], "wide"),
+    C("softplus-scalar",       lambda a: A.softplus(a),           TORCH,      lambda a: _F().softplus(a), [S]),
+    C("elu",                   lambda a: A.elu(a),                TORCH,      lambda a: _F().elu(a), [M], "nonzero"),
+    C("elu-alpha",             lambda a: A.elu(a, 0.5),           TORCH,      lambda a: _F().elu(a, 0.5), [M], "nonzero"),
+    C("elu-selu",              lambda a: A.selu(a),               TORCH,      lambda a: _F().selu(a), [M], "nonzero"),
+    C("elu-celu",              lambda a: A.celu(a, 1.5),          TORCH,      lambda a: _F().celu(a, 1.5), [M], "nonzero"),
+    C("elu-scalar",            lambda a: a.elu(),                 TORCH,      lambda a: _F().elu(a), [S], "nonzero"),
+    C("silu",                  lambda a: A.silu(a),               TORCH,      lambda a: _F().silu(a), [M]),
+    C("mish",                  lambda a: A.mish(a),               TORCH,      lambda a: _F().mish(a), [M]),
+    C("hardtanh",              lambda a: A.hardtanh(a),           TORCH,      lambda a: _F().hardtanh(a), [M], "wide"),
+    C("hardtanh-bounds",       lambda a: A.hardtanh(a, -2.0, 0.5), TORCH,     lambda a: _F().hardtanh(a, -2.0, 0.5), [M], "wide"),
+    C("hardtanh-relu6",        lambda a: A.relu6(a),              TORCH,      lambda a: _F().relu6(a), [(4, 5)], "wide"),
+    C("hardsigmoid",           lambda a: A.hardsigmoid(a),        TORCH,      lambda a: _F().hardsigmoid(a), [(4, 5)], "wide"),
+    C("hardswish",             lambda a: A.hardswish(a),          TORCH,      lambda a: _F().hardswish(a), [(4, 5)], "wide"),
+    C("hardswish-scalar",      lambda a: a.hardswish(),           TORCH,      lambda a: _F().hardswish(a), [S], "wide"),
+    C("softsign",              lambda a: A.softsign(a),           TORCH,      lambda a: _F().softsign(a), [M], "nonzero"),
+    C("logsigmoid",            lambda a: A.logsigmoid(a),         TORCH,      lambda a: _F().logsigmoid(a), [M]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",
