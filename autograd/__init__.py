@@ -22,8 +22,10 @@ from .ops.activations import (
     softsign,
 )
 from .ops.conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
+from .ops.einsum import einsum
 from .ops.elementwise import atan2, pow
 from .ops.functions import concatenate, maximum, minimum, stack, where
+from .ops.layout import pad
 from .show.explain import explain
 from .show.html import save_html
 
@@ -36,6 +38,7 @@ __all__ = [
     "conv1d",
     "conv2d",
     "draw_graph",
+    "einsum",
     "elu",
     "explain",
     "grad",
@@ -51,6 +54,7 @@ __all__ = [
     "minimum",
     "mish",
     "no_grad",
+    "pad",
     "pow",
     "relu6",
     "save_graph",

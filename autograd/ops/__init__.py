@@ -16,6 +16,12 @@ of its family:
 - `erf.py`: the error function numpy lacks (for gelu)
 - `elementwise.py`: trigonometric and hyperbolic functions, log2 log10 log1p expm1, square
   rsqrt reciprocal, atan2, floor ceil round trunc sign
+- `statistics.py`: prod, std, norm; argmax argmin any all (arrays)
+- `scans.py`: cumsum cumprod cummax cummin logcumsumexp, sort topk argsort
+- `layout.py`: squeeze unsqueeze permute view flatten expand repeat flip roll triu tril, pad,
+  astype/float/double
+- `einsum.py`: einsum
+- `indexing.py`: gather, scatter_add, index_select, masked_fill
 - `activations.py`: softplus elu selu celu silu mish hardtanh relu6 hardsigmoid hardswish
   softsign logsigmoid
 - `numpy_routing.py`: ``np.exp(v)``, ``np.concatenate([...])`` and friends on Values
@@ -27,15 +33,20 @@ from . import (  # noqa: F401  (importing a family registers its rows and Value 
     arithmetic,
     attention,
     conv,
+    einsum,
     elementwise,
     functions,
+    indexing,
+    layout,
     linalg,
     losses,
     norm,
     numpy_routing,
     recurrent,
     reductions,
+    scans,
     shape,
+    statistics,
 )
 
 __all__ = ["OPS", "Op", "defop"]

@@ -99,6 +99,9 @@ def sample(shape: tuple[int, ...], domain: str, rng: np.random.Generator) -> Any
         kinks = np.array([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0])
         near = np.abs(x[:, None] - kinks).min(axis=1) < 0.2
         x[near] += 0.4
+    elif domain == "with_zeros":  # exact zeros, one row with two: prod's and cumprod's cases
+        x = rng.uniform(-2.0, 2.0, size)
+        x[[0, 1, size // 2]] = 0.0
     elif domain == "distinct":  # entries at least 0.3 apart: max has a unique winner
         x = (rng.permutation(size) - size / 2) * 0.5 + rng.uniform(-0.1, 0.1, size)
     else:
@@ -212,6 +215,9 @@ def _pool_gather_t(h: Any) -> Any:
 
 
 _IDX = np.array([0, 3, 1])  # class indices for the (3, 4) logits of the cross_entropy rows
+_GIDX = np.array([[0, 3, 3, 1], [2, 2, 0, 1], [1, 0, 3, 3]])  # gather/scatter_add along axis 1
+_SIDX = np.array([[0, 2, 1, 0], [2, 2, 0, 1]])  # scatter_add along axis 0 into (3, 4)
+_ISEL = np.array([3, 0, 3])
 _COND = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 
 
@@ -535,6 +541,85 @@ CASES = [
     C("hardswish-scalar",      lambda a: a.hardswish(),           TORCH,      lambda a: _F().hardswish(a), [S], "wide"),
     C("softsign",              lambda a: A.softsign(a),           TORCH,      lambda a: _F().softsign(a), [M], "nonzero"),
     C("logsigmoid",            lambda a: A.logsigmoid(a),         TORCH,      lambda a: _F().logsigmoid(a), [M]),
+    # ---- release 3: reductions and scans (statistics.py, scans.py) ----
+    C("prod",                  lambda a: a.prod(),                SAME,       SAME,   [(2, 3)]),
+    C("prod-axis",             lambda a: a.prod(1),               SAME,       SAME,   [M]),
+    C("prod-zeros_keepdims",   lambda a: a.prod(axis=0, keepdims=True), SAME, lambda a: a.prod(0, keepdim=True), [(4, 3)], "with_zeros"),
+    C("prod-zeros_axes",       lambda a: a.prod(axis=(0, 2)),     SAME,       lambda a: a.prod(2).prod(0), [B], "with_zeros"),
+    C("std",                   lambda a: a.std(),                 SAME,       lambda a: a.std(correction=0), [M]),
+    C("std-ddof_axis",         lambda a: a.std(axis=1, ddof=1),   lambda a: np.std(a, 1, ddof=1), lambda a: a.std(1), [M]),
+    C("std-dim_keepdim",       lambda a: a.std(dim=(0, 2), keepdim=True), lambda a: np.std(a, (0, 2), keepdims=True),
+      lambda a: a.std((0, 2), correction=0, keepdim=True), [B]),
+    C("norm",                  lambda a: a.norm(),                TORCH,      SAME,   [M]),
+    C("norm-1_dim",            lambda a: a.norm(1, dim=1),        TORCH,      SAME,   [M], "nonzero"),
+    C("norm-inf",              lambda a: a.norm(float("inf"), dim=0), TORCH,  SAME,   [M], "distinct"),
+    C("norm-3_keepdim",        lambda a: a.norm(3, dim=-1, keepdim=True), TORCH, SAME, [B], "nonzero"),
+    C("cumsum",                lambda a: a.cumsum(1),             lambda a: np.cumsum(a, 1), SAME, [M]),
+    C("cumsum-axis0_3d",       lambda a: a.cumsum(0),             lambda a: np.cumsum(a, 0), SAME, [B]),
+    C("cumprod",               lambda a: a.cumprod(1),            lambda a: np.cumprod(a, 1), SAME, [M]),
+    C("cumprod-zeros",         lambda a: a.cumprod(0),            lambda a: np.cumprod(a, 0), SAME, [(4, 3)], "with_zeros"),
+    C("logcumsumexp",          lambda a: a.logcumsumexp(1),       lambda a: np.logaddexp.accumulate(a, 1), SAME, [M]),
+    C("gather-cummax",         lambda a: a.cummax(1).values,      lambda a: np.maximum.accumulate(a, 1),
+      lambda a: a.cummax(1).values, [M], "distinct"),
+    C("gather-cummin",         lambda a: a.cummin(0).values,      lambda a: np.minimum.accumulate(a, 0),
+      lambda a: a.cummin(0).values, [B], "distinct"),
+    C("gather-sort",           lambda a: a.sort().values,         np.sort,    lambda a: a.sort().values, [M], "distinct"),
+    C("gather-sort_descending", lambda a: a.sort(0, descending=True).values, lambda a: -np.sort(-a, 0),
+      lambda a: a.sort(0, descending=True).values, [M], "distinct"),
+    C("gather-topk",           lambda a: a.topk(2).values,        TORCH,      lambda a: a.topk(2).values, [B], "distinct"),
+    C("gather-topk_smallest",  lambda a: a.topk(3, 0, largest=False).values, TORCH,
+      lambda a: a.topk(3, 0, largest=False).values, [(5, 2)], "distinct"),
+    # ---- release 3: shape (layout.py; squeeze/unsqueeze/view/flatten are reshapes, permute a
+    # transpose, expand a broadcast_to) ----
+    C("reshape-squeeze",       lambda a: a.squeeze(),             np.squeeze, SAME,   [(3, 1, 4, 1)]),
+    C("reshape-squeeze_dim",   lambda a: a.squeeze(1),            lambda a: np.squeeze(a, 1), SAME, [(3, 1, 1)]),
+    C("reshape-unsqueeze",     lambda a: a.unsqueeze(-1),         lambda a: a[..., None], SAME, [M]),
+    C("reshape-view",          lambda a: a.view(2, -1),           lambda a: a.reshape(2, -1), SAME, [M]),
+    C("reshape-flatten_dims",  lambda a: a.flatten(1),            lambda a: a.reshape(2, -1), SAME, [B]),
+    C("transpose-permute",     lambda a: a.permute(2, 0, 1),      lambda a: a.transpose(2, 0, 1), SAME, [B]),
+    C("broadcast_to-expand",   lambda a: a.expand(2, -1, 4),      lambda a: np.broadcast_to(a, B), SAME, [(3, 1)]),
+    C("repeat",                lambda a: a.repeat(2, 3),          lambda a: np.tile(a, (2, 3)), SAME, [M]),
+    C("repeat-new_axes",       lambda a: a.repeat(2, 1, 2),       lambda a: np.tile(a, (2, 1, 2)), SAME, [(4,)]),
+    C("flip",                  lambda a: a.flip(0),               lambda a: np.flip(a, 0), SAME, [M]),
+    C("flip-two",              lambda a: a.flip(0, -1),           lambda a: np.flip(a, (0, 2)), SAME, [B]),
+    C("roll",                  lambda a: a.roll(1, 1),            lambda a: np.roll(a, 1, 1), SAME, [M]),
+    C("roll-flat",             lambda a: a.roll(-5),              lambda a: np.roll(a, -5), SAME, [M]),
+    C("roll-two",              lambda a: a.roll((1, -2), (0, 2)), lambda a: np.roll(a, (1, -2), (0, 2)), SAME, [B]),
+    C("triu",                  lambda a: a.triu(),                np.triu,    SAME,   [M]),
+    C("triu-batch_diag",       lambda a: a.triu(1),               lambda a: np.triu(a, 1), SAME, [B]),
+    C("tril",                  lambda a: a.tril(-1),              lambda a: np.tril(a, -1), SAME, [(4, 4)]),
+    C("pad",                   lambda a: A.pad(a, (1, 2)),        lambda a: np.pad(a, ((0, 0), (1, 2))),
+      lambda a: _F().pad(a, (1, 2)), [M]),
+    C("pad-constant_value",    lambda a: A.pad(a, (0, 1, 2, 0), value=-1.5),
+      lambda a: np.pad(a, ((0, 0), (2, 0), (0, 1)), constant_values=-1.5),
+      lambda a: _F().pad(a, (0, 1, 2, 0), value=-1.5), [B]),
+    C("pad-reflect",           lambda a: A.pad(a, (2, 3, 1, 1), "reflect"), lambda a: np.pad(a, ((0, 0), (1, 1), (2, 3)), "reflect"),
+      lambda a: _F().pad(a, (2, 3, 1, 1), "reflect"), [B]),
+    C("pad-replicate",         lambda a: A.pad(a, (3, 1), "replicate"), lambda a: np.pad(a, ((0, 0), (0, 0), (3, 1)), "edge"),
+      lambda a: _F().pad(a, (3, 1), "replicate"), [B]),
+    C("pad-circular",          lambda a: A.pad(a, (1, 4, 2, 0), "circular"), lambda a: np.pad(a, ((0, 0), (2, 0), (1, 4)), "wrap"),
+      lambda a: _F().pad(a, (1, 4, 2, 0), "circular"), [B]),
+    # ---- release 3: indexing (indexing.py) and einsum ----
+    C("gather",                lambda a: a.gather(1, _GIDX),      lambda a: np.take_along_axis(a, _GIDX, 1),
+      lambda a: a.gather(1, _torch().tensor(_GIDX)), [M]),
+    C("scatter_add",           lambda a, s: a.scatter_add(0, _SIDX, s), TORCH,
+      lambda a, s: a.scatter_add(0, _torch().tensor(_SIDX), s), [M, (2, 4)]),
+    C("index_select",          lambda a: a.index_select(1, _ISEL), lambda a: a[:, _ISEL],
+      lambda a: a.index_select(1, _torch().tensor(_ISEL)), [M]),
+    C("masked_fill",           lambda a: a.masked_fill(_COND, -1.0), lambda a: np.where(_COND, -1.0, a),
+      lambda a: a.masked_fill(_torch().tensor(_COND), -1.0), [M]),
+    C("masked_fill-broadcast", lambda a: a.masked_fill(_COND[0], 2.0), lambda a: np.where(_COND[0], 2.0, a),
+      lambda a: a.masked_fill(_torch().tensor(_COND[0]), 2.0), [B]),
+    C("einsum",                lambda a, b: A.einsum("ij,jk->ik", a, b), lambda a, b: a @ b,
+      lambda a, b: _torch().einsum("ij,jk->ik", a, b), [M, (4, 2)]),
+    C("einsum-batch_ellipsis", lambda a, b: A.einsum("...ij,...kj->...ik", a, b),
+      lambda a, b: np.einsum("...ij,...kj->...ik", a, b), lambda a, b: _torch().einsum("...ij,...kj->...ik", a, b),
+      [B, (2, 5, 4)]),
+    C("einsum-three_sum_only", lambda a, b, c: A.einsum("ij,jk,kl", a, b, c),
+      lambda a, b, c: np.einsum("ij,jk,kl", a, b, c), lambda a, b, c: _torch().einsum("ij,jk,kl->il", a, b, c),
+      [(2, 3), (3, 4), (4, 2)]),
+    C("einsum-reduce_outer",   lambda a, b: A.einsum("ij,k->ki", a, b), lambda a, b: np.einsum("ij,k->ki", a, b),
+      lambda a, b: _torch().einsum("ij,k->ki", a, b), [M, (2,)]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",
