@@ -24,9 +24,12 @@ from .losses import (  # noqa: F401
 from .module import Module, Sequential, register  # noqa: F401
 from .optim import (  # noqa: F401
     SGD,
+    Adagrad,
     Adam,
     AdamW,
     Optimizer,
+    ReduceLROnPlateau,
+    RMSprop,
     clip_grad_norm_,
     clip_grad_value_,
     lr_scheduler,

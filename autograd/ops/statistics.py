@@ -221,7 +221,7 @@ def _index_query(fn: Any, name: str) -> Any:
         ax = axis_of(self, name, axis, dim)
         if isinstance(ax, tuple):
             raise TypeError(f"{name} takes one axis, got {ax}")
-        return fn(np.asarray(self.data), axis=ax, keepdims=bool(keepdim or keepdims))
+        return np.asarray(fn(np.asarray(self.data), axis=ax, keepdims=bool(keepdim or keepdims)))
     method.__name__ = name
     method.__doc__ = f"np.{name} of the data along dim (an array: no gradient)"
     return method
