@@ -19,7 +19,12 @@ from .losses import (  # noqa: F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
     mse_loss,
+    nll_loss,
+    smooth_l1_loss,
 )
 from .module import Module, Sequential, register  # noqa: F401
 from .optim import (  # noqa: F401
