@@ -42,7 +42,26 @@ from .optim import (  # noqa: F401
 
 # isort: split
 # ---- layers beyond the MLP: activations as modules, Flatten, convolution, pooling, norms ---
-from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh  # noqa: F401
+from .activations import (  # noqa: F401
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Identity,
+    LeakyReLU,
+    LogSigmoid,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from .conv import Conv1d, Conv2d  # noqa: F401
 from .flatten import Flatten  # noqa: F401
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401

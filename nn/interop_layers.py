@@ -253,6 +253,52 @@ class GELURule(Rule):
         return g.op("Mul", [half, g.op("Add", [erf, g.const(np.float32(1.0))])])
 
 
+class _HyperRule(Rule):
+    """The release-3 activations: torch's class of the same name with the same
+    hyperparameters both ways; `onnx_ops(m, g, x)` writes the ONNX graph."""
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return getattr(ctx.torch.nn, self.ours)(**{n: getattr(m, n) for n, _ in m._args})
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        cls = getattr(nn, self.ours)
+        if getattr(t, "inplace", False):
+            _refuse(t, ctx, "inplace=True")
+        return cls(**{n: float(getattr(t, n)) for n, _ in cls._args}, dtype=ctx.dtype)
+
+
+def _softplus_onnx(g: OnnxGraph, x: str, beta: float = 1.0) -> str:
+    if beta == 1.0:
+        return g.op("Softplus", [x])
+    scaled = g.op("Softplus", [g.op("Mul", [x, g.const(np.float32(beta))])])
+    return g.op("Div", [scaled, g.const(np.float32(beta))])
+
+
+def _clip_onnx(g: OnnxGraph, x: str, low: float, high: float) -> str:
+    return g.op("Clip", [x, g.const(np.float32(low)), g.const(np.float32(high))])
+
+
+_NEW_ACTIVATION_ONNX = {  # ours: (x, m, g) -> the output's name
+    "ELU": lambda g, x, m: g.op("Elu", [x], alpha=float(m.alpha)),
+    "CELU": lambda g, x, m: g.op("Celu", [x], alpha=float(m.alpha)),
+    "SELU": lambda g, x, m: g.op("Selu", [x]),
+    "Softplus": lambda g, x, m: _softplus_onnx(g, x, m.beta),
+    "SiLU": lambda g, x, m: g.op("Mul", [x, g.op("Sigmoid", [x])]),
+    "Mish": lambda g, x, m: g.op("Mul", [x, g.op("Tanh", [_softplus_onnx(g, x)])]),
+    "Hardtanh": lambda g, x, m: _clip_onnx(g, x, m.min_val, m.max_val),
+    "ReLU6": lambda g, x, m: _clip_onnx(g, x, 0.0, 6.0),
+    "Hardsigmoid": lambda g, x, m: g.op("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5),
+    "Hardswish": lambda g, x, m: g.op("HardSwish", [x]),
+    "Softsign": lambda g, x, m: g.op("Softsign", [x]),
+    "LogSigmoid": lambda g, x, m: g.op("Neg", [_softplus_onnx(g, g.op("Neg", [x]))]),
+    "Identity": lambda g, x, m: x,
+}
+for _name, _write in _NEW_ACTIVATION_ONNX.items():
+    rule(type(f"{_name}Rule", (_HyperRule,), {
+        "ours": _name, "theirs": (_name,),
+        "onnx": lambda self, m, g, x, _w=_write: _w(g, x, m)}))
+
+
 @rule
 class FlattenRule(Rule):
     ours, theirs = "Flatten", ("Flatten",)
