@@ -16,6 +16,7 @@ import numpy as np
 
 from ..engine import Value, apply, defop
 from ._common import _data, _shape
+from .functions import concatenate as concatenate_values
 
 
 # ---- checks ---------------------------------------------------------------------------------
@@ -99,11 +100,15 @@ def _scatter_src_vjp(g: Any, ans: Any, a: Any, src: Any, index: np.ndarray, axis
 
 
 def _pad_zeros(x: Any, pad: list[tuple[int, int]]) -> Any:
-    if isinstance(x, Value):
-        from .layout import pad as pad_value
-        flat = [n for before, after in reversed(pad) for n in (before, after)]
-        return pad_value(x, tuple(flat))
-    return np.pad(x, pad)
+    """x followed by zeros along each axis (`pad`: (0, extra) per axis)."""
+    if not isinstance(x, Value):
+        return np.pad(x, pad)
+    for axis, (_, extra) in enumerate(pad):
+        if extra:
+            shape = list(x.shape)
+            shape[axis] = extra
+            x = concatenate_values([x, np.zeros(shape, dtype=x.dtype)], axis=axis)
+    return x
 
 
 def _index_select(a: Any, index: np.ndarray, axis: int) -> Any:
