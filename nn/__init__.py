@@ -64,13 +64,13 @@ from .activations import (  # noqa: F401
 )
 from .conv import Conv1d, Conv2d  # noqa: F401
 from .flatten import Flatten  # noqa: F401
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # noqa: F401
 from .pool import AvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
 
 # isort: split
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
 from . import data, metrics  # noqa: F401
-from .dropout import Dropout  # noqa: F401
+from .dropout import Dropout, Dropout2d  # noqa: F401
 from .evaluate import evaluate, predict, to_labels  # noqa: F401
 from .history import History  # noqa: F401
 from .replay import Replay  # noqa: F401

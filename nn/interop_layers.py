@@ -185,6 +185,22 @@ class SequentialRule(Rule):
 
 
 @rule
+class Dropout2dRule(Rule):
+    ours, theirs = "Dropout2d", ("Dropout2d",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return ctx.torch.nn.Dropout2d(m.p)
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        if t.inplace:
+            _refuse(t, ctx, "inplace=True")
+        return nn.Dropout2d(t.p)
+
+    def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
+        return x  # evaluation mode: the identity
+
+
+@rule
 class DropoutRule(Rule):
     ours, theirs = "Dropout", ("Dropout",)
 
@@ -443,6 +459,38 @@ class LayerNormRule(Rule):
         inputs = [x, g.const(m.w)] + ([] if m.b is None else [g.const(m.b)])
         return g.op("LayerNormalization", inputs, axis=-len(m.normalized_shape),
                     epsilon=float(m.eps))
+
+
+@rule
+class GroupNormRule(Rule):
+    ours, theirs = "GroupNorm", ("GroupNorm",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        t = ctx.torch.nn.GroupNorm(m.num_groups, m.num_channels, eps=m.eps, affine=m.affine,
+                                   dtype=ctx.torch_dtype(m))
+        return _copy(ctx, t, weight=m.w, bias=m.b) if m.affine else t
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        m = nn.GroupNorm(t.num_groups, t.num_channels, eps=t.eps, affine=t.affine,
+                         dtype=ctx.dtype)
+        return _set(m, w=ctx.array(t.weight), b=ctx.array(t.bias)) if t.affine else m
+
+    def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
+        """Reshape to (N, G, -1), normalise the last axis, reshape back, scale and shift
+        per channel (ONNX's GroupNormalization needs opset 18)."""
+        shape = g.op("Shape", [x])
+        grouped = g.op("Reshape", [x, g.const(np.array([0, m.num_groups, -1], np.int64))])
+        mean = g.op("ReduceMean", [grouped], axes=[2])
+        centred = g.op("Sub", [grouped, mean])
+        var = g.op("ReduceMean", [g.op("Mul", [centred, centred])], axes=[2])
+        std = g.op("Sqrt", [g.op("Add", [var, g.const(np.float32(m.eps))])])
+        out = g.op("Reshape", [g.op("Div", [centred, std]), shape])
+        if not m.affine:
+            return out
+        per_channel = (-1, 1, 1)
+        w = g.const(np.asarray(m.w.data, np.float32).reshape(per_channel))
+        b = g.const(np.asarray(m.b.data, np.float32).reshape(per_channel))
+        return g.op("Add", [g.op("Mul", [out, w]), b])
 
 
 # ---- embeddings and attention ------------------------------------------------------------

@@ -1,0 +1,66 @@
+"""GroupNorm and Dropout2d against torch's modules (weights copied in), and their files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import nn
+from autograd import Value
+
+torch = pytest.importorskip("torch", reason="the layers are checked against torch")
+
+
+@pytest.mark.parametrize("dtype, rtol", [("float64", 1e-9), ("float32", 2e-5)])
+@pytest.mark.parametrize("groups, affine, shape", [(2, True, (3, 4, 5, 2)), (4, True, (2, 4, 6)),
+                                                   (1, False, (2, 4, 3, 3))])
+def test_group_norm_matches_torch(groups, affine, shape, dtype, rtol) -> None:
+    rng = np.random.default_rng(groups)
+    x0 = rng.normal(size=shape).astype(dtype) * 3 + 1
+    ours = nn.GroupNorm(groups, shape[1], eps=1e-4, affine=affine, dtype=dtype)
+    theirs = torch.nn.GroupNorm(groups, shape[1], eps=1e-4, affine=affine,
+                                dtype=getattr(torch, dtype))
+    if affine:
+        w, b = rng.normal(size=shape[1]).astype(dtype), rng.normal(size=shape[1]).astype(dtype)
+        ours.w.data[...], ours.b.data[...] = w, b
+        with torch.no_grad():
+            theirs.weight.copy_(torch.tensor(w))
+            theirs.bias.copy_(torch.tensor(b))
+    x, tx = Value(x0), torch.tensor(x0, requires_grad=True)
+    out, tout = ours(x), theirs(tx)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=rtol, atol=rtol)
+    g = rng.normal(size=shape).astype(dtype)
+    (out * g).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=rtol * 10, atol=rtol * 10)
+    if affine:
+        np.testing.assert_allclose(ours.w.grad, theirs.weight.grad.numpy(), rtol=rtol * 10)
+        np.testing.assert_allclose(ours.b.grad, theirs.bias.grad.numpy(), rtol=rtol * 10)
+    assert out.dtype == np.dtype(dtype)
+
+
+def test_group_norm_saves_loads_and_checks_its_arguments(tmp_path) -> None:
+    m = nn.GroupNorm(2, 4, eps=1e-3)
+    m.w.data[...] = [1.0, 2.0, 3.0, 4.0]
+    path = m.save(str(tmp_path / "g.npz"))
+    back = nn.load(path)
+    np.testing.assert_array_equal(back.w.data, m.w.data)
+    assert nn.GroupNorm.state_shapes(m.config()) == {"w": (4,), "b": (4,)}
+    with pytest.raises(ValueError, match="num_channels 5 must be divisible by num_groups 2"):
+        nn.GroupNorm(2, 5)
+    with pytest.raises(ValueError, match=r"expects input \(N, 4, ...\)"):
+        m(np.zeros((2, 3, 5)))
+
+
+def test_dropout2d_zeros_whole_channels_and_is_the_identity_in_eval() -> None:
+    x = Value(np.ones((8, 16, 3, 3)))
+    d = nn.Dropout2d(0.25, seed=0)
+    out = d(x).data
+    per_channel = out.reshape(8, 16, -1)
+    assert np.all(per_channel.min(axis=2) == per_channel.max(axis=2))  # whole channels
+    assert set(np.unique(out)) <= {0.0, 1 / 0.75}
+    assert 0.1 < np.mean(out == 0) < 0.4
+    d.eval()
+    assert d(x) is x
+    with pytest.raises(ValueError, match=r"Dropout2d expects \(N, C, H, W\)"):
+        nn.Dropout2d(0.5)(np.ones((2, 3)))
