@@ -13,6 +13,7 @@ check_autograd()  # a foreign `autograd` package gets a clear error, not a puzzl
 
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
 from . import init  # noqa: F401
+from .containers import ModuleDict, ModuleList  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Linear, Neuron  # noqa: F401
 from .losses import (  # noqa: F401

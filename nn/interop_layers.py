@@ -185,6 +185,28 @@ class SequentialRule(Rule):
 
 
 @rule
+class ModuleListRule(Rule):
+    ours, theirs = "ModuleList", ("ModuleList",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return ctx.torch.nn.ModuleList([ctx.to_torch(c, str(i)) for i, c in enumerate(m)])
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        return nn.ModuleList([ctx.from_torch(c, name) for name, c in t.named_children()])
+
+
+@rule
+class ModuleDictRule(Rule):
+    ours, theirs = "ModuleDict", ("ModuleDict",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return ctx.torch.nn.ModuleDict({k: ctx.to_torch(c, k) for k, c in m.items()})
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        return nn.ModuleDict({name: ctx.from_torch(c, name) for name, c in t.named_children()})
+
+
+@rule
 class Dropout2dRule(Rule):
     ours, theirs = "Dropout2d", ("Dropout2d",)
 

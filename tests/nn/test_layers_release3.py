@@ -64,3 +64,31 @@ def test_dropout2d_zeros_whole_channels_and_is_the_identity_in_eval() -> None:
     assert d(x) is x
     with pytest.raises(ValueError, match=r"Dropout2d expects \(N, C, H, W\)"):
         nn.Dropout2d(0.5)(np.ones((2, 3)))
+
+
+def test_module_list_and_dict_name_parameters_as_torch_and_convert(tmp_path) -> None:
+    md = nn.ModuleDict({"enc": nn.Linear(3, 4, seed=0),
+                        "blocks": nn.ModuleList([nn.Linear(4, 4, seed=i) for i in range(2)])})
+    t = nn.to_torch(md)
+    assert isinstance(t, torch.nn.ModuleDict)
+    ours = {k: v for k, v in md.state_dict().items()}
+    theirs = {k: v.detach().numpy() for k, v in t.state_dict().items()}
+    assert [k.rsplit(".", 1)[0] for k in ours] == [k.rsplit(".", 1)[0] for k in theirs]
+    for (k, v), tv in zip(ours.items(), theirs.values()):
+        np.testing.assert_array_equal(v, tv)
+    back = nn.from_torch(t)
+    x = np.random.default_rng(0).normal(size=(2, 3))
+    out = back["blocks"][1](back["blocks"][0](back["enc"](x)))
+    tout = t["blocks"][1](t["blocks"][0](t["enc"](torch.tensor(x))))
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-12)
+    loaded = nn.load(md.save(str(tmp_path / "d.npz")))
+    assert list(loaded.state_dict()) == list(md.state_dict())
+    assert nn.ModuleDict.state_shapes(md.config()) == {k: v.shape for k, v in ours.items()}
+    ml = nn.ModuleList()
+    ml.append(nn.Tanh()).extend([nn.Linear(2, 2)])
+    ml.insert(0, nn.Identity())
+    assert len(ml) == 3 and [n for n, _ in ml.named_parameters()] == ["2.w", "2.b"]
+    with pytest.raises(NotImplementedError, match="ModuleList has no forward"):
+        ml(x)
+    with pytest.raises(ValueError, match="ModuleDict key '1x' must be a name"):
+        nn.ModuleDict({"1x": nn.Tanh()})
