@@ -21,22 +21,37 @@ from .ops.activations import (
     softplus,
     softsign,
 )
-from .ops.conv import avg_pool2d, conv1d, conv2d, max_pool1d, max_pool2d
 from .ops.einsum import einsum
 from .ops.elementwise import atan2, pow
 from .ops.functions import concatenate, maximum, minimum, stack, where
 from .ops.layout import pad
+from .ops.resample import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    conv1d,
+    conv2d,
+    conv_transpose1d,
+    conv_transpose2d,
+    interpolate,
+)
+from .ops.resample import avg_pool2d_options as avg_pool2d
+from .ops.resample import max_pool1d_options as max_pool1d
+from .ops.resample import max_pool2d_options as max_pool2d
 from .show.explain import explain
 from .show.html import save_html
 
 __all__ = [
     "Value",
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
     "atan2",
     "avg_pool2d",
     "celu",
     "concatenate",
     "conv1d",
     "conv2d",
+    "conv_transpose1d",
+    "conv_transpose2d",
     "draw_graph",
     "einsum",
     "elu",
@@ -46,6 +61,7 @@ __all__ = [
     "hardsigmoid",
     "hardswish",
     "hardtanh",
+    "interpolate",
     "is_grad_enabled",
     "logsigmoid",
     "max_pool1d",

@@ -13,6 +13,8 @@ of its family:
   where, maximum, minimum
 - `conv.py`: convolution and pooling; `norm.py`: batch norm; `attention.py`: scaled
   dot-product attention; `recurrent.py`: the RNN, GRU and LSTM cells
+- `resample.py`: conv options (groups, dilation, 'same'), conv_transpose, pool padding and
+  ceil_mode, adaptive average pooling, interpolate (built on the rows above)
 - `erf.py`: the error function numpy lacks (for gelu)
 - `elementwise.py`: trigonometric and hyperbolic functions, log2 log10 log1p expm1, square
   rsqrt reciprocal, atan2, floor ceil round trunc sign
@@ -44,6 +46,7 @@ from . import (  # noqa: F401  (importing a family registers its rows and Value 
     numpy_routing,
     recurrent,
     reductions,
+    resample,
     scans,
     shape,
     statistics,
