@@ -82,6 +82,9 @@ def _block_diagonal(w: Value, groups: int, channels: int) -> Value:
 def _conv(d: int, x: Any, w: Any, b: Any, stride: Pair, padding: Any, dilation: Pair,
           groups: int) -> Value:
     op = f"conv{d}d"
+    plain = _plain_conv1d if d == 1 else _plain_conv2d
+    if groups == 1 and dilation in (1, (1,) * d) and not isinstance(padding, str):
+        return plain(x, w, b, stride=stride, padding=padding)  # (its own checks and messages)
     x, w = _value(x), _value(w)
     if x.ndim != d + 2 or w.ndim != d + 2:
         raise ValueError(f"{op} expects input (N, C, {'L' if d == 1 else 'H, W'}) and weight "
@@ -117,7 +120,6 @@ def _conv(d: int, x: Any, w: Any, b: Any, stride: Pair, padding: Any, dilation: 
         else:
             raise ValueError(f"{op}: padding must be an int, a tuple, 'same' or 'valid', got "
                              f"{padding!r}")
-    plain = _plain_conv1d if d == 1 else _plain_conv2d
     return plain(x, kernel, b, stride=stride, padding=padding)
 
 

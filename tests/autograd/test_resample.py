@@ -100,7 +100,8 @@ def test_second_derivatives_match_central_differences(name: str) -> None:
 @pytest.mark.parametrize("call, message", [
     (lambda: A.conv2d(X2, RNG.normal(size=(6, 3, 3, 3)), groups=3),
      r"groups=3 must divide the input channels \(4\)"),
-    (lambda: A.conv2d(X2, W2G, groups=1), r"expects 2 input channels with groups=1"),
+    (lambda: A.conv2d(X2, W2G, groups=4, dilation=2), r"groups=4 must divide .* output channels \(6\)"),
+    (lambda: A.conv2d(X2, RNG.normal(size=(4, 1, 3, 3)), groups=2), r"expects 2 input channels with groups=2"),
     (lambda: A.conv2d(X2, W2G, groups=2, padding="full"), "padding must be an int"),
     (lambda: A.conv2d(X2, W2G, groups=2, padding="same", stride=2), "needs stride 1"),
     (lambda: A.conv_transpose2d(X2, WT2, stride=2, output_padding=2), "output_padding"),
