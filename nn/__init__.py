@@ -67,6 +67,13 @@ from .conv import Conv1d, Conv2d  # noqa: F401
 from .flatten import Flatten  # noqa: F401
 from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # noqa: F401
 from .pool import AvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
+from .resample_layers import (  # noqa: F401
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Upsample,
+)
 
 # isort: split
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------

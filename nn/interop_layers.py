@@ -184,6 +184,51 @@ class SequentialRule(Rule):
     onnx = MLPRule.onnx
 
 
+class ConvTransposeRule(Rule):
+    """ConvTranspose1d/2d: the same arguments and weight layout (in, out, *k) both ways."""
+
+    ours, theirs = "ConvTranspose2d", ("ConvTranspose1d", "ConvTranspose2d")
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        cls = getattr(ctx.torch.nn, type(m).__name__)
+        c = m.config()
+        t = cls(c["in_channels"], c["out_channels"], c["kernel_size"], stride=c["stride"],
+                padding=c["padding"], output_padding=c["output_padding"], bias=m.bias,
+                dtype=ctx.torch_dtype(m))
+        return _copy(ctx, t, weight=m.w, bias=m.b)
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        if t.groups != 1 or any(d != 1 for d in t.dilation) or t.padding_mode != "zeros":
+            _refuse(t, ctx, "groups, dilation or a padding_mode")
+        d = len(t.kernel_size)
+        one = (lambda v: v[0] if d == 1 else tuple(v))
+        m = getattr(nn, type(t).__name__)(t.in_channels, t.out_channels, one(t.kernel_size),
+                                          stride=one(t.stride), padding=one(t.padding),
+                                          output_padding=one(t.output_padding),
+                                          bias=t.bias is not None, dtype=ctx.dtype)
+        return _set(m, w=ctx.array(t.weight), b=None if t.bias is None else ctx.array(t.bias))
+
+
+rule(ConvTransposeRule)
+rule(type("ConvTranspose1dRule", (ConvTransposeRule,), {"ours": "ConvTranspose1d",
+                                                        "theirs": ()}))
+
+
+class _NoWeightsRule(Rule):
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.config().items()}
+        return getattr(ctx.torch.nn, self.ours)(**kw)
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        names = {"AdaptiveAvgPool1d": ("output_size",), "AdaptiveAvgPool2d": ("output_size",),
+                 "Upsample": ("size", "scale_factor", "mode", "align_corners")}[self.ours]
+        return getattr(nn, self.ours)(**{n: getattr(t, n) for n in names})
+
+
+for _name in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Upsample"):
+    rule(type(f"{_name}Rule", (_NoWeightsRule,), {"ours": _name, "theirs": (_name,)}))
+
+
 @rule
 class ModuleListRule(Rule):
     ours, theirs = "ModuleList", ("ModuleList",)

@@ -92,3 +92,34 @@ def test_module_list_and_dict_name_parameters_as_torch_and_convert(tmp_path) -> 
         ml(x)
     with pytest.raises(ValueError, match="ModuleDict key '1x' must be a name"):
         nn.ModuleDict({"1x": nn.Tanh()})
+
+
+@pytest.mark.parametrize("build, make", [
+    (lambda: nn.ConvTranspose2d(3, 2, (3, 2), stride=2, padding=1, output_padding=1, seed=0),
+     lambda r: r.normal(size=(2, 3, 4, 5))),
+    (lambda: nn.ConvTranspose1d(3, 4, 3, stride=3, seed=1), lambda r: r.normal(size=(2, 3, 6))),
+    (lambda: nn.AdaptiveAvgPool2d((3, None)), lambda r: r.normal(size=(2, 3, 7, 5))),
+    (lambda: nn.AdaptiveAvgPool1d(4), lambda r: r.normal(size=(2, 3, 9))),
+    (lambda: nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+     lambda r: r.normal(size=(2, 3, 4, 5))),
+    (lambda: nn.Upsample(size=7), lambda r: r.normal(size=(2, 3, 4))),
+])
+def test_resampling_layers_match_their_torch_modules(build, make, tmp_path) -> None:
+    rng = np.random.default_rng(0)
+    m = build()
+    t = nn.to_torch(m)  # the torch module, weights copied in
+    x0 = make(rng)
+    x, tx = Value(x0), torch.tensor(x0, requires_grad=True)
+    out, tout = m(x), t(tx)
+    np.testing.assert_allclose(out.data, tout.detach().numpy(), rtol=1e-9, atol=1e-12)
+    g = rng.normal(size=out.shape)
+    (out * g).sum().backward()
+    (tout * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(x.grad, tx.grad.numpy(), rtol=1e-9, atol=1e-12)
+    for p, (_, tp) in zip(m.parameters(), t.named_parameters()):
+        np.testing.assert_allclose(p.grad, tp.grad.numpy(), rtol=1e-9, atol=1e-12)
+    back = nn.from_torch(t)
+    np.testing.assert_allclose(back(x0).data, out.data, rtol=1e-12)
+    loaded = nn.load(m.save(str(tmp_path / "m.npz")))
+    np.testing.assert_allclose(loaded(x0).data, out.data, rtol=1e-12)
+    assert type(m).state_shapes(m.config()) == {k: v.shape for k, v in m.state_dict().items()}
