@@ -136,8 +136,11 @@ class Upsample(_NoWeights):
         listed = (lambda v: list(v) if isinstance(v, tuple | list) else v)
         self._config = {"size": listed(size), "scale_factor": listed(scale_factor),
                         "mode": mode, "align_corners": align_corners}
-        autograd.interpolate(np.zeros((1, 1) + (4,) * (2 if mode != "linear" else 1)),
-                             **self._kwargs()) if size is None or scale_factor is None else None
+        if (size is None) == (scale_factor is None):
+            raise ValueError("Upsample: give exactly one of size and scale_factor")
+        if mode not in ("nearest", "linear", "bilinear"):
+            raise ValueError(f"Upsample: mode must be 'nearest', 'linear' or 'bilinear', got "
+                             f"{mode!r}")
 
     def _kwargs(self) -> dict[str, Any]:
         c = self._config
