@@ -122,10 +122,10 @@ def cross_entropy(logits: Any, target: Any, reduction: str = "mean",
     plain = reduction == "mean" and not label_smoothing and logits.ndim == 2
     if plain and (idx is None or not np.any(idx == ignore_index)):
         if idx is not None:  # a batch: one fused node, whose gradient is (p - y) / n
-            return to_scalar(fused_cross_entropy(logits, index=idx))
+            return _loss(fused_cross_entropy(logits, index=idx))
         rows = _as_target(target, logits.dtype)
         if np.shape(rows) == logits.shape:
-            return to_scalar(fused_cross_entropy(logits, rows))
+            return _loss(fused_cross_entropy(logits, rows))
     last = logits if logits.ndim < 3 else logits.permute(0, *range(2, logits.ndim), 1)
     logp = last.log_softmax(axis=-1)
     if idx is not None:
@@ -180,7 +180,7 @@ def _nll_last(logp: Value, idx: np.ndarray, reduction: str, smoothing: float,
     weights *= -valid[..., None].astype(weights.dtype)
     per = (logp * weights).sum(axis=-1)
     if reduction == "mean":
-        return to_scalar(per.sum() * (1.0 / np.sum(valid))) if np.any(valid) else to_scalar(
+        return _loss(per.sum() * (1.0 / np.sum(valid))) if np.any(valid) else _loss(
             per.sum() * np.nan)  # torch: every target ignored gives nan
     return _reduce(per, reduction)
 
@@ -194,11 +194,17 @@ def _check_reduction(reduction: str, who: str, extra: tuple[str, ...] = ()) -> N
                          f"got {reduction!r}")
 
 
+def _loss(total: Value) -> Value:
+    """A reduced loss as the other losses return it: a scalar Value labelled L."""
+    out = to_scalar(total)
+    out.label = "L"  # the document's name for the loss (explain: dL/dw)
+    return out
+
+
 def _reduce(per: Value, reduction: str) -> Value:
     if reduction == "none":
         return per
-    total = per.sum() if reduction == "sum" else per.mean()
-    return to_scalar(total) if not total.is_scalar else total
+    return _loss(per.sum() if reduction == "sum" else per.mean())
 
 
 def _elementwise_pair(x: Any, target: Any, who: str) -> tuple[Value, Any]:
@@ -263,7 +269,7 @@ def kl_div(input: Any, target: Any, reduction: str = "mean",
             tlogt = np.where(t > 0, t * np.log(np.where(t > 0, t, 1.0)), 0.0).astype(x.dtype)
         per = tlogt - x * t
     if reduction == "batchmean":
-        return to_scalar(per.sum() * (1.0 / (x.shape[0] if x.ndim else 1)))
+        return _loss(per.sum() * (1.0 / (x.shape[0] if x.ndim else 1)))
     return _reduce(per, reduction)
 
 
