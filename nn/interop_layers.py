@@ -216,13 +216,14 @@ rule(type("ConvTranspose1dRule", (ConvTransposeRule,), {"ours": "ConvTranspose1d
 
 class _NoWeightsRule(Rule):
     def to_torch(self, m: Any, ctx: _Context) -> Any:
-        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.config().items()}
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.config().items()
+              if k != "dtype"}
         return getattr(ctx.torch.nn, self.ours)(**kw)
 
     def from_torch(self, t: Any, ctx: _Context) -> Module:
         names = {"AdaptiveAvgPool1d": ("output_size",), "AdaptiveAvgPool2d": ("output_size",),
                  "Upsample": ("size", "scale_factor", "mode", "align_corners")}[self.ours]
-        return getattr(nn, self.ours)(**{n: getattr(t, n) for n in names})
+        return getattr(nn, self.ours)(**{n: getattr(t, n) for n in names}, dtype=ctx.dtype)
 
 
 for _name in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Upsample"):

@@ -88,6 +88,11 @@ class ConvTranspose2d(_ConvTransposeNd):
 
 
 class _NoWeights(Module):
+    """A layer without weights; `dtype` is what list and ndarray inputs become."""
+
+    def _input(self, x: Any) -> Value:
+        return _as_tensor(x, float_dtype(self._config["dtype"]), type(self).__name__)
+
     def config(self) -> dict[str, Any]:
         return dict(self._config)
 
@@ -96,34 +101,34 @@ class _NoWeights(Module):
         return {}
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self._config.items() if v is not None)
+        return ", ".join(f"{k}={v!r}" for k, v in self._config.items()
+                         if v is not None and k != "dtype")
 
 
 class AdaptiveAvgPool1d(_NoWeights):
     """Average pooling to a fixed length, whatever the input's (torch's windows)."""
 
-    def __init__(self, output_size: int) -> None:
+    def __init__(self, output_size: int, dtype: Any = np.float64) -> None:
         super().__init__()
-        self._config = {"output_size": positive_int(output_size, "AdaptiveAvgPool1d size")}
+        self._config = {"output_size": positive_int(output_size, "AdaptiveAvgPool1d size"),
+                        "dtype": float_dtype(dtype).name}
 
     def forward(self, x: Any) -> Value:
-        return autograd.adaptive_avg_pool1d(_as_tensor(x, np.float64, "AdaptiveAvgPool1d")
-                                            if not isinstance(x, Value) else x,
-                                            self._config["output_size"])
+        return autograd.adaptive_avg_pool1d(self._input(x), self._config["output_size"])
 
 
 class AdaptiveAvgPool2d(_NoWeights):
     """Average pooling to a fixed (H, W) (an int for a square; None keeps that axis)."""
 
-    def __init__(self, output_size: Any) -> None:
+    def __init__(self, output_size: Any, dtype: Any = np.float64) -> None:
         super().__init__()
         size = list(output_size) if isinstance(output_size, tuple | list) else output_size
-        self._config = {"output_size": size}
+        self._config = {"output_size": size, "dtype": float_dtype(dtype).name}
 
     def forward(self, x: Any) -> Value:
-        x = x if isinstance(x, Value) else Value(x)
         size = self._config["output_size"]
-        return autograd.adaptive_avg_pool2d(x, tuple(size) if isinstance(size, list) else size)
+        return autograd.adaptive_avg_pool2d(self._input(x),
+                                            tuple(size) if isinstance(size, list) else size)
 
 
 class Upsample(_NoWeights):
@@ -131,16 +136,17 @@ class Upsample(_NoWeights):
     layer form of `autograd.interpolate`."""
 
     def __init__(self, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                 align_corners: bool | None = None) -> None:
+                 align_corners: bool | None = None, dtype: Any = np.float64) -> None:
         super().__init__()
-        listed = (lambda v: list(v) if isinstance(v, tuple | list) else v)
-        self._config = {"size": listed(size), "scale_factor": listed(scale_factor),
-                        "mode": mode, "align_corners": align_corners}
         if (size is None) == (scale_factor is None):
             raise ValueError("Upsample: give exactly one of size and scale_factor")
         if mode not in ("nearest", "linear", "bilinear"):
             raise ValueError(f"Upsample: mode must be 'nearest', 'linear' or 'bilinear', got "
                              f"{mode!r}")
+        listed = (lambda v: list(v) if isinstance(v, tuple | list) else v)
+        self._config = {"size": listed(size), "scale_factor": listed(scale_factor),
+                        "mode": mode, "align_corners": align_corners,
+                        "dtype": float_dtype(dtype).name}
 
     def _kwargs(self) -> dict[str, Any]:
         c = self._config
@@ -149,4 +155,4 @@ class Upsample(_NoWeights):
                 "mode": c["mode"], "align_corners": c["align_corners"]}
 
     def forward(self, x: Any) -> Value:
-        return autograd.interpolate(x if isinstance(x, Value) else Value(x), **self._kwargs())
+        return autograd.interpolate(self._input(x), **self._kwargs())
