@@ -11,7 +11,7 @@ of its family:
 - `losses.py`: the fused softmax cross-entropy
 - `functions.py`: min, var, logsumexp, clip, leaky_relu, gelu, erf; concatenate, stack,
   where, maximum, minimum
-- `conv.py`: convolution and pooling; `norm.py`: batch norm; `attention.py`: scaled
+- `conv.py`: convolution and pooling; `norm.py`: batch norm; `layer_norm.py`: layer norm; `attention.py`: scaled
   dot-product attention; `recurrent.py`: the RNN, GRU and LSTM cells
 - `resample.py`: conv options (groups, dilation, 'same'), conv_transpose, pool padding and
   ceil_mode, adaptive average pooling, interpolate (built on the rows above)
@@ -39,6 +39,7 @@ from . import (  # noqa: F401  (importing a family registers its rows and Value 
     elementwise,
     functions,
     indexing,
+    layer_norm,
     layout,
     linalg,
     losses,
