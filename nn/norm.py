@@ -205,7 +205,8 @@ class GroupNorm(Module):
                              f"(N, {self.num_channels}, ...), got shape {x.shape}")
         n = x.shape[0]
         grouped = x.reshape(n, self.num_groups, -1)
-        centred, var = _normalise(grouped, (2,))
+        centred = grouped - grouped.mean(axis=2, keepdims=True)
+        var = (centred * centred).mean(axis=2, keepdims=True)  # the population variance
         out = (centred * (1.0 / (var + self.eps).sqrt())).reshape(x.shape)
         if self.affine:
             shape = (1, self.num_channels) + (1,) * (x.ndim - 2)
