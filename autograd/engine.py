@@ -605,6 +605,9 @@ def binary_method(op: Op, reflected: bool = False) -> Callable[[Value, Any], Any
     (micrograd-style networks, long chains) spend their time in this function."""
 
     def general(self: Value, other: Any) -> Any:
+        if isinstance(other, np.ndarray | np.generic) and other.dtype.kind in "biu" and type(
+                self.data) is np.ndarray:  # integer and boolean data take the tensor's float
+            other = np.asarray(other, dtype=self.data.dtype)  # dtype, as torch: float32 stays
         other = operand(other)
         if other is None:
             return NotImplemented

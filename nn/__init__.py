@@ -13,20 +13,29 @@ check_autograd()  # a foreign `autograd` package gets a clear error, not a puzzl
 
 # ---- core: modules, layers, losses, optimizers, save/load ----------------------------------
 from . import init  # noqa: F401
+from .containers import ModuleDict, ModuleList  # noqa: F401
 from .io import ModelFileError, load  # noqa: F401
 from .layers import ACTIVATIONS, MLP, Layer, Linear, Neuron  # noqa: F401
 from .losses import (  # noqa: F401
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    huber_loss,
+    kl_div,
+    l1_loss,
     mse_loss,
+    nll_loss,
+    smooth_l1_loss,
 )
 from .module import Module, Sequential, register  # noqa: F401
 from .optim import (  # noqa: F401
     SGD,
+    Adagrad,
     Adam,
     AdamW,
     Optimizer,
+    ReduceLROnPlateau,
+    RMSprop,
     clip_grad_norm_,
     clip_grad_value_,
     lr_scheduler,
@@ -34,16 +43,42 @@ from .optim import (  # noqa: F401
 
 # isort: split
 # ---- layers beyond the MLP: activations as modules, Flatten, convolution, pooling, norms ---
-from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Tanh  # noqa: F401
+from .activations import (  # noqa: F401
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Identity,
+    LeakyReLU,
+    LogSigmoid,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softplus,
+    Softsign,
+    Tanh,
+)
 from .conv import Conv1d, Conv2d  # noqa: F401
 from .flatten import Flatten  # noqa: F401
-from .norm import BatchNorm1d, BatchNorm2d, LayerNorm  # noqa: F401
+from .norm import BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm  # noqa: F401
 from .pool import AvgPool2d, MaxPool1d, MaxPool2d  # noqa: F401
+from .resample_layers import (  # noqa: F401
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    ConvTranspose1d,
+    ConvTranspose2d,
+    Upsample,
+)
 
 # isort: split
 # ---- lifecycle: data, metrics, fit/History, Dropout, serve (added by their own files) -------
 from . import data, metrics  # noqa: F401
-from .dropout import Dropout  # noqa: F401
+from .dropout import Dropout, Dropout2d  # noqa: F401
 from .evaluate import evaluate, predict, to_labels  # noqa: F401
 from .history import History  # noqa: F401
 from .monitor import Monitor  # noqa: F401

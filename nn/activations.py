@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+import autograd
 from autograd import Value
 
 from ._checks import float_dtype
@@ -105,3 +106,68 @@ class LeakyReLU(_Activation):
 
     def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}"
+
+
+# ---- release 3: the other activations of torch.nn, on autograd's activation rows ----------
+class _Parametrised(_Activation):
+    """An activation with numeric hyperparameters (`_args`: their names and defaults),
+    kept as floats and written into the config."""
+
+    _args: tuple[tuple[str, float], ...] = ()
+
+    def __init__(self, *args: Any, seed: Any = None, dtype: Any = np.float64,
+                 **kwargs: Any) -> None:
+        super().__init__(seed, dtype)
+        if len(args) > len(self._args):
+            raise TypeError(f"{type(self).__name__} takes {len(self._args)} hyperparameters")
+        values = dict(self._args)
+        values.update(zip([n for n, _ in self._args], args))
+        for name, v in kwargs.items():
+            if name not in values:
+                raise TypeError(f"{type(self).__name__} has no argument {name!r}")
+            values[name] = v
+        for name, v in values.items():
+            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating) \
+                    or not np.isfinite(v):
+                raise ValueError(f"{type(self).__name__} {name} must be a finite number, "
+                                 f"got {v!r}")
+            setattr(self, name, float(v))
+
+    def config(self) -> dict[str, Any]:
+        return {**{n: getattr(self, n) for n, _ in self._args}, "dtype": self.dtype.name}
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{n}={getattr(self, n)}" for n, _ in self._args)
+
+
+def _activation(name: str, fn: Any, doc: str, args: tuple[tuple[str, float], ...] = ()) -> type:
+    """A module class applying `fn(x, *hyperparameters)`."""
+    def apply(self: Any, x: Value) -> Value:
+        return fn(x, *[getattr(self, n) for n, _ in args])
+    base = _Parametrised if args else _Activation
+    cls = type(name, (base,), {"apply": apply, "_args": args, "__doc__": doc,
+                               "__module__": __name__})
+    return cls
+
+
+ELU = _activation("ELU", autograd.elu, "ELU(x) = x for x > 0, else α (eˣ - 1).",
+                  (("alpha", 1.0),))
+CELU = _activation("CELU", autograd.celu, "CELU(x) = max(0, x) + min(0, α (e^(x/α) - 1)).",
+                   (("alpha", 1.0),))
+SELU = _activation("SELU", autograd.selu, "SELU(x) = scale · ELU(x, α), torch's constants.")
+Softplus = _activation("Softplus", autograd.softplus,
+                       "Softplus(x) = log(1 + e^(βx)) / β, linear where βx > threshold.",
+                       (("beta", 1.0), ("threshold", 20.0)))
+SiLU = _activation("SiLU", autograd.silu, "SiLU(x) = x σ(x).")
+Mish = _activation("Mish", autograd.mish, "Mish(x) = x tanh(softplus(x)).")
+Hardtanh = _activation("Hardtanh", autograd.hardtanh, "x limited to [min_val, max_val].",
+                       (("min_val", -1.0), ("max_val", 1.0)))
+ReLU6 = _activation("ReLU6", autograd.relu6, "ReLU6(x) = min(max(0, x), 6).")
+Hardsigmoid = _activation("Hardsigmoid", autograd.hardsigmoid,
+                          "Hardsigmoid(x) = relu6(x + 3) / 6.")
+Hardswish = _activation("Hardswish", autograd.hardswish, "Hardswish(x) = x relu6(x + 3) / 6.")
+Softsign = _activation("Softsign", autograd.softsign, "Softsign(x) = x / (1 + |x|).")
+LogSigmoid = _activation("LogSigmoid", autograd.logsigmoid, "LogSigmoid(x) = log σ(x).")
+Identity = _activation("Identity", lambda x: x, "The input unchanged (a placeholder layer).")
+NEW_ACTIVATIONS = (ELU, CELU, SELU, Softplus, SiLU, Mish, Hardtanh, ReLU6, Hardsigmoid,
+                   Hardswish, Softsign, LogSigmoid, Identity)

@@ -54,3 +54,21 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}"
+
+
+class Dropout2d(Dropout):
+    """``Dropout2d(p)``: zero whole channels of (N, C, H, W) (or (C, H, W)) input with
+    probability `p` while ``.training``, the survivors scaled by 1 / (1 - p), as torch's."""
+
+    def forward(self, x: Any) -> Value:
+        if not isinstance(x, Value):
+            x = Value(x)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"Dropout2d expects (N, C, H, W) or (C, H, W) input, got shape "
+                             f"{x.shape}")
+        if not self.training or self.p == 0.0:
+            return x
+        if self.p == 1.0:
+            return x * 0.0
+        keep = self._rng.random(x.shape[:-2] + (1, 1)) >= self.p
+        return x * (keep.astype(x.dtype) / x.dtype.type(1.0 - self.p))

@@ -194,6 +194,90 @@ class SequentialRule(Rule):
     onnx = MLPRule.onnx
 
 
+class ConvTransposeRule(Rule):
+    """ConvTranspose1d/2d: the same arguments and weight layout (in, out, *k) both ways."""
+
+    ours, theirs = "ConvTranspose2d", ("ConvTranspose1d", "ConvTranspose2d")
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        cls = getattr(ctx.torch.nn, type(m).__name__)
+        c = m.config()
+        t = cls(c["in_channels"], c["out_channels"], c["kernel_size"], stride=c["stride"],
+                padding=c["padding"], output_padding=c["output_padding"], bias=m.bias,
+                dtype=ctx.torch_dtype(m))
+        return _copy(ctx, t, weight=m.w, bias=m.b)
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        if t.groups != 1 or any(d != 1 for d in t.dilation) or t.padding_mode != "zeros":
+            _refuse(t, ctx, "groups, dilation or a padding_mode")
+        d = len(t.kernel_size)
+        one = (lambda v: v[0] if d == 1 else tuple(v))
+        m = getattr(nn, type(t).__name__)(t.in_channels, t.out_channels, one(t.kernel_size),
+                                          stride=one(t.stride), padding=one(t.padding),
+                                          output_padding=one(t.output_padding),
+                                          bias=t.bias is not None, dtype=ctx.dtype)
+        return _set(m, w=ctx.array(t.weight), b=None if t.bias is None else ctx.array(t.bias))
+
+
+rule(ConvTransposeRule)
+rule(type("ConvTranspose1dRule", (ConvTransposeRule,), {"ours": "ConvTranspose1d",
+                                                        "theirs": ()}))
+
+
+class _NoWeightsRule(Rule):
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        kw = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.config().items()
+              if k != "dtype"}
+        return getattr(ctx.torch.nn, self.ours)(**kw)
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        names = {"AdaptiveAvgPool1d": ("output_size",), "AdaptiveAvgPool2d": ("output_size",),
+                 "Upsample": ("size", "scale_factor", "mode", "align_corners")}[self.ours]
+        return getattr(nn, self.ours)(**{n: getattr(t, n) for n in names}, dtype=ctx.dtype)
+
+
+for _name in ("AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "Upsample"):
+    rule(type(f"{_name}Rule", (_NoWeightsRule,), {"ours": _name, "theirs": (_name,)}))
+
+
+@rule
+class ModuleListRule(Rule):
+    ours, theirs = "ModuleList", ("ModuleList",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return ctx.torch.nn.ModuleList([ctx.to_torch(c, str(i)) for i, c in enumerate(m)])
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        return nn.ModuleList([ctx.from_torch(c, name) for name, c in t.named_children()])
+
+
+@rule
+class ModuleDictRule(Rule):
+    ours, theirs = "ModuleDict", ("ModuleDict",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return ctx.torch.nn.ModuleDict({k: ctx.to_torch(c, k) for k, c in m.items()})
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        return nn.ModuleDict({name: ctx.from_torch(c, name) for name, c in t.named_children()})
+
+
+@rule
+class Dropout2dRule(Rule):
+    ours, theirs = "Dropout2d", ("Dropout2d",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return ctx.torch.nn.Dropout2d(m.p)
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        if t.inplace:
+            _refuse(t, ctx, "inplace=True")
+        return nn.Dropout2d(t.p)
+
+    def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
+        return x  # evaluation mode: the identity
+
+
 @rule
 class DropoutRule(Rule):
     ours, theirs = "Dropout", ("Dropout",)
@@ -264,6 +348,52 @@ class GELURule(Rule):
         erf = g.op("Erf", [g.op("Mul", [x, g.const(np.float32(1 / math.sqrt(2)))])])
         half = g.op("Mul", [x, g.const(np.float32(0.5))])
         return g.op("Mul", [half, g.op("Add", [erf, g.const(np.float32(1.0))])])
+
+
+class _HyperRule(Rule):
+    """The release-3 activations: torch's class of the same name with the same
+    hyperparameters both ways; `onnx_ops(m, g, x)` writes the ONNX graph."""
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        return getattr(ctx.torch.nn, self.ours)(**{n: getattr(m, n) for n, _ in m._args})
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        cls = getattr(nn, self.ours)
+        if getattr(t, "inplace", False):
+            _refuse(t, ctx, "inplace=True")
+        return cls(**{n: float(getattr(t, n)) for n, _ in cls._args}, dtype=ctx.dtype)
+
+
+def _softplus_onnx(g: OnnxGraph, x: str, beta: float = 1.0) -> str:
+    if beta == 1.0:
+        return g.op("Softplus", [x])
+    scaled = g.op("Softplus", [g.op("Mul", [x, g.const(np.float32(beta))])])
+    return g.op("Div", [scaled, g.const(np.float32(beta))])
+
+
+def _clip_onnx(g: OnnxGraph, x: str, low: float, high: float) -> str:
+    return g.op("Clip", [x, g.const(np.float32(low)), g.const(np.float32(high))])
+
+
+_NEW_ACTIVATION_ONNX = {  # ours: (x, m, g) -> the output's name
+    "ELU": lambda g, x, m: g.op("Elu", [x], alpha=float(m.alpha)),
+    "CELU": lambda g, x, m: g.op("Celu", [x], alpha=float(m.alpha)),
+    "SELU": lambda g, x, m: g.op("Selu", [x]),
+    "Softplus": lambda g, x, m: _softplus_onnx(g, x, m.beta),
+    "SiLU": lambda g, x, m: g.op("Mul", [x, g.op("Sigmoid", [x])]),
+    "Mish": lambda g, x, m: g.op("Mul", [x, g.op("Tanh", [_softplus_onnx(g, x)])]),
+    "Hardtanh": lambda g, x, m: _clip_onnx(g, x, m.min_val, m.max_val),
+    "ReLU6": lambda g, x, m: _clip_onnx(g, x, 0.0, 6.0),
+    "Hardsigmoid": lambda g, x, m: g.op("HardSigmoid", [x], alpha=1.0 / 6.0, beta=0.5),
+    "Hardswish": lambda g, x, m: g.op("HardSwish", [x]),
+    "Softsign": lambda g, x, m: g.op("Softsign", [x]),
+    "LogSigmoid": lambda g, x, m: g.op("Neg", [_softplus_onnx(g, g.op("Neg", [x]))]),
+    "Identity": lambda g, x, m: x,
+}
+for _name, _write in _NEW_ACTIVATION_ONNX.items():
+    rule(type(f"{_name}Rule", (_HyperRule,), {
+        "ours": _name, "theirs": (_name,),
+        "onnx": lambda self, m, g, x, _w=_write: _w(g, x, m)}))
 
 
 @rule
@@ -410,6 +540,38 @@ class LayerNormRule(Rule):
         inputs = [x, g.const(m.w)] + ([] if m.b is None else [g.const(m.b)])
         return g.op("LayerNormalization", inputs, axis=-len(m.normalized_shape),
                     epsilon=float(m.eps))
+
+
+@rule
+class GroupNormRule(Rule):
+    ours, theirs = "GroupNorm", ("GroupNorm",)
+
+    def to_torch(self, m: Any, ctx: _Context) -> Any:
+        t = ctx.torch.nn.GroupNorm(m.num_groups, m.num_channels, eps=m.eps, affine=m.affine,
+                                   dtype=ctx.torch_dtype(m))
+        return _copy(ctx, t, weight=m.w, bias=m.b) if m.affine else t
+
+    def from_torch(self, t: Any, ctx: _Context) -> Module:
+        m = nn.GroupNorm(t.num_groups, t.num_channels, eps=t.eps, affine=t.affine,
+                         dtype=ctx.dtype)
+        return _set(m, w=ctx.array(t.weight), b=ctx.array(t.bias)) if t.affine else m
+
+    def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
+        """Reshape to (N, G, -1), normalise the last axis, reshape back, scale and shift
+        per channel (ONNX's GroupNormalization needs opset 18)."""
+        shape = g.op("Shape", [x])
+        grouped = g.op("Reshape", [x, g.const(np.array([0, m.num_groups, -1], np.int64))])
+        mean = g.op("ReduceMean", [grouped], axes=[2])
+        centred = g.op("Sub", [grouped, mean])
+        var = g.op("ReduceMean", [g.op("Mul", [centred, centred])], axes=[2])
+        std = g.op("Sqrt", [g.op("Add", [var, g.const(np.float32(m.eps))])])
+        out = g.op("Reshape", [g.op("Div", [centred, std]), shape])
+        if not m.affine:
+            return out
+        per_channel = (-1, 1, 1)
+        w = g.const(np.asarray(m.w.data, np.float32).reshape(per_channel))
+        b = g.const(np.asarray(m.b.data, np.float32).reshape(per_channel))
+        return g.op("Add", [g.op("Mul", [out, w]), b])
 
 
 # ---- embeddings and attention ------------------------------------------------------------

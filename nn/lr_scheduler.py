@@ -17,6 +17,8 @@ import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .optimizer import Optimizer
+
 
 class LRScheduler:
     """The base: `step()` advances ``last_epoch`` and sets every group's lr to `get_lr()`.
@@ -24,7 +26,6 @@ class LRScheduler:
     Creating a scheduler takes its first step (``last_epoch`` 0: the starting rates)."""
 
     def __init__(self, optimizer: Any, last_epoch: int = -1) -> None:
-        from .optim import Optimizer  # the optimizers import this file
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__} needs an nn optimizer (nn.SGD, nn.Adam, "
                             f"nn.AdamW), got {type(optimizer).__name__}")
@@ -179,3 +180,86 @@ class SequentialLR(LRScheduler):
         self.__dict__.update({k: v for k, v in state_dict.items() if k != "_schedulers"})
         for s, st in zip(self._schedulers, inner):
             s.load_state_dict(st)
+
+
+class ReduceLROnPlateau:
+    """Cut the learning rate when a watched number (a validation loss) stops improving, as
+    torch's: call ``step(metric)`` once per epoch. After more than `patience` epochs without
+    an improvement (better than the best by `threshold`, relative or absolute), every
+    group's lr is multiplied by `factor` (not below `min_lr`), then `cooldown` epochs pass
+    before counting again."""
+
+    def __init__(self, optimizer: Any, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float | Sequence[float] = 0.0,
+                 eps: float = 1e-8) -> None:
+        if not isinstance(optimizer, Optimizer):
+            raise TypeError(f"ReduceLROnPlateau needs an nn optimizer, got "
+                            f"{type(optimizer).__name__}")
+        if factor >= 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor should be < 1.0, got {factor}")
+        if mode not in ("min", "max"):
+            raise ValueError(f"ReduceLROnPlateau: mode must be 'min' or 'max', got {mode!r}")
+        if threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"ReduceLROnPlateau: threshold_mode must be 'rel' or 'abs', got "
+                             f"{threshold_mode!r}")
+        n = len(optimizer.param_groups)
+        if isinstance(min_lr, list | tuple):
+            if len(min_lr) != n:
+                raise ValueError(f"ReduceLROnPlateau: {len(min_lr)} min_lr values for {n} "
+                                 "parameter groups")
+            self.min_lrs = [float(m) for m in min_lr]
+        else:
+            self.min_lrs = [float(min_lr)] * n
+        self.optimizer = optimizer
+        self.mode, self.factor, self.patience = mode, float(factor), int(patience)
+        self.threshold, self.threshold_mode = float(threshold), threshold_mode
+        self.cooldown, self.eps = int(cooldown), float(eps)
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self._last_lr = [g["lr"] for g in optimizer.param_groups]
+
+    def is_better(self, a: float, best: float) -> bool:
+        if self.mode == "min":
+            bar = best * (1.0 - self.threshold) if self.threshold_mode == "rel" else (
+                best - self.threshold)
+            return a < bar
+        bar = best * (self.threshold + 1.0) if self.threshold_mode == "rel" else (
+            best + self.threshold)
+        return a > bar
+
+    def step(self, metrics: float) -> None:
+        current = float(metrics)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, low in zip(self.optimizer.param_groups, self.min_lrs):
+                old = group["lr"]
+                new = max(old * self.factor, low)
+                if old - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.__dict__.update(state_dict)
+
+    def __repr__(self) -> str:
+        return (f"ReduceLROnPlateau(mode={self.mode!r}, factor={self.factor}, "
+                f"patience={self.patience}, best={self.best}, lr={self._last_lr})")

@@ -174,3 +174,53 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return f"{self.normalized_shape}, eps={self.eps}"
+
+
+class GroupNorm(Module):
+    """torch.nn.GroupNorm: the channels (axis 1) of each sample split into `num_groups`
+    groups, each normalised over its channels and every position; then a per-channel
+    γ x̂ + β (``w``, ``b``; `affine=False`: none). Built from engine operations (a reshape,
+    mean and variance), so its gradient is theirs."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, seed: Any = None, dtype: Any = np.float64) -> None:
+        super().__init__()
+        self.num_groups = positive_int(num_groups, "GroupNorm num_groups")
+        self.num_channels = positive_int(num_channels, "GroupNorm num_channels")
+        if self.num_channels % self.num_groups:
+            raise ValueError(f"GroupNorm: num_channels {num_channels} must be divisible by "
+                             f"num_groups {num_groups}")
+        self.eps = _check_eps("GroupNorm", eps)
+        self.affine = bool(affine)
+        self.dtype = float_dtype(dtype)
+        self.w = Value(np.ones(self.num_channels, dtype=self.dtype), label="w") \
+            if self.affine else None
+        self.b = Value(np.zeros(self.num_channels, dtype=self.dtype), label="b") \
+            if self.affine else None
+
+    def forward(self, x: Any) -> Value:
+        x = _as_tensor(x, self.dtype, "GroupNorm")
+        if x.ndim < 2 or x.shape[1] != self.num_channels:
+            raise ValueError(f"GroupNorm({self.num_groups}, {self.num_channels}) expects input "
+                             f"(N, {self.num_channels}, ...), got shape {x.shape}")
+        n = x.shape[0]
+        grouped = x.reshape(n, self.num_groups, -1)
+        centred = grouped - grouped.mean(axis=2, keepdims=True)
+        var = (centred * centred).mean(axis=2, keepdims=True)  # the population variance
+        out = (centred * (1.0 / (var + self.eps).sqrt())).reshape(x.shape)
+        if self.affine:
+            shape = (1, self.num_channels) + (1,) * (x.ndim - 2)
+            out = out * self.w.reshape(shape) + self.b.reshape(shape)
+        return out
+
+    def config(self) -> dict[str, Any]:
+        return {"num_groups": self.num_groups, "num_channels": self.num_channels,
+                "eps": self.eps, "affine": self.affine, "dtype": self.dtype.name}
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        c = positive_int(config.get("num_channels"), "GroupNorm num_channels")
+        return {"w": (c,), "b": (c,)} if bool(config.get("affine", True)) else {}
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

@@ -17,7 +17,10 @@ from typing import Any
 import numpy as np
 
 from ..engine import Value
+from . import einsum as ES
+from . import elementwise as EW
 from . import functions as F
+from . import layout as LY
 
 
 def _data(x: Any) -> Any:
@@ -54,7 +57,15 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
     np.matmul: _binary("matmul"),
     np.negative: lambda x: -x, np.positive: lambda x: x,
     np.exp: _method("exp"), np.log: _method("log"), np.sqrt: _method("sqrt"),
-    np.tanh: _method("tanh"), np.absolute: _method("abs"), np.square: lambda x: x * x,
+    np.tanh: _method("tanh"), np.absolute: _method("abs"), np.square: _method("square"),
+    **{u: _method(name) for u, name in (
+        (np.sin, "sin"), (np.cos, "cos"), (np.tan, "tan"), (np.arcsin, "asin"),
+        (np.arccos, "acos"), (np.arctan, "atan"), (np.sinh, "sinh"), (np.cosh, "cosh"),
+        (np.arcsinh, "asinh"), (np.arccosh, "acosh"), (np.arctanh, "atanh"),
+        (np.log2, "log2"), (np.log10, "log10"), (np.log1p, "log1p"), (np.expm1, "expm1"),
+        (np.reciprocal, "reciprocal"), (np.floor, "floor"), (np.ceil, "ceil"),
+        (np.trunc, "trunc"), (np.rint, "round"), (np.sign, "sign"))},
+    np.arctan2: EW.atan2,
     np.maximum: F.maximum, np.minimum: F.minimum,
     **{u: _on_data(u) for u in (np.less, np.less_equal, np.greater, np.greater_equal,
                                 np.equal, np.not_equal, np.isnan, np.isfinite, np.isinf,
@@ -63,11 +74,10 @@ UFUNCS: dict[Any, Callable[..., Any]] = {
 REDUCTIONS = {np.add: "sum", np.maximum: "max", np.minimum: "min"}
 INSTEAD = {  # what to call instead of a NumPy function that has no counterpart here
     "fmax": "autograd.maximum", "fmin": "autograd.minimum",
-    "dot": "the @ operator", "einsum": "@ with reshape/transpose",
+    "dot": "the @ operator",
     "hstack": "autograd.concatenate(values, axis=1)",
     "vstack": "autograd.concatenate(values, axis=0)", "logaddexp": "Value.logsumexp",
-    "std": "Value.var(...).sqrt()", "tensordot": "@", "sort": "Value.max/min or indexing",
-    "cumsum": "indexing and sum",
+    "tensordot": "autograd.einsum",
 }
 
 
@@ -178,6 +188,44 @@ def _np_transpose(a: Any, axes: Any = None) -> Value:
     return _as_value(a).transpose() if axes is None else _as_value(a).transpose(*axes)
 
 
+def _np_round(a: Any, decimals: Any = 0, out: Any = None) -> Value:
+    _only("round", {"out": out})
+    return _as_value(a).round(decimals)
+
+
+def _np_std(a: Any, axis: Any = None, dtype: Any = None, out: Any = None, ddof: Any = 0,
+            keepdims: Any = False, **rest: Any) -> Value:
+    _only("std", {"dtype": dtype, "out": out, **rest})
+    return _as_value(a).std(axis=axis, ddof=int(ddof), keepdims=bool(keepdims))
+
+
+def _np_prod(a: Any, axis: Any = None, dtype: Any = None, out: Any = None,
+             keepdims: Any = False, **rest: Any) -> Value:
+    _only("prod", {"dtype": dtype, "out": out, **rest})
+    return _as_value(a).prod(axis=axis, keepdims=bool(keepdims))
+
+
+def _np_norm(x: Any, ord: Any = None, axis: Any = None, keepdims: Any = False) -> Value:
+    v = _as_value(x)
+    if ord is not None and v.ndim > 1 and axis is None:
+        raise TypeError("np.linalg.norm on a Value: matrix norms (ord= on a matrix) are not "
+                        "supported; flatten it for a vector norm")
+    return v.norm(2 if ord is None else ord, dim=axis, keepdim=bool(keepdims))
+
+
+def _cumulative(name: str) -> Callable[..., Any]:
+    def call(a: Any, axis: Any = None, dtype: Any = None, out: Any = None) -> Value:
+        _only(name, {"dtype": dtype, "out": out})
+        return getattr(_as_value(a), name)(axis)
+    return call
+
+
+def _np_sort(a: Any, axis: Any = -1, kind: Any = None, order: Any = None, **rest: Any) -> Value:
+    _only("sort", {"order": order, **rest})
+    v = _as_value(a)
+    return (v.reshape(-1).sort(0) if axis is None else v.sort(axis)).values
+
+
 def _np_size(a: Any, axis: Any = None) -> int:
     return int(np.size(_data(a), axis))
 
@@ -188,8 +236,21 @@ FUNCTIONS: dict[Any, Callable[..., Any]] = {
     np.clip: _np_clip, np.where: _np_where, np.concatenate: _np_concatenate,
     np.stack: _np_stack, np.reshape: _np_reshape, np.transpose: _np_transpose,
     np.shape: lambda a: _as_value(a).shape, np.ndim: lambda a: _as_value(a).ndim,
-    np.size: _np_size,
-    **{f: _on_data(f) for f in (np.argmax, np.argmin, np.argsort, np.nonzero,
+    np.size: _np_size, np.round: _np_round, np.around: _np_round,
+    np.fix: lambda a: _as_value(a).trunc(),
+    np.std: _np_std, np.prod: _np_prod, np.linalg.norm: _np_norm,
+    np.cumsum: _cumulative("cumsum"), np.cumprod: _cumulative("cumprod"), np.sort: _np_sort,
+    np.einsum: lambda subscripts, *ops, **kw: ES.einsum(subscripts, *ops),
+    np.flip: lambda a, axis=None: _as_value(a).flip(
+        tuple(range(_as_value(a).ndim)) if axis is None else axis),
+    np.roll: lambda a, shift, axis=None: _as_value(a).roll(shift, axis),
+    np.triu: lambda m, k=0: _as_value(m).triu(k), np.tril: lambda m, k=0: _as_value(m).tril(k),
+    np.squeeze: lambda a, axis=None: _as_value(a).squeeze(axis),
+    np.expand_dims: lambda a, axis: _as_value(a).unsqueeze(axis),
+    np.tile: lambda a, reps: _as_value(a).repeat(
+        *((1,) * max(0, _as_value(a).ndim - len(np.atleast_1d(reps))) + tuple(np.atleast_1d(reps)))),
+    np.pad: lambda a, pad_width, mode="constant", **kw: LY.pad_numpy(a, pad_width, mode, **kw),
+    **{f: _on_data(f) for f in (np.argmax, np.argmin, np.argsort, np.nonzero, np.any, np.all,
                                 np.count_nonzero, np.allclose, np.isclose, np.array_equal)},
 }
 

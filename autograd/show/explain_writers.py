@@ -483,6 +483,48 @@ _BLOCKS.update({name: Fmt(_AllArgs(name), None) for name in (
     "pool_scatter", "pool_gather")})
 
 
+# elementwise maps and activations (autograd/ops/elementwise.py, activations.py): f(x)
+_BLOCKS.update({name: Fmt(f"{name}({{0}})", _func(f"{name}({{}})")) for name in (
+    "sin", "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
+    "log2", "log10", "log1p", "expm1", "rsqrt", "floor", "ceil", "round", "trunc", "sign",
+    "softplus", "elu", "silu", "mish", "hardtanh", "hardsigmoid", "hardswish", "softsign",
+    "logsigmoid")})
+_BLOCKS["square"] = Fmt("{0}²", _ew(lambda a, val: E(f"{paren(a, a.prec != ATOM or a.neg)}²",
+                                                      POWER)))
+_BLOCKS["reciprocal"] = Fmt("1 / {0}", _ew(lambda a, val: E(
+    f"1 / {paren(a, a.prec != ATOM or a.neg)}", PROD)))
+_BLOCKS["atan2"] = Fmt("atan2({0}, {1})", _pair("atan2"))
+
+
+# reductions, scans, layout and indexing of release 3 (statistics.py, scans.py, layout.py,
+# indexing.py): the moves are written element by element, the rest as formulas
+_BLOCKS.update({
+    "prod": Fmt("prod({0})", _reduce(lambda es, n: E(" × ".join(in_prod(e) for e in es),
+                                                     PROD if n > 1 else ATOM))),
+    "std": Fmt("std({0})", None),
+    "norm": Fmt("‖{0}‖", None),
+    "cumsum": Fmt("cumsum({0})", None),
+    "cumprod": Fmt("cumprod({0})", None),
+    "logcumsumexp": Fmt("logcumsumexp({0})", None),
+    "flip": Fmt("flip({0})", _view(lambda a, v: np.flip(a, v.params["axes"])), inline=True),
+    "roll": Fmt("roll({0})", _view(lambda a, v: np.roll(a, v.params["shifts"],
+                                                        v.params["axes"])), inline=True),
+    "triu": Fmt("triu({0})", None),
+    "tril": Fmt("tril({0})", None),
+    "pad": Fmt("pad({0})", None),
+    "astype": Fmt("{0}", _view(lambda a, v: a), inline=True),
+    "gather": Fmt("gather({0})", _view(lambda a, v: np.take_along_axis(
+        a, v.params["index"], axis=v.params["axis"])), inline=True),
+    "index_select": Fmt("index_select({0})", _view(lambda a, v: np.take(
+        a, v.params["index"], axis=v.params["axis"])), inline=True),
+    "scatter_add": Fmt("scatter_add({0}, {1})", None),
+    "masked_fill": Fmt("masked_fill({0})", None),
+    "repeat": Fmt("repeat({0})", _view(lambda a, v: np.tile(a, v.params["reps"])),
+                  inline=True),
+    "einsum": Fmt(_AllArgs("einsum"), None),
+})
+
+
 # The table: how each op is written (mirrors autograd.ops.OPS).
 FORMATS: dict[str, Fmt] = {
     "add": Fmt("{0} + {1}", _ew(_add), inline=True),

@@ -20,6 +20,7 @@ from typing import Any
 import conv_reference as cref
 import numpy as np
 
+import autograd as A
 from autograd import (
     avg_pool2d,
     concatenate,
@@ -50,6 +51,7 @@ from autograd.ops.recurrent import gru_cell, lstm_cell, rnn_cell
 from autograd.ops.shape import to_scalar
 
 SAME = "same"
+TORCH = "torch"  # as the NumPy reference: torch computes the value (ops NumPy lacks)
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Case:
         return self.name.split("-")[0]
 
     def numpy_ref(self) -> Callable[..., Any]:
+        if self.ref is TORCH:
+            return _by_torch(self.torch_ref())
         return self.f if self.ref is SAME else self.ref
 
     def torch_ref(self) -> Callable[..., Any]:
@@ -87,11 +91,33 @@ def sample(shape: tuple[int, ...], domain: str, rng: np.random.Generator) -> Any
         x = rng.uniform(0.5, 2.0, size)
     elif domain == "nonzero":  # |x| >= 0.3: away from relu/abs kinks and division poles
         x = rng.uniform(0.3, 2.0, size) * rng.choice([-1.0, 1.0], size)
+    elif domain == "unit":  # inside (-1, 1): asin, acos, atanh
+        x = rng.uniform(-0.9, 0.9, size)
+    elif domain == "above_one":  # acosh
+        x = rng.uniform(1.2, 3.0, size)
+    elif domain == "wide":  # across the hard activations' pieces, away from their kinks
+        x = rng.uniform(-7.0, 7.0, size)
+        kinks = np.array([-3.0, -1.0, 0.0, 1.0, 3.0, 6.0])
+        near = np.abs(x[:, None] - kinks).min(axis=1) < 0.2
+        x[near] += 0.4
+    elif domain == "with_zeros":  # exact zeros, one row with two: prod's and cumprod's cases
+        x = rng.uniform(-2.0, 2.0, size)
+        x[[0, 1, size // 2]] = 0.0
     elif domain == "distinct":  # entries at least 0.3 apart: max has a unique winner
         x = (rng.permutation(size) - size / 2) * 0.5 + rng.uniform(-0.1, 0.1, size)
     else:
         raise ValueError(f"unknown domain {domain!r}")
     return float(x[0]) if shape == () else x.reshape(shape)
+
+
+def _by_torch(f: Callable[..., Any]) -> Callable[..., Any]:
+    """f on float64 torch tensors, the result back as NumPy (a float for a 0-d result of
+    scalar inputs)."""
+    def call(*xs: Any) -> Any:
+        t = _torch()
+        out = f(*[t.tensor(x, dtype=t.float64) for x in xs]).numpy()
+        return float(out) if all(np.ndim(x) == 0 for x in xs) else out
+    return call
 
 
 def _np_batch_norm(x: Any, w: Any, b: Any, eps: float = 1e-5) -> Any:
@@ -201,6 +227,9 @@ def _pool_gather_t(h: Any) -> Any:
 
 
 _IDX = np.array([0, 3, 1])  # class indices for the (3, 4) logits of the cross_entropy rows
+_GIDX = np.array([[0, 3, 3, 1], [2, 2, 0, 1], [1, 0, 3, 3]])  # gather/scatter_add along axis 1
+_SIDX = np.array([[0, 2, 1, 0], [2, 2, 0, 1]])  # scatter_add along axis 0 into (3, 4)
+_ISEL = np.array([3, 0, 3])
 _COND = np.array([[True, False, True, True], [False, False, True, False], [True, True, False, True]])
 
 
@@ -480,6 +509,138 @@ CASES = [
     C("attention-causal_heads", lambda q, k, v: attention(q, k, v, causal=True),
       lambda q, k, v: _np_attention(q, k, v, True), lambda q, k, v: _t_attention(q, k, v, True),
       [(2, 2, 3, 4), (2, 2, 3, 4), (2, 2, 3, 2)]),
+    # ---- release 3: more elementwise maps (autograd/ops/elementwise.py) ----
+    C("sin",                   lambda a: a.sin(),                 np.sin,     SAME,   [M]),
+    C("sin-scalar",            lambda a: a.sin(),                 math.sin,   SAME,   [S]),
+    C("cos",                   lambda a: a.cos(),                 np.cos,     SAME,   [M]),
+    C("tan",                   lambda a: a.tan(),                 np.tan,     SAME,   [M], "unit"),
+    C("asin",                  lambda a: a.asin(),                np.arcsin,  SAME,   [M], "unit"),
+    C("acos",                  lambda a: a.acos(),                np.arccos,  SAME,   [M], "unit"),
+    C("atan",                  lambda a: a.atan(),                np.arctan,  SAME,   [M]),
+    C("sinh",                  lambda a: a.sinh(),                np.sinh,    SAME,   [M]),
+    C("cosh",                  lambda a: a.cosh(),                np.cosh,    SAME,   [M]),
+    C("asinh",                 lambda a: a.asinh(),               np.arcsinh, SAME,   [M]),
+    C("acosh",                 lambda a: a.acosh(),               np.arccosh, SAME,   [M], "above_one"),
+    C("atanh",                 lambda a: a.atanh(),               np.arctanh, SAME,   [M], "unit"),
+    C("atanh-scalar",          lambda a: a.atanh(),               math.atanh, SAME,   [S], "unit"),
+    C("log2",                  lambda a: a.log2(),                np.log2,    SAME,   [M], "positive"),
+    C("log10",                 lambda a: a.log10(),               np.log10,   SAME,   [M], "positive"),
+    C("log1p",                 lambda a: a.log1p(),               np.log1p,   SAME,   [M], "positive"),
+    C("expm1",                 lambda a: a.expm1(),               np.expm1,   SAME,   [M]),
+    C("square",                lambda a: a.square(),              np.square,  SAME,   [M]),
+    C("square-scalar",         lambda a: a.square(),              lambda a: a * a, SAME, [S]),
+    C("rsqrt",                 lambda a: a.rsqrt(),               lambda a: 1 / np.sqrt(a), SAME, [M], "positive"),
+    C("reciprocal",            lambda a: a.reciprocal(),          np.reciprocal, SAME, [M], "nonzero"),
+    C("reciprocal-scalar",     lambda a: a.reciprocal(),          lambda a: 1 / a, SAME, [S], "nonzero"),
+    C("pow-method",            lambda a, b: a.pow(b),             np.power,   SAME,   TWO, POS_REAL),
+    C("pow-function",          lambda a: A.pow(a, 3),             lambda a: a ** 3, lambda a: _torch().pow(a, 3), [M]),
+    C("floor",                 lambda a: a.floor(),               np.floor,   SAME,   [M]),
+    C("ceil",                  lambda a: a.ceil(),                np.ceil,    SAME,   [M]),
+    C("round",                 lambda a: a.round(),               np.round,   SAME,   [M]),
+    C("round-decimals",        lambda a: a.round(1),              lambda a: np.round(a, 1), lambda a: a.round(decimals=1), [M]),
+    C("trunc",                 lambda a: a.trunc(),               np.trunc,   SAME,   [M]),
+    C("sign",                  lambda a: a.sign(),                np.sign,    SAME,   [M], "nonzero"),
+    C("sign-scalar",           lambda a: a.sign(),                np.sign,    SAME,   [S], "nonzero"),
+    C("atan2",                 lambda a, b: A.atan2(a, b),        np.arctan2, lambda a, b: _torch().atan2(a, b), TWO, "nonzero"),
+    C("atan2-broadcast_method", lambda a, b: a.atan2(b),          np.arctan2, lambda a, b: a.atan2(b), [M, (4,)], "nonzero"),
+    # ---- release 3: activations (autograd/ops/activations.py), torch.nn.functional's ----
+    C("softplus",              lambda a: A.softplus(a),           TORCH,      lambda a: _F().softplus(a), [M]),
+    C("softplus-beta_threshold", lambda a: A.softplus(a, 2.0, 3.0), TORCH,    lambda a: _F().softplus(a, 2.0, 3.0), [M], "wide"),
+    C("softplus-scalar",       lambda a: A.softplus(a),           TORCH,      lambda a: _F().softplus(a), [S]),
+    C("elu",                   lambda a: A.elu(a),                TORCH,      lambda a: _F().elu(a), [M], "nonzero"),
+    C("elu-alpha",             lambda a: A.elu(a, 0.5),           TORCH,      lambda a: _F().elu(a, 0.5), [M], "nonzero"),
+    C("elu-selu",              lambda a: A.selu(a),               TORCH,      lambda a: _F().selu(a), [M], "nonzero"),
+    C("elu-celu",              lambda a: A.celu(a, 1.5),          TORCH,      lambda a: _F().celu(a, 1.5), [M], "nonzero"),
+    C("elu-scalar",            lambda a: a.elu(),                 TORCH,      lambda a: _F().elu(a), [S], "nonzero"),
+    C("silu",                  lambda a: A.silu(a),               TORCH,      lambda a: _F().silu(a), [M]),
+    C("mish",                  lambda a: A.mish(a),               TORCH,      lambda a: _F().mish(a), [M]),
+    C("hardtanh",              lambda a: A.hardtanh(a),           TORCH,      lambda a: _F().hardtanh(a), [M], "wide"),
+    C("hardtanh-bounds",       lambda a: A.hardtanh(a, -2.0, 0.5), TORCH,     lambda a: _F().hardtanh(a, -2.0, 0.5), [M], "wide"),
+    C("hardtanh-relu6",        lambda a: A.relu6(a),              TORCH,      lambda a: _F().relu6(a), [(4, 5)], "wide"),
+    C("hardsigmoid",           lambda a: A.hardsigmoid(a),        TORCH,      lambda a: _F().hardsigmoid(a), [(4, 5)], "wide"),
+    C("hardswish",             lambda a: A.hardswish(a),          TORCH,      lambda a: _F().hardswish(a), [(4, 5)], "wide"),
+    C("hardswish-scalar",      lambda a: a.hardswish(),           TORCH,      lambda a: _F().hardswish(a), [S], "wide"),
+    C("softsign",              lambda a: A.softsign(a),           TORCH,      lambda a: _F().softsign(a), [M], "nonzero"),
+    C("logsigmoid",            lambda a: A.logsigmoid(a),         TORCH,      lambda a: _F().logsigmoid(a), [M]),
+    # ---- release 3: reductions and scans (statistics.py, scans.py) ----
+    C("prod",                  lambda a: a.prod(),                SAME,       SAME,   [(2, 3)]),
+    C("prod-axis",             lambda a: a.prod(1),               SAME,       SAME,   [M]),
+    C("prod-zeros_keepdims",   lambda a: a.prod(axis=0, keepdims=True), SAME, lambda a: a.prod(0, keepdim=True), [(4, 3)], "with_zeros"),
+    C("prod-zeros_axes",       lambda a: a.prod(axis=(0, 2)),     SAME,       lambda a: a.prod(2).prod(0), [B], "with_zeros"),
+    C("std",                   lambda a: a.std(),                 SAME,       lambda a: a.std(correction=0), [M]),
+    C("std-ddof_axis",         lambda a: a.std(axis=1, ddof=1),   lambda a: np.std(a, 1, ddof=1), lambda a: a.std(1), [M]),
+    C("std-dim_keepdim",       lambda a: a.std(dim=(0, 2), keepdim=True), lambda a: np.std(a, (0, 2), keepdims=True),
+      lambda a: a.std((0, 2), correction=0, keepdim=True), [B]),
+    C("norm",                  lambda a: a.norm(),                TORCH,      SAME,   [M]),
+    C("norm-1_dim",            lambda a: a.norm(1, dim=1),        TORCH,      SAME,   [M], "nonzero"),
+    C("norm-inf",              lambda a: a.norm(float("inf"), dim=0), TORCH,  SAME,   [M], "distinct"),
+    C("norm-3_keepdim",        lambda a: a.norm(3, dim=-1, keepdim=True), TORCH, SAME, [B], "nonzero"),
+    C("cumsum",                lambda a: a.cumsum(1),             lambda a: np.cumsum(a, 1), SAME, [M]),
+    C("cumsum-axis0_3d",       lambda a: a.cumsum(0),             lambda a: np.cumsum(a, 0), SAME, [B]),
+    C("cumprod",               lambda a: a.cumprod(1),            lambda a: np.cumprod(a, 1), SAME, [M]),
+    C("cumprod-zeros",         lambda a: a.cumprod(0),            lambda a: np.cumprod(a, 0), SAME, [(4, 3)], "with_zeros"),
+    C("logcumsumexp",          lambda a: a.logcumsumexp(1),       lambda a: np.logaddexp.accumulate(a, 1), SAME, [M]),
+    C("gather-cummax",         lambda a: a.cummax(1).values,      lambda a: np.maximum.accumulate(a, 1),
+      lambda a: a.cummax(1).values, [M], "distinct"),
+    C("gather-cummin",         lambda a: a.cummin(0).values,      lambda a: np.minimum.accumulate(a, 0),
+      lambda a: a.cummin(0).values, [B], "distinct"),
+    C("gather-sort",           lambda a: a.sort().values,         np.sort,    lambda a: a.sort().values, [M], "distinct"),
+    C("gather-sort_descending", lambda a: a.sort(0, descending=True).values, lambda a: -np.sort(-a, 0),
+      lambda a: a.sort(0, descending=True).values, [M], "distinct"),
+    C("gather-topk",           lambda a: a.topk(2).values,        TORCH,      lambda a: a.topk(2).values, [B], "distinct"),
+    C("gather-topk_smallest",  lambda a: a.topk(3, 0, largest=False).values, TORCH,
+      lambda a: a.topk(3, 0, largest=False).values, [(5, 2)], "distinct"),
+    # ---- release 3: shape (layout.py; squeeze/unsqueeze/view/flatten are reshapes, permute a
+    # transpose, expand a broadcast_to) ----
+    C("reshape-squeeze",       lambda a: a.squeeze(),             np.squeeze, SAME,   [(3, 1, 4, 1)]),
+    C("reshape-squeeze_dim",   lambda a: a.squeeze(1),            lambda a: np.squeeze(a, 1), SAME, [(3, 1, 1)]),
+    C("reshape-unsqueeze",     lambda a: a.unsqueeze(-1),         lambda a: a[..., None], SAME, [M]),
+    C("reshape-view",          lambda a: a.view(2, -1),           lambda a: a.reshape(2, -1), SAME, [M]),
+    C("reshape-flatten_dims",  lambda a: a.flatten(1),            lambda a: a.reshape(2, -1), SAME, [B]),
+    C("transpose-permute",     lambda a: a.permute(2, 0, 1),      lambda a: a.transpose(2, 0, 1), SAME, [B]),
+    C("broadcast_to-expand",   lambda a: a.expand(2, -1, 4),      lambda a: np.broadcast_to(a, B), SAME, [(3, 1)]),
+    C("repeat",                lambda a: a.repeat(2, 3),          lambda a: np.tile(a, (2, 3)), SAME, [M]),
+    C("repeat-new_axes",       lambda a: a.repeat(2, 1, 2),       lambda a: np.tile(a, (2, 1, 2)), SAME, [(4,)]),
+    C("flip",                  lambda a: a.flip(0),               lambda a: np.flip(a, 0), SAME, [M]),
+    C("flip-two",              lambda a: a.flip(0, -1),           lambda a: np.flip(a, (0, 2)), SAME, [B]),
+    C("roll",                  lambda a: a.roll(1, 1),            lambda a: np.roll(a, 1, 1), SAME, [M]),
+    C("roll-flat",             lambda a: a.roll(-5),              lambda a: np.roll(a, -5), SAME, [M]),
+    C("roll-two",              lambda a: a.roll((1, -2), (0, 2)), lambda a: np.roll(a, (1, -2), (0, 2)), SAME, [B]),
+    C("triu",                  lambda a: a.triu(),                np.triu,    SAME,   [M]),
+    C("triu-batch_diag",       lambda a: a.triu(1),               lambda a: np.triu(a, 1), SAME, [B]),
+    C("tril",                  lambda a: a.tril(-1),              lambda a: np.tril(a, -1), SAME, [(4, 4)]),
+    C("pad",                   lambda a: A.pad(a, (1, 2)),        lambda a: np.pad(a, ((0, 0), (1, 2))),
+      lambda a: _F().pad(a, (1, 2)), [M]),
+    C("pad-constant_value",    lambda a: A.pad(a, (0, 1, 2, 0), value=-1.5),
+      lambda a: np.pad(a, ((0, 0), (2, 0), (0, 1)), constant_values=-1.5),
+      lambda a: _F().pad(a, (0, 1, 2, 0), value=-1.5), [B]),
+    C("pad-reflect",           lambda a: A.pad(a, (2, 3, 1, 1), "reflect"), lambda a: np.pad(a, ((0, 0), (1, 1), (2, 3)), "reflect"),
+      lambda a: _F().pad(a, (2, 3, 1, 1), "reflect"), [B]),
+    C("pad-replicate",         lambda a: A.pad(a, (3, 1), "replicate"), lambda a: np.pad(a, ((0, 0), (0, 0), (3, 1)), "edge"),
+      lambda a: _F().pad(a, (3, 1), "replicate"), [B]),
+    C("pad-circular",          lambda a: A.pad(a, (1, 4, 2, 0), "circular"), lambda a: np.pad(a, ((0, 0), (2, 0), (1, 4)), "wrap"),
+      lambda a: _F().pad(a, (1, 4, 2, 0), "circular"), [B]),
+    # ---- release 3: indexing (indexing.py) and einsum ----
+    C("gather",                lambda a: a.gather(1, _GIDX),      lambda a: np.take_along_axis(a, _GIDX, 1),
+      lambda a: a.gather(1, _torch().tensor(_GIDX)), [M]),
+    C("scatter_add",           lambda a, s: a.scatter_add(0, _SIDX, s), TORCH,
+      lambda a, s: a.scatter_add(0, _torch().tensor(_SIDX), s), [M, (2, 4)]),
+    C("index_select",          lambda a: a.index_select(1, _ISEL), lambda a: a[:, _ISEL],
+      lambda a: a.index_select(1, _torch().tensor(_ISEL)), [M]),
+    C("masked_fill",           lambda a: a.masked_fill(_COND, -1.0), lambda a: np.where(_COND, -1.0, a),
+      lambda a: a.masked_fill(_torch().tensor(_COND), -1.0), [M]),
+    C("masked_fill-broadcast", lambda a: a.masked_fill(_COND[0], 2.0), lambda a: np.where(_COND[0], 2.0, a),
+      lambda a: a.masked_fill(_torch().tensor(_COND[0]), 2.0), [B]),
+    C("einsum",                lambda a, b: A.einsum("ij,jk->ik", a, b), lambda a, b: a @ b,
+      lambda a, b: _torch().einsum("ij,jk->ik", a, b), [M, (4, 2)]),
+    C("einsum-batch_ellipsis", lambda a, b: A.einsum("...ij,...kj->...ik", a, b),
+      lambda a, b: np.einsum("...ij,...kj->...ik", a, b), lambda a, b: _torch().einsum("...ij,...kj->...ik", a, b),
+      [B, (2, 5, 4)]),
+    C("einsum-three_sum_only", lambda a, b, c: A.einsum("ij,jk,kl", a, b, c),
+      lambda a, b, c: np.einsum("ij,jk,kl", a, b, c), lambda a, b, c: _torch().einsum("ij,jk,kl->il", a, b, c),
+      [(2, 3), (3, 4), (4, 2)]),
+    C("einsum-reduce_outer",   lambda a, b: A.einsum("ij,k->ki", a, b), lambda a, b: np.einsum("ij,k->ki", a, b),
+      lambda a, b: _torch().einsum("ij,k->ki", a, b), [M, (2,)]),
 ]
 
 ELEMENTWISE = [c for c in CASES if c.op in ("add", "sub", "mul", "div", "pow", "neg", "exp", "log",

@@ -65,7 +65,15 @@ def test_second_derivatives_match_torch(case: Case) -> None:
     tw = torch.tensor(w, dtype=torch.float64)
     tgs = torch.autograd.grad((tout * tw + 0.5 * tout * tout).sum(), ts, create_graph=True)
     tdot = sum((g * torch.tensor(u, dtype=torch.float64)).sum() for g, u in zip(tgs, us))
-    thv = torch.autograd.grad(tdot, ts, allow_unused=True)
+    if not tdot.requires_grad:  # a step function's gradient (floor, sign): constant zero
+        thv = (None,) * len(ts)
+    else:
+        try:
+            thv = torch.autograd.grad(tdot, ts, allow_unused=True)
+        except RuntimeError as e:  # torch has no second derivative for a few ops
+            if "not implemented" not in str(e):
+                raise
+            pytest.skip(f"torch has no second derivative here: {e}")
 
     for g, tg in zip(gs, tgs):
         np.testing.assert_allclose(g.data, tg.detach().numpy(), rtol=1e-12, atol=1e-14)

@@ -304,6 +304,21 @@ _EXAMPLES = {
     "ReLU": nn.ReLU, "Tanh": nn.Tanh, "Sigmoid": nn.Sigmoid, "GELU": nn.GELU,
     "LeakyReLU": lambda: nn.LeakyReLU(0.2), "ScalePixels": nn.data.ScalePixels,
     "Standardizer": lambda: nn.data.Standardizer().fit(np.arange(12.0).reshape(4, 3)),
+    # release 3
+    "ELU": lambda: nn.ELU(0.5), "CELU": lambda: nn.CELU(2.0), "SELU": nn.SELU,
+    "Softplus": lambda: nn.Softplus(2.0, 10.0), "SiLU": nn.SiLU, "Mish": nn.Mish,
+    "Hardtanh": lambda: nn.Hardtanh(-2.0, 2.0), "ReLU6": nn.ReLU6,
+    "Hardsigmoid": nn.Hardsigmoid, "Hardswish": nn.Hardswish, "Softsign": nn.Softsign,
+    "LogSigmoid": nn.LogSigmoid, "Identity": nn.Identity,
+    "GroupNorm": lambda: nn.GroupNorm(2, 4), "Dropout2d": lambda: nn.Dropout2d(0.2),
+    "ModuleList": lambda: nn.ModuleList([nn.Linear(3, 4, seed=0), nn.ReLU()]),
+    "ModuleDict": lambda: nn.ModuleDict({"a": nn.Linear(2, 3, seed=0),
+                                         "b": nn.ModuleList([nn.GroupNorm(1, 3)])}),
+    "ConvTranspose1d": lambda: nn.ConvTranspose1d(2, 3, 3, stride=2, seed=0),
+    "ConvTranspose2d": lambda: nn.ConvTranspose2d(2, 3, (2, 3), bias=False, seed=0),
+    "AdaptiveAvgPool1d": lambda: nn.AdaptiveAvgPool1d(3),
+    "AdaptiveAvgPool2d": lambda: nn.AdaptiveAvgPool2d((2, None)),
+    "Upsample": lambda: nn.Upsample(scale_factor=2, mode="bilinear"),
 }
 _LIBRARY = sorted(name for name, c in REGISTRY.items()
                   if c.__module__.startswith("nn.") and not name.startswith("_"))

@@ -14,6 +14,10 @@ NEEDS_CONV = pytest.mark.skipif(not hasattr(autograd, "conv2d"),
                                 reason="autograd.conv1d/conv2d/pools land with the ops helper")
 NEEDS_GELU = pytest.mark.skipif(not hasattr(Value, "gelu"),
                                 reason="Value.gelu/leaky_relu land with the ops helper")
+def _activation(name):
+    return lambda dt: getattr(nn, name)(dtype=dt)
+
+
 LAYERS = [  # (id, make(dtype), input shape, parameter names)
     ("Linear", lambda dt: nn.Linear(4, 3, seed=0, dtype=dt), (5, 4), ["w", "b"]),
     ("ReLU", lambda dt: nn.ReLU(dtype=dt), (2, 3), []),
@@ -38,6 +42,19 @@ LAYERS = [  # (id, make(dtype), input shape, parameter names)
     ("BatchNorm1d", lambda dt: nn.BatchNorm1d(3, dtype=dt), (4, 3), ["w", "b"]),
     ("BatchNorm2d", lambda dt: nn.BatchNorm2d(2, dtype=dt), (3, 2, 2, 2), ["w", "b"]),
     ("LayerNorm", lambda dt: nn.LayerNorm((2, 3), dtype=dt), (4, 2, 3), ["w", "b"]),
+    # release 3
+    *[(name, _activation(name), (2, 3), [])
+      for name in ("ELU", "CELU", "SELU", "Softplus", "SiLU", "Mish", "Hardtanh", "ReLU6",
+                   "Hardsigmoid", "Hardswish", "Softsign", "LogSigmoid", "Identity")],
+    ("GroupNorm", lambda dt: nn.GroupNorm(2, 4, dtype=dt), (3, 4, 2, 2), ["w", "b"]),
+    ("ConvTranspose1d", lambda dt: nn.ConvTranspose1d(2, 3, 3, stride=2, seed=0, dtype=dt),
+     (2, 2, 4), ["w", "b"]),
+    ("ConvTranspose2d", lambda dt: nn.ConvTranspose2d(2, 3, (2, 3), padding=1, seed=0, dtype=dt),
+     (2, 2, 3, 4), ["w", "b"]),
+    ("AdaptiveAvgPool1d", lambda dt: nn.AdaptiveAvgPool1d(3, dtype=dt), (2, 2, 5), []),
+    ("AdaptiveAvgPool2d", lambda dt: nn.AdaptiveAvgPool2d((2, 3), dtype=dt), (2, 2, 5, 4), []),
+    ("Upsample", lambda dt: nn.Upsample(scale_factor=2, mode="bilinear", dtype=dt),
+     (2, 2, 3, 2), []),
 ]
 
 

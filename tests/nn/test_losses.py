@@ -100,8 +100,9 @@ def test_cross_entropy_errors():
         nn.cross_entropy(z, [0, 1, 2])
     with pytest.raises(ValueError, match="non-integer"):
         nn.cross_entropy(z, [0.5, 1.0])
-    with pytest.raises(ValueError, match="logits must be"):
-        nn.cross_entropy(Value(np.zeros((2, 2, 2))), [0, 1])
+    with pytest.raises(ValueError, match=r"logits have shape \(2, 2, 2\), so target must be "
+                                         r"class indices of shape \(2, 2\)"):
+        nn.cross_entropy(Value(np.zeros((2, 2, 2))), [0, 1])  # (N, C, d): targets (N, d)
     with pytest.raises(ValueError, match="out of range for 2 classes"):
         nn.cross_entropy(Value([0.1, 0.2]), 2)
 
