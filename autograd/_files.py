@@ -5,7 +5,8 @@ A file is written under a temporary name in its own directory, flushed to disk
 the directory is then fsynced so the rename itself survives a power cut. A crash or an
 exception never leaves half a file (or removes the previous one). The temporary name
 carries the writer's process id: a writer killed mid-write (SIGKILL, power cut) leaves
-its temporary file behind, and the next write to the same path removes it.
+its temporary file behind, and the next write to the same path removes it (as does
+`remove_strays`, which readers call: nn.load, the start of nn.serve).
 """
 
 from __future__ import annotations
@@ -33,6 +34,15 @@ def _alive(pid: int) -> bool:
     except (PermissionError, OSError):
         return True  # someone else's live process (or a platform that cannot tell)
     return True
+
+
+def remove_strays(path: str | os.PathLike[str], suffix: str = ".tmp") -> None:
+    """Remove the temporary files that writers of `path` (with this `suffix`) killed midway
+    left behind: the next write does it, and so can a reader (nn.load, the server's start).
+    A writer still alive keeps its file."""
+    path = os.fspath(path)
+    _remove_strays(os.path.dirname(os.path.abspath(path)), "." + os.path.basename(path) + ".",
+                   suffix)
 
 
 def _remove_strays(directory: str, prefix: str, suffix: str) -> None:
@@ -88,6 +98,21 @@ def atomic_write(path: str | os.PathLike[str], suffix: str = ".tmp") -> Iterator
             os.remove(tmp)
         raise
     _fsync_dir(directory)
+
+
+def check_writable(path: str | os.PathLike[str]) -> None:
+    """Raise OSError (naming the path) unless a file can be written at `path`: its
+    directory exists and is writable, and it is not itself a directory. For commands that
+    work a long time before they write (train, then save): check first, fail at once."""
+    path = os.fspath(path)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"cannot write {path}: no directory {directory}")
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"cannot write {path}: it is a directory")
+    if not os.access(directory, os.W_OK):
+        raise PermissionError(f"cannot write {path}: the directory {directory} is not "
+                              "writable")
 
 
 def write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

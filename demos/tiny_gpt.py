@@ -147,6 +147,37 @@ class TinyGPT(nn.Module):
             x = block(x)
         return self.head(self.ln_f(x))
 
+    MAX_LAYERS = 1024  # what state_shapes will describe (a file may claim any number)
+
+    @classmethod
+    def state_shapes(cls, config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+        """Every stored weight's shape for `config`, from the layers' own state_shapes,
+        worked out without building the model: `nn.load` (and --load) check a file's
+        arrays against these before anything is allocated."""
+        chars = config.get("chars")
+        if not isinstance(chars, str) or not chars:
+            raise ValueError("TinyGPT: chars must be a non-empty string")
+        e = config.get("n_embd", MODEL_ARGS["n_embd"])
+        n_layer = config.get("n_layer", MODEL_ARGS["n_layer"])
+        if isinstance(n_layer, bool) or not isinstance(n_layer, int) \
+                or not 0 <= n_layer <= cls.MAX_LAYERS:
+            raise ValueError(f"TinyGPT: n_layer must be an int from 0 to {cls.MAX_LAYERS}, "
+                             f"got {n_layer!r}")
+        parts: list[tuple[str, type[nn.Module], dict[str, Any]]] = [
+            ("tok", nn.Embedding, {"num_embeddings": len(chars), "embedding_dim": e}),
+            ("pos", nn.Embedding, {"num_embeddings": config.get(
+                "block_size", MODEL_ARGS["block_size"]), "embedding_dim": e})]
+        for i in range(n_layer):
+            parts += [(f"blocks.{i}.ln_1", nn.LayerNorm, {"normalized_shape": e}),
+                      (f"blocks.{i}.attn", nn.MultiheadAttention, {"embed_dim": e}),
+                      (f"blocks.{i}.ln_2", nn.LayerNorm, {"normalized_shape": e}),
+                      (f"blocks.{i}.fc", nn.Linear, {"nin": e, "nout": 4 * e}),
+                      (f"blocks.{i}.proj", nn.Linear, {"nin": 4 * e, "nout": e})]
+        parts += [("ln_f", nn.LayerNorm, {"normalized_shape": e}),
+                  ("head", nn.Linear, {"nin": e, "nout": len(chars)})]
+        return {f"{prefix}.{k}": shape for prefix, layer, sub in parts
+                for k, shape in layer.state_shapes(sub).items()}
+
     def loss(self, x: np.ndarray, y: np.ndarray) -> Value:
         """Mean cross-entropy (nats/char) of the next-character predictions."""
         logits = self(x)
@@ -436,8 +467,8 @@ def build(args: argparse.Namespace, chars: str) -> TinyGPT:
     if not args.load:
         return TinyGPT(chars, **{**MODEL_ARGS, **asked}, seed=args.seed, dtype=args.dtype)
     try:
-        model = TinyGPT.load(args.load)
-    except (nn.ModelFileError, ValueError, TypeError, OSError) as e:
+        model = TinyGPT.load(args.load)  # its shapes checked against the file's first
+    except (nn.ModelFileError, ValueError, TypeError, OSError, MemoryError) as e:
         raise ValueError(f"--load {args.load}: {e}") from None
     saved = model.config()
     clash = {k: (v, saved[k]) for k, v in asked.items() if saved[k] != v}

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import nn
 from autograd import Value, no_grad, save_graph
+from autograd._files import check_writable
 
 X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
 Y = np.array([0, 1, 1, 0])  # XOR: 1 when exactly one input is 1
@@ -73,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.hidden < 1 or args.lr <= 0:
         parser.error("--epochs and --hidden must be at least 1 and --lr positive")
+    for option, path in (("--html", args.html), ("--out", args.out)):
+        try:  # before training, not after it
+            if path:
+                check_writable(path)
+        except OSError as e:
+            parser.error(f"{option}: {e}")
     print(f"train_xor: an MLP 2-{args.hidden}-2 learns XOR in {args.epochs} epochs, then the "
           f"gradient graph of one step is drawn; about 2 s", flush=True)
 

@@ -158,12 +158,42 @@ def from_torch(module: Any) -> Module:
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
+    _check_convertible(module, torch)
     floats = [p.dtype for p in [*module.parameters(), *module.buffers()]
               if p.dtype.is_floating_point]
     # a module without weights computes in any dtype: nn's default, float64, then
     dtype = np.float32 if floats and floats[0] == torch.float32 else np.float64
     out = _from_torch_rule(module, "").from_torch(module, _Context(torch, dtype))
     return out.train(module.training)
+
+
+def _check_convertible(module: Any, torch: Any) -> None:
+    """What no layer's rule can carry over, refused by name before anything is converted:
+    hooks (they change what a module computes, and nn has none) and weights that are not
+    float32 or float64 (complex would lose its imaginary part; half precision would change
+    the numbers' precision without saying so)."""
+    hooks = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+             "_backward_pre_hooks")
+    for path, m in module.named_modules():
+        found = [h.strip("_").replace("_", " ")[:-1] for h in hooks if getattr(m, h, None)]
+        if found:
+            where = f" at {path!r}" if path else ""
+            raise ConversionError(f"torch {type(m).__name__}{where} has a {found[0]} (hooks "
+                                  "change what a module computes and have no counterpart in "
+                                  "nn); remove it before converting")
+    globals_ = [getattr(torch.nn.modules.module, f"_global{h}", None) for h in hooks]
+    if any(globals_):
+        raise ConversionError("a global torch module hook is registered (it would change "
+                              "what every module computes); remove it before converting")
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    for name, t in tensors:
+        if (t.dtype.is_floating_point or t.dtype.is_complex) \
+                and t.dtype not in (torch.float32, torch.float64):
+            owner = module.get_submodule(name.rpartition(".")[0]) if "." in name else module
+            raise ConversionError(
+                f"torch {type(owner).__name__} weight {name!r} has dtype {t.dtype}; nn "
+                f"computes in float32 or float64 (convert the model first with .float() or "
+                f".double(){'; a complex weight has no real counterpart' if t.dtype.is_complex else ''})")
 
 
 # ---- ONNX ------------------------------------------------------------------------------

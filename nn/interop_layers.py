@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 import nn
+from autograd import Value
 
 from .interop import ConversionError, OnnxGraph, Rule, _Context, rule
 from .module import Module
@@ -26,22 +27,29 @@ _ONNX_ACTS = {"relu": "Relu", "tanh": "Tanh", "sigmoid": "Sigmoid"}
 
 
 def _copy(ctx: _Context, t: Any, **arrays: Any) -> Any:
-    """Copy our arrays into torch module `t`'s parameters/buffers of those names."""
+    """Copy our arrays into torch module `t`'s parameters/buffers of those names; a
+    parameter copied from a Value keeps whether it is trained (``requires_grad``)."""
     with ctx.torch.no_grad():
         for name, a in arrays.items():
             if a is not None:
-                getattr(t, name).copy_(ctx.tensor(a))
+                target = getattr(t, name)
+                target.copy_(ctx.tensor(a))
+                if isinstance(a, Value) and isinstance(target, ctx.torch.nn.Parameter):
+                    target.requires_grad_(a.requires_grad)
     return t
 
 
-def _set(m: Module, **arrays: Any) -> Module:
-    """Copy torch arrays into our module's parameters (Values) or buffers (arrays)."""
-    for name, a in arrays.items():
-        if a is None:
+def _set(m: Module, **tensors: Any) -> Module:
+    """Copy torch tensors into our module's parameters (Values, keeping whether each is
+    trained) or buffers (arrays)."""
+    for name, t in tensors.items():
+        if t is None:
             continue
+        a = t.detach().cpu().numpy()
         current = getattr(m, name)
-        if hasattr(current, "data") and not isinstance(current, np.ndarray):
+        if isinstance(current, Value):
             current.data = np.array(a, dtype=current.dtype)
+            current.requires_grad = bool(t.requires_grad)
         else:
             setattr(m, name, np.array(a, dtype=np.asarray(current).dtype))
     return m
@@ -126,8 +134,8 @@ class LinearRule(Rule):
 
     def from_torch(self, t: Any, ctx: _Context) -> Module:
         m = nn.Linear(t.in_features, t.out_features, bias=t.bias is not None, dtype=ctx.dtype)
-        return _set(m, w=ctx.array(t.weight),
-                    b=None if t.bias is None else ctx.array(t.bias))
+        return _set(m, w=t.weight,
+                    b=None if t.bias is None else t.bias)
 
     onnx = LayerRule.onnx
 
@@ -142,6 +150,8 @@ class NeuronRule(Rule):
         nn_ = ctx.torch.nn
         lin = _copy(ctx, nn_.Linear(m.nin, 1, dtype=ctx.torch_dtype(m)),
                     weight=np.asarray(m.w.data)[None], bias=np.asarray([m.b.data]))
+        lin.weight.requires_grad_(m.w.requires_grad)
+        lin.bias.requires_grad_(m.b.requires_grad)
         act = _ACTS.get(m.activation)
         return nn_.Sequential(lin, *([getattr(nn_, act)()] if act else []), nn_.Flatten(-2))
 
@@ -299,7 +309,7 @@ class ConvRule(Rule):
         m = getattr(nn, type(t).__name__)(
             t.in_channels, t.out_channels, one(t.kernel_size), stride=one(t.stride),
             padding=one(t.padding), bias=t.bias is not None, dtype=ctx.dtype)
-        return _set(m, w=ctx.array(t.weight), b=None if t.bias is None else ctx.array(t.bias))
+        return _set(m, w=t.weight, b=None if t.bias is None else t.bias)
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
         d = np.asarray(m.w.data).ndim - 2
@@ -363,10 +373,10 @@ class BatchNormRule(Rule):
             _refuse(t, ctx, "affine=False or track_running_stats=False")
         m = getattr(nn, type(t).__name__)(t.num_features, eps=t.eps, momentum=t.momentum,
                                           dtype=ctx.dtype)
-        return _set(m, w=ctx.array(t.weight), b=ctx.array(t.bias),
-                    running_mean=ctx.array(t.running_mean),
-                    running_var=ctx.array(t.running_var),
-                    num_batches_tracked=ctx.array(t.num_batches_tracked))
+        return _set(m, w=t.weight, b=t.bias,
+                    running_mean=t.running_mean,
+                    running_var=t.running_var,
+                    num_batches_tracked=t.num_batches_tracked)
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
         return g.op("BatchNormalization", [x, g.const(m.w), g.const(m.b),
@@ -391,7 +401,7 @@ class LayerNormRule(Rule):
             _refuse(t, ctx, "elementwise_affine=False")
         m = nn.LayerNorm(tuple(t.normalized_shape), eps=t.eps, bias=t.bias is not None,
                          dtype=ctx.dtype)
-        return _set(m, w=ctx.array(t.weight), b=None if t.bias is None else ctx.array(t.bias))
+        return _set(m, w=t.weight, b=None if t.bias is None else t.bias)
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
         inputs = [x, g.const(m.w)] + ([] if m.b is None else [g.const(m.b)])
@@ -416,7 +426,7 @@ class EmbeddingRule(Rule):
         if t.sparse:
             _refuse(t, ctx, "sparse=True")
         m = nn.Embedding(t.num_embeddings, t.embedding_dim, dtype=ctx.dtype)
-        return _set(m, w=ctx.array(t.weight))
+        return _set(m, w=t.weight)
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
         return g.op("Gather", [g.const(m.w), x], axis=0)
@@ -511,9 +521,9 @@ class MultiheadAttentionRule(Rule):
         m = nn.MultiheadAttention(a.embed_dim, a.num_heads, bias=a.in_proj_bias is not None,
                                   dtype=ctx.dtype)
         bias = a.in_proj_bias is not None
-        return _set(m, w_in=ctx.array(a.in_proj_weight), w_out=ctx.array(a.out_proj.weight),
-                    b_in=ctx.array(a.in_proj_bias) if bias else None,
-                    b_out=ctx.array(a.out_proj.bias) if bias else None)
+        return _set(m, w_in=a.in_proj_weight, w_out=a.out_proj.weight,
+                    b_in=a.in_proj_bias if bias else None,
+                    b_out=a.out_proj.bias if bias else None)
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
         """softmax(q kᵀ / √d) v per head, the heads side by side, then the out projection."""
@@ -585,7 +595,7 @@ class RecurrentRule(Rule):
         kw = {"nonlinearity": r.nonlinearity} if name == "RNN" else {}
         m = getattr(nn, name)(r.input_size, r.hidden_size, bias=r.bias,
                               bidirectional=r.bidirectional, dtype=ctx.dtype, **kw)
-        return _set(m, **{ours: ctx.array(getattr(r, theirs))
+        return _set(m, **{ours: getattr(r, theirs)
                           for ours, theirs in self._names(m)})
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> tuple[Any, ...]:

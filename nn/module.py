@@ -17,12 +17,16 @@ import contextlib
 import contextvars
 import inspect
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 import numpy as np
 
 from autograd import Value
+
+from . import model_file
+from .model_file import ModelFileError
 
 #: The classes `nn.load` may build, by name: the library's own (registered as they are
 #: defined) and the user's, registered explicitly with `register`. A model file names its
@@ -347,16 +351,17 @@ class Module:
         any; None when the class does not say (it is then built first, then checked)."""
         return None
 
-    def save(self, path: str) -> str:
+    def save(self, path: str | os.PathLike) -> str:
         """Write weights and architecture to one ``.npz`` file (atomically); returns path."""
-        from .io import save
-        return save(self, path)
+        return model_file.write(path, type(self).__name__, self.config(), self.state_dict())
 
     @classmethod
-    def load(cls, path: str) -> Module:
-        """Rebuild a model saved with `save()`; refuses a file holding another class."""
-        from .io import load
-        return load(path, expect=None if cls is Module else cls)
+    def load(cls, path: str | os.PathLike, *,
+             classes: Iterable[type[Module]] | Mapping[str, type[Module]] | None = None
+             ) -> Module:
+        """Rebuild a model saved with `save()` (``MLP.load(path)`` refuses a file holding
+        another class; ``Module.load(path)``, like `nn.load`, takes any registered one)."""
+        return load(path, expect=None if cls is Module else cls, classes=classes)
 
     # ---- printing -----------------------------------------------------------------------
     def extra_repr(self) -> str:
@@ -451,4 +456,76 @@ def _as_params(params: Iterable[Any] | Module) -> list[Value]:
         if not isinstance(p, Value):
             raise TypeError(f"parameters must be Values; item {i} is {type(p).__name__}")
         out.append(p)
+    return out
+
+
+# ---- loading: registered classes only, shapes checked before anything is built ------------
+
+def load(path: str | os.PathLike, expect: type[Module] | None = None, *,
+         classes: Iterable[type[Module]] | Mapping[str, type[Module]] | None = None
+         ) -> Module:
+    """Rebuild the model saved at `path` (`nn.load`).
+
+    Only registered classes are built: the library's, those passed to `nn.register`, and
+    those given here as ``classes=[Net, ...]`` (or a dict name -> class). With `expect` (as
+    ``MLP.load`` passes), a file holding another class is refused. The file's weights are
+    checked against the shapes its architecture implies (``state_shapes``) before any is
+    read or the model is built (`model_file.read`)."""
+    extra = _classes(classes)
+    if expect is not None:
+        extra.setdefault(expect.__name__, expect)
+    where = repr(os.fspath(path))
+    with known_classes(extra):
+        found: dict[str, Any] = {}
+
+        def shapes(record: dict[str, Any]) -> Mapping[str, tuple[int, ...]] | None:
+            found["class"] = cls = _record_class(record, expect, where)
+            try:
+                return cls.state_shapes(record["config"])
+            except (TypeError, ValueError, KeyError, LookupError) as e:
+                raise ModelFileError(f"{where}: the record does not describe a "
+                                     f"{cls.__name__}: {e}") from None
+
+        record, weights = model_file.read(path, shapes)
+        cls, config = found["class"], record["config"]
+        try:
+            model = cls.from_config(config)
+        except (TypeError, ValueError, KeyError, LookupError) as e:
+            raise ModelFileError(f"{where}: cannot build {cls.__name__} from "
+                                 f"{str(config)[:200]}: {e}") from None
+    try:
+        model.load_state_dict(weights)
+    except (ValueError, TypeError) as e:
+        raise ModelFileError(f"{where}: the weights do not fit the {cls.__name__} it "
+                             f"describes: {e}") from None
+    return model
+
+
+def _record_class(record: dict[str, Any], expect: type[Module] | None, where: str
+                  ) -> type[Module]:
+    """The registered class a file's record names (and `expect`, if given)."""
+    name = record.get("class")
+    if expect is not None and name != expect.__name__:
+        raise ModelFileError(f"{where} holds a model of class {name}, not "
+                             f"{expect.__name__}; use nn.load() to load any model")
+    if not isinstance(record.get("config"), dict):
+        raise ModelFileError(f"{where}: the architecture record has no config")
+    cls = model_class(name) if isinstance(name, str) else None
+    if cls is None:
+        raise ModelFileError(f"{where}: " + unknown_class_message(name))
+    return cls
+
+
+def _classes(classes: Iterable[type[Module]] | Mapping[str, type[Module]] | None
+             ) -> dict[str, type[Module]]:
+    """A load's ``classes=``, as name -> class (each an nn.Module subclass)."""
+    if classes is None:
+        return {}
+    items = classes.items() if isinstance(classes, Mapping) else \
+        ((getattr(c, "__name__", None), c) for c in classes)
+    out = {}
+    for name, c in items:
+        if not (isinstance(c, type) and issubclass(c, Module)):
+            raise TypeError(f"classes= takes nn.Module subclasses, got {c!r}")
+        out[name] = c
     return out

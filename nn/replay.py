@@ -13,8 +13,6 @@ slider. The probabilities are computed here with the model itself; the page only
 
 from __future__ import annotations
 
-import html
-import json
 import os
 from importlib import resources
 from typing import Any
@@ -23,6 +21,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 from autograd._files import write_bytes
+from autograd.show.template import fill
 
 
 class Replay:
@@ -35,6 +34,10 @@ class Replay:
         if X.ndim != 2 or X.shape[1] != 2:
             raise ValueError(f"Replay draws two-input classifiers: X must be (N, 2), got shape "
                              f"{X.shape}")
+        if len(X) == 0:
+            raise ValueError("Replay needs at least one training point to draw, got none")
+        if not np.all(np.isfinite(X)):
+            raise ValueError("Replay: X must be finite numbers (it sets the plane's range)")
         if y.shape != (len(X),):
             raise ValueError(f"Replay: y must hold one label per row of X ({len(X)}), got "
                              f"shape {y.shape}")
@@ -67,13 +70,23 @@ class Replay:
                          f"shape {z.shape}")
 
     def record(self, model: Any, epoch: int, loss: Any) -> None:
-        """Add a frame: the boundary of `model` now, with this epoch's loss."""
-        p = self.probabilities(model, self.points)
+        """Add a frame: the boundary of `model` now, with this epoch's loss. A loss or an
+        output that is not a finite number (training diverged) is refused, naming the
+        epoch: the page would otherwise draw garbage or fail to save."""
+        loss = float(loss.item() if isinstance(loss, Value) else loss)
+        if not np.isfinite(loss):
+            raise ValueError(f"Replay.record: the loss at epoch {epoch} is {loss}; training "
+                             "diverged (try a smaller learning rate)")
+        with np.errstate(all="ignore"):
+            p = self.probabilities(model, self.points)
+            on_points = self.probabilities(model, self.X)
+        if not (np.all(np.isfinite(p)) and np.all(np.isfinite(on_points))):
+            raise ValueError(f"Replay.record: the model's outputs at epoch {epoch} are not "
+                             "finite numbers (NaN or infinity): training diverged")
         self.frames.append(np.rint(np.clip(p, 0, 1) * 255).astype(int).tolist())
         self.epochs.append(int(epoch))
-        self.losses.append(float(loss.item() if isinstance(loss, Value) else loss))
-        pred = (self.probabilities(model, self.X) > 0.5).astype(int)
-        self.accuracy.append(float(np.mean(pred == self.y)))
+        self.losses.append(loss)
+        self.accuracy.append(float(np.mean((on_points > 0.5).astype(int) == self.y)))
 
     def save_html(self, path: str | os.PathLike[str], title: str | None = None) -> Any:
         """Write the replay page and return `path`."""
@@ -84,7 +97,5 @@ class Replay:
                 "frames": self.frames, "points": self.X.tolist(),
                 "labels": [int(v) for v in self.y]}
         template = resources.files("nn").joinpath("replay.html").read_text("utf-8")
-        page = (template.replace("__TITLE__", html.escape(data["title"]))
-                .replace("__DATA__", json.dumps(data, allow_nan=False).replace("</", "<\\/")))
-        write_bytes(path, page.encode("utf-8"))
+        write_bytes(path, fill(template, data["title"], data).encode("utf-8"))
         return path

@@ -31,29 +31,22 @@ import queue
 import sys
 import threading
 from collections.abc import Sequence
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import numpy as np
 
 from autograd import Value, no_grad
+from autograd._files import remove_strays
+from autograd._http import MAX_BODY, HttpError, JsonHandler, PolicyServer
 
 from .module import Module, Sequential
 
-MAX_BODY = 1 << 20  # bytes of JSON accepted in one request (1 MiB)
 MAX_LOG_LINE = 300  # characters of a request line written to the log
 
 log = logging.getLogger("nn.serve")
 
 
-class RequestError(Exception):
-    """A bad request: its HTTP status and the message sent back as ``{"error": ...}``."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+RequestError = HttpError  # a bad request: its status and the message sent as {"error": ...}
 
 
 def input_width(model: Module) -> int | None:
@@ -176,6 +169,7 @@ class OnnxModel:
             import onnxruntime
         except ImportError:
             raise ImportError("--onnx needs onnxruntime: pip install -e '.[interop]'") from None
+        remove_strays(path, ".onnx")  # an export killed midway left its temporary file
         self._session = onnxruntime.InferenceSession(str(path),
                                                      providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0]
@@ -183,7 +177,16 @@ class OnnxModel:
         self.nin = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
 
     def __call__(self, x: Any) -> np.ndarray:
-        return self._session.run(None, {self._input.name: np.asarray(x, np.float32)})[0]
+        """The graph's first output for `x`. Inputs onnxruntime refuses (a wrong rank or
+        shape for this graph) are a ValueError, so the server answers 400, not 500."""
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+        try:
+            return self._session.run(None, {self._input.name: np.asarray(x, np.float32)})[0]
+        except (ort_errors.InvalidArgument, ort_errors.Fail,
+                ort_errors.RuntimeException) as e:
+            shape = [d if isinstance(d, int) else "N" for d in self._input.shape]
+            raise ValueError(f"the ONNX graph expects input of shape {shape}; onnxruntime "
+                             f"refused these rows: {str(e)[:300]}") from None
 
     def eval(self) -> OnnxModel:
         return self
@@ -192,10 +195,8 @@ class OnnxModel:
         yield self
 
 
-class PredictionServer(ThreadingHTTPServer):
+class PredictionServer(PolicyServer):
     """A threading HTTP server holding one model (its forward passes run one at a time)."""
-
-    daemon_threads = True
 
     def __init__(self, address: tuple[str, int], model: Module | OnnxModel,
                  max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
@@ -256,123 +257,41 @@ class PredictionServer(ThreadingHTTPServer):
             log.error("%s: internal error %s: %s", who, type(exc).__name__, exc)
 
 
-class PredictHandler(BaseHTTPRequestHandler):
-    """``POST /predict`` and ``GET /health``; everything else is a JSON 4xx."""
+class PredictHandler(JsonHandler):
+    """``POST /predict`` and ``GET /health``; everything else is a JSON 4xx (the shared
+    policy of `autograd._http`: Host, Origin, JSON bodies, a deadline per request)."""
 
     server: PredictionServer
     server_version = "nn-serve/0.1"
-    timeout = 30  # seconds a client may take to send its request
 
-    def _send(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
-              ) -> None:
-        data = json.dumps(body).encode("utf-8")
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for k, v in (headers or {}).items():
-            self.send_header(k, v)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
-
-    def _error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        self._send(status, {"error": message}, headers)
+    @property
+    def max_body(self) -> int:  # type: ignore[override]
+        return self.server.max_body
 
     def _path(self) -> str:
         return self.path.split("?", 1)[0]
 
     def do_POST(self) -> None:
-        try:
-            if self._path() != "/predict":
-                known = self._path() == "/health"
-                self.close_connection = True
-                if known:
-                    self._error(405, "use GET for /health", {"Allow": "GET"})
-                else:
-                    self._error(404, f"no such path {self._path()!r}; POST to /predict")
-                return
-            body = self._read_body()
-            try:
-                payload = json.loads(body.decode("utf-8"))
-            except UnicodeDecodeError:
-                raise RequestError(400, "the body is not UTF-8 text") from None
-            except json.JSONDecodeError as e:
-                raise RequestError(400, f"the body is not valid JSON: {e}") from None
-            except RecursionError:
-                raise RequestError(400, "the JSON body is nested too deeply") from None
-            except ValueError as e:  # e.g. an integer beyond Python's digit limit
-                raise RequestError(400, f"the body holds a number that cannot be read: "
-                                        f"{str(e)[:120]}") from None
-            X = parse_inputs(payload, self.server.width)
-            self._send(200, self.server.predict(X))
-        except RequestError as e:
-            self._error(e.status, e.message)
-        except TimeoutError:
-            self.close_connection = True
-            self._error(408, "the request body did not arrive in time")
-        except ConnectionError:
-            raise  # the client went away: nothing to answer (handle_error logs one line)
-        except Exception as e:  # noqa: BLE001 (a bug must not stop the server: 500, go on)
-            self._error(500, f"internal error: {type(e).__name__}: {e}")
-
-    def _read_body(self) -> bytes:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True
-            raise RequestError(411, "send the body with a Content-Length header "
-                                    "(chunked bodies are not accepted)")
-        length = self.headers.get("Content-Length")
-        if length is None:
-            self.close_connection = True
-            raise RequestError(411, "a Content-Length header is required")
-        try:
-            n = int(length)
-        except ValueError:
-            self.close_connection = True
-            raise RequestError(400, f"bad Content-Length {length!r}") from None
-        if n < 0:
-            self.close_connection = True
-            raise RequestError(400, f"bad Content-Length {length!r}")
-        if n > self.server.max_body:
-            self.close_connection = True  # the unread body must not be taken as a request
-            raise RequestError(413, f"the body is {n} bytes; at most {self.server.max_body} "
-                                    f"are accepted")
-        body = self.rfile.read(n)
-        if len(body) != n:  # the client closed before sending all it announced
-            self.close_connection = True
-            raise RequestError(400, f"the body ended after {len(body)} of the {n} bytes "
-                                    f"its Content-Length announced")
-        return body
+        if self._path() != "/predict":
+            if self._path() == "/health":
+                raise HttpError(405, "use GET for /health", {"Allow": "GET"})
+            raise HttpError(404, f"no such path {self._path()[:80]!r}; POST to /predict")
+        X = parse_inputs(self.read_json(), self.server.width)
+        self.reply_json(200, self.server.predict(X))
 
     def do_GET(self) -> None:
         self.close_connection = True
         if self._path() == "/health":
-            self._send(200, {"status": "ok", "model": type(self.server.model).__name__,
-                             "input_width": self.server.width,
-                             "preprocessing": self.server.preprocessing})
+            self.reply_json(200, {"status": "ok", "model": type(self.server.model).__name__,
+                                  "input_width": self.server.width,
+                                  "preprocessing": self.server.preprocessing})
         elif self._path() == "/predict":
-            self._error(405, "use POST for /predict, with a JSON body "
-                             "{\"inputs\": [[...], ...]}", {"Allow": "POST"})
+            raise HttpError(405, "use POST for /predict, with a JSON body "
+                                 "{\"inputs\": [[...], ...]}", {"Allow": "POST"})
         else:
-            self._error(404, f"no such path {self._path()!r}; POST to /predict")
+            raise HttpError(404, f"no such path {self._path()[:80]!r}; POST to /predict")
 
     do_HEAD = do_GET
-
-    def _not_allowed(self) -> None:
-        self.close_connection = True
-        self._error(405, f"method {self.command} is not supported; POST to /predict")
-
-    do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _not_allowed
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None
-                   ) -> None:
-        """Protocol errors found by http.server itself (bad request line, unknown method,
-        oversized headers) also get a JSON body (an HTTP/0.9-style request line, one word,
-        gets the body alone, as HTTP/0.9 has no status line)."""
-        self.close_connection = True
-        if code == 501:  # a method http.server does not know: the client's mistake, a 4xx
-            code, message = 405, f"method {self.command!r} is not supported; POST to /predict"
-        with contextlib.suppress(OSError):  # the client may already be gone
-            self._error(code, message or HTTPStatus(code).phrase)
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         if not self.server.quiet:

@@ -74,7 +74,7 @@ def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
         oh, ow = h + 2 * ph - kh + 1, wp - kw + 1
         xp = np.zeros((n, c, h + 2 * ph + 1, wp), dtype=x.dtype)  # a spare row for the runs
         xp[:, :, ph:ph + h, pw:pw + w] = x
-        flat = xp.reshape(n, c, -1)
+        flat = xp.reshape(n, c, xp.shape[2] * wp)
         span = oh * wp
         cols = np.empty((n, c, kh * kw, span), dtype=x.dtype)
         for i, (r, q) in enumerate(np.ndindex(kh, kw)):
@@ -83,7 +83,8 @@ def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
     win = _windows(_pad(x, padding), k, stride)
     out = win.shape[2:2 + d]
     cols = win.transpose((0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d)))
-    return cols.reshape(x.shape[0], -1, math.prod(out)), out, out[-1]
+    # sizes spelled out (no -1): numpy cannot infer one for an empty batch
+    return cols.reshape(x.shape[0], x.shape[1] * math.prod(k), math.prod(out)), out, out[-1]
 
 
 def _fold(part: Callable[[tuple[int, ...]], np.ndarray], shape: tuple[int, ...],
@@ -125,7 +126,7 @@ def _conv_transpose(g: np.ndarray, w: np.ndarray, *, stride: tuple[int, ...],
         flipped = w[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k)]
         return _conv(g, np.ascontiguousarray(flipped.swapaxes(0, 1)), stride=stride,
                      padding=tuple(kk - 1 - p for kk, p in zip(k, padding)))
-    cols = np.matmul(w.reshape(o, -1).T, g.reshape(n, o, -1)).reshape(n, c, *k, *out)
+    cols = np.matmul(w.reshape(o, -1).T, g.reshape(n, o, math.prod(out))).reshape(n, c, *k, *out)
     return _fold(lambda off: cols[(slice(None), slice(None), *off)], (n, c, *size), k,
                  stride, padding, tuple(out), cols.dtype)
 
@@ -139,7 +140,8 @@ def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple[int, ...],
         wide = np.zeros(g.shape[:-1] + (width,), dtype=g.dtype)
         wide[..., :out[-1]] = g
         g = wide
-    dw = np.tensordot(g.reshape(n, o, -1), cols, axes=([0, 2], [0, 2]))  # one matmul
+    dw = np.tensordot(g.reshape(n, o, math.prod(g.shape[2:])), cols,
+                      axes=([0, 2], [0, 2]))  # one matmul
     return dw.reshape((o, x.shape[1]) + ksize)
 
 
@@ -224,7 +226,8 @@ def _max_pool(x: np.ndarray, *, ksize: tuple[int, ...], stride: tuple[int, ...])
 
 
 def _argmax(x: np.ndarray, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
-    """Each window's first maximal entry, as a flat (row-major) offset into the window."""
+    """Each window's first maximal entry (its first NaN, if it has one), as a flat
+    (row-major) offset into the window."""
     out = _pool_out(x.shape, ksize, stride)
     if ksize == stride:  # windows tile the input: one reshape, one argmax
         d = len(ksize)
@@ -237,7 +240,9 @@ def _argmax(x: np.ndarray, ksize: tuple[int, ...], stride: tuple[int, ...]) -> n
     index = np.zeros(best.shape, dtype=np.intp)
     for i, o in enumerate(offsets[1:], 1):
         v = x[_at(o, stride, out)]
-        better = v > best  # strictly: a tie keeps the earlier entry, as torch
+        # strictly: a tie keeps the earlier entry, as torch; a NaN beats any number (the
+        # window's maximum is that NaN, so its gradient goes there, as np.argmax would)
+        better = (v > best) | (np.isnan(v) & ~np.isnan(best))
         np.copyto(best, v, where=better)
         np.copyto(index, i, where=better)
     return index

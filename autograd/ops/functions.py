@@ -77,6 +77,8 @@ def _var(a: Any, axis: Any = None, keepdims: bool = False) -> Any:
 def _var_vjp(g: Any, ans: Any, a: Any, axis: Any = None, keepdims: bool = False) -> Any:
     """d var/dxᵢ = 2 (xᵢ - mean) / n, n the number of entries averaged."""
     n = np.size(_data(a)) / max(np.size(_data(ans)), 1)
+    if n == 0:  # an empty axis: nothing to differentiate, an empty gradient (as torch)
+        return a * 0.0
     return _expand(g, _shape(a), axis, keepdims) * (a - _mean_keep(a, axis)) * (2.0 / n)
 
 
@@ -152,7 +154,9 @@ def _gelu_vjp(g: Any, ans: Any, a: Any) -> Any:
     """d GELU/dx = Φ(x) + x φ(x), φ(x) = e^(-x²/2) / √(2π). On arrays Φ(x) is the
     forward's answer over x (Φ(0) = ½), which saves computing erf a second time."""
     if type(a) is np.ndarray and type(ans) is np.ndarray:
-        cdf = np.divide(ans, a, out=np.full_like(ans, 0.5), where=a != 0)
+        # ans / a loses its digits once x ½ is subnormal; there Φ(x) is ½ to the last bit
+        exact = np.abs(a) >= 4 * np.finfo(ans.dtype).tiny if ans.dtype.kind == "f" else a != 0
+        cdf = np.divide(ans, a, out=np.full_like(ans, 0.5), where=exact)
     else:
         cdf = 0.5 * (1.0 + erf(a * _SQRT_HALF))
     return g * (cdf + a * exp(a * a * -0.5) * _INV_SQRT_2PI)
@@ -160,9 +164,11 @@ def _gelu_vjp(g: Any, ans: Any, a: Any) -> Any:
 
 # ---- choosing between tensors ----------------------------------------------------------
 def _share(x: Any, y: Any, like: Any) -> Any:
-    """1 where x wins (x > y), ½ on a tie, 0 where y wins: how max/min split a gradient."""
+    """1 where x wins (x > y), ½ on a tie, 0 where y wins: how max/min split a gradient.
+    Where either is NaN nobody wins and both get all of it (the NaN passes through, as in
+    torch): so 1 - [x < y] - ½[x = y]."""
     xd, yd = np.asarray(_data(x)), np.asarray(_data(y))
-    return _factor((xd > yd) + 0.5 * (xd == yd), like)
+    return _factor(1.0 - (xd < yd) - 0.5 * (xd == yd), like)
 
 
 def _where(a: Any, b: Any, cond: np.ndarray) -> Any:

@@ -12,12 +12,16 @@ from ._common import _data, _expand, _keepdims_shape, _shape, exp
 
 # (ufunc.reduce directly: np.max / np.sum add a Python layer that small batches notice)
 def _softmax(x: Any, axis: int) -> Any:
+    if np.size(x) == 0:  # nothing to normalise (no rows, or rows of length 0): as torch
+        return np.exp(x)
     e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
     e /= np.add.reduce(e, axis=axis, keepdims=True)
     return e
 
 
 def _log_softmax(x: Any, axis: int) -> Any:
+    if np.size(x) == 0:
+        return x + 0.0
     s = x - np.maximum.reduce(x, axis=axis, keepdims=True)
     s -= np.log(np.add.reduce(np.exp(s), axis=axis, keepdims=True))
     return s

@@ -97,8 +97,10 @@ def getitem(self: Value, index: Any) -> Value:
     if self.is_scalar:
         raise TypeError("a scalar Value cannot be indexed; make it a tensor with Value([x])")
     parts = index if isinstance(index, tuple) else (index,)
+    # a list or a tuple inside the index is an integer array to numpy (x[(0, 0), :] picks
+    # row 0 twice): made one here, so the gradient sees the repeat and accumulates it
     fixed = tuple(np.asarray(p.data if isinstance(p, Value) else p)
-                  if isinstance(p, list | Value | np.ndarray) else p for p in parts)
+                  if isinstance(p, list | tuple | Value | np.ndarray) else p for p in parts)
     for p in fixed:
         if isinstance(p, np.ndarray) and p.dtype.kind == "f":
             raise IndexError(f"indices must be integers or booleans, got an array of {p.dtype}")

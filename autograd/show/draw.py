@@ -18,6 +18,7 @@ import numpy as np
 from .._files import write_bytes
 from ..engine import Value, topological_order
 from .explain_numbers import fmt
+from .template import printable
 
 MAX_NODES = 2000
 MAX_DRAWN = 15000  # points: a picture wider or taller than this is refused, not drawn
@@ -101,10 +102,11 @@ def _rows(v: Value, show_grad: bool, tiny: float = 0.0) -> list[tuple[str, list[
 
 
 def _html_table(title: str, rows: list[tuple[str, list[str]]], color: str) -> str:
-    """An HTML-like Graphviz label (every text escaped, so {}|<> need no care)."""
+    """An HTML-like Graphviz label (every text escaped, so {}|<> need no care; control
+    characters and lone surrogates, which `dot` cannot read, shown as escapes)."""
     cells = []
     if title:
-        cells.append(f'<TR><TD COLSPAN="2"><B>{html.escape(title)}</B></TD></TR>')
+        cells.append(f'<TR><TD COLSPAN="2"><B>{html.escape(printable(title))}</B></TD></TR>')
     for name, lines in rows:
         body = '<BR ALIGN="LEFT"/>'.join(html.escape(line) for line in lines)
         if len(lines) > 1:
@@ -201,7 +203,7 @@ def _layout_nodes(root: Value) -> list[tuple[tuple[float, float], int]]:
     for v in order:
         if v in folded:
             continue
-        lines = [v.label] if v.label else []
+        lines = [printable(v.label)] if v.label else []
         for _, rows in _rows(v, True):
             lines.extend(f"grad {t}" for t in rows)
         if not v.parents:

@@ -11,8 +11,6 @@ numbers computed here (the playground recomputes them in Python, never in JavaSc
 
 from __future__ import annotations
 
-import html as _html
-import json
 import math
 import os
 import re
@@ -26,6 +24,7 @@ from .._files import write_bytes
 from ..engine import Value, topological_order
 from .explain import explain_steps
 from .explain_numbers import fmt
+from .template import fill
 
 MAX_NODES = 2000     # beyond this the page shows a summary only (as draw_graph refuses)
 MAX_SENT = 4096      # elements of one tensor written into the page; larger ones summarised
@@ -152,10 +151,7 @@ Value._repr_html_ = _repr_html_  # type: ignore[attr-defined]  (display hook, no
 def render_page(state: dict[str, Any], live: dict[str, Any] | None = None) -> str:
     """The page's HTML with `state` (and, for the playground, its `live` settings) inline."""
     template = resources.files("autograd.show").joinpath("page.html").read_text("utf-8")
-    data = json.dumps({"state": state, "live": live}, allow_nan=False)
-    data = data.replace("</", "<\\/")  # never ends the script element early
-    return (template.replace("__TITLE__", _html.escape(state["title"]))
-            .replace("__DATA__", data))
+    return fill(template, state["title"], {"state": state, "live": live})
 
 
 def save_html(root: Value, path: str | os.PathLike[str], title: str | None = None) -> Any:

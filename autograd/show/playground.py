@@ -19,19 +19,18 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
+from .._http import HttpError, JsonHandler, PolicyServer
 from ..engine import Value, topological_order
 from .explain_numbers import fmt, sub
 from .html import page_state, render_page
@@ -144,12 +143,11 @@ def _digit_notes(vs: dict[str, Value], original: bool) -> list[str]:
 EXAMPLES = {"neuron": _neuron, "dogcat": _dogcat, "digit": _digit}
 
 
-class BadRequest(ValueError):
+class BadRequest(HttpError):
     """A request the API refuses with a 4xx and this message."""
 
     def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(status, message)
 
 
 class Playground:
@@ -193,25 +191,57 @@ class Playground:
         new = {}
         for k, v in values.items():
             if k not in self.values:
-                raise BadRequest(f"no input or weight named {k!r}; this example has "
+                raise BadRequest(f"no input or weight named {str(k)[:40]!r}; this example has "
                                  f"{', '.join(self.values)}")
             new[k] = _numbers(k, v, self.values[k].shape)
-        self.values.update(new)
+        self._commit({**self.values, **new}, "with these numbers")
 
     def step(self, lr: Any) -> None:
         """One SGD update of every weight: new_w = old_w - lr × gradient."""
         if lr is not None:
-            if isinstance(lr, bool) or not isinstance(lr, int | float) or not math.isfinite(lr) \
+            if isinstance(lr, bool) or not isinstance(lr, int | float) or not _finite(lr) \
                     or lr <= 0:
-                raise BadRequest(f'"lr" must be a positive number, got {lr!r}')
-            self.lr = float(lr)
+                raise BadRequest(f'"lr" must be a positive number, got {str(lr)[:40]}')
+            lr = float(lr)
+        lr = self.lr if lr is None else lr
         _, leaves = self.graph()
-        for k, v in leaves.items():
-            if k not in self.example.inputs:
-                self.values[k] = self.values[k] - self.lr * np.asarray(v.grad)
+        with np.errstate(all="ignore"):
+            new = {k: (v if k in self.example.inputs else v - lr * np.asarray(leaves[k].grad))
+                   for k, v in self.values.items()}
+        self._commit(new, f"after a step with lr = {lr:g}")
+        self.lr = lr
+
+    def _commit(self, values: dict[str, np.ndarray], how: str) -> None:
+        """Keep `values` only if every number the example computes from them is finite:
+        a weight that overflows, or a result that does, is refused (422), never stored."""
+        for k, v in values.items():
+            if not np.all(np.isfinite(v)):
+                raise BadRequest(f"{k} would not be a finite number {how}; nothing was "
+                                 "changed (use a smaller learning rate or smaller numbers)", 422)
+        old, self.values = self.values, values
+        try:
+            with np.errstate(all="ignore"):
+                root, _ = self.graph()
+            for v in topological_order(root):
+                for what, a in (("value", v.data), ("gradient", v.grad)):
+                    if not np.all(np.isfinite(a)):
+                        name = v.label or v.op
+                        raise BadRequest(f"the {what} of {name} overflows (it is not a "
+                                         f"finite number) {how}; nothing was changed", 422)
+        except BaseException:
+            self.values = old
+            raise
 
     def reset(self) -> None:
         self.values = {k: np.array(v, dtype=np.float64) for k, v in self.example.start.items()}
+
+
+def _finite(x: float) -> bool:
+    """Whether a JSON number is a finite float (a 400-digit integer is not)."""
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
 
 
 def _numbers(name: str, v: Any, shape: tuple[int, ...]) -> np.ndarray:
@@ -219,7 +249,7 @@ def _numbers(name: str, v: Any, shape: tuple[int, ...]) -> np.ndarray:
     size = int(np.prod(shape))
     try:
         arr = np.array(v, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, RecursionError):
         raise BadRequest(f"{name} must be a number or a list of numbers, got {v!r:.80}") from None
     if isinstance(v, bool) or arr.dtype != np.float64 or _has_bool(v):
         raise BadRequest(f"{name} must be numbers, got {v!r:.80}")
@@ -242,92 +272,64 @@ def _has_bool(v: Any) -> bool:
     return False
 
 
-class Handler(BaseHTTPRequestHandler):
-    """The page at /, the JSON API under /api/."""
+class Handler(JsonHandler):
+    """The page at /, the JSON API under /api/ (the shared policy of `autograd._http`:
+    only this server's own pages may call it, JSON bodies only, a deadline per request)."""
 
     playground: Playground
     server_version = "autograd-playground"
+    max_body = MAX_BODY
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet; errors still answer
         pass
 
-    def _send(self, status: int, body: bytes, kind: str) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _json(self, status: int, obj: Any) -> None:
-        self._send(status, json.dumps(obj, allow_nan=False).encode(), "application/json")
+    def _path(self) -> str:
+        return self.path.split("?", 1)[0].split("#", 1)[0]
 
     def do_GET(self) -> None:
-        pg = self.playground
-        if self.path in ("/", "/index.html"):
+        pg, path = self.playground, self._path()
+        if path in ("/", "/index.html"):
             with pg.lock:
                 page = render_page(pg.state(), {"lr": pg.lr})
-            self._send(200, page.encode("utf-8"), "text/html; charset=utf-8")
-        elif self.path == "/api/state":
+            self.reply(200, page.encode("utf-8"), "text/html; charset=utf-8")
+        elif path == "/api/state":
             with pg.lock:
-                self._json(200, {"state": pg.state()})
-        elif self.path.startswith("/api/"):
-            self._json(405, {"error": f"{self.path} takes POST, not GET"})
+                self.reply_json(200, {"state": pg.state()})
+        elif path.startswith("/api/"):
+            raise HttpError(405, f"{path} takes POST, not GET", {"Allow": "POST"})
         else:
-            self._json(404, {"error": f"no page {self.path}; the playground is at /"})
+            raise HttpError(404, f"no page {path[:80]}; the playground is at /")
+
+    do_HEAD = do_GET
 
     def do_POST(self) -> None:
-        pg = self.playground
-        try:
-            body = self._body()
-            with pg.lock:
-                if self.path == "/api/eval":
-                    pg.set_values(body.get("values"))
-                elif self.path == "/api/step":
-                    pg.step(body.get("lr"))
-                elif self.path == "/api/reset":
-                    pg.reset()
-                elif self.path == "/api/state":
-                    raise BadRequest("/api/state takes GET", 405)
-                else:
-                    raise BadRequest(f"no API {self.path}: use /api/eval, /api/step, "
-                                     "/api/reset or GET /api/state", 404)
-                state = pg.state()
-        except BadRequest as e:
-            self._json(e.status, {"error": str(e)})
-            return
-        self._json(200, {"state": state, "lr": pg.lr})
-
-    def _body(self) -> dict[str, Any]:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            raise BadRequest("Content-Length must be a number") from None
-        if length > MAX_BODY:
-            if length <= 16 * MAX_BODY:  # read it away, so the client sees the answer
-                while length > 0:
-                    chunk = self.rfile.read(min(1 << 16, length))
-                    if not chunk:
-                        break
-                    length -= len(chunk)
-            else:
-                self.close_connection = True
-            raise BadRequest(f"the request body is more than {MAX_BODY} bytes", 413)
-        raw = self.rfile.read(length) if length > 0 else b"{}"
-        try:
-            body = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError) as e:
-            raise BadRequest(f"the request body is not JSON: {e}") from None
+        pg, path = self.playground, self._path()
+        if path == "/api/state":
+            raise HttpError(405, "/api/state takes GET", {"Allow": "GET"})
+        if path not in ("/api/eval", "/api/step", "/api/reset"):
+            raise HttpError(404, f"no API {path[:80]}: use /api/eval, /api/step, "
+                                 "/api/reset or GET /api/state")
+        empty = self.headers.get("Content-Length") in (None, "0") \
+            and "Transfer-Encoding" not in self.headers  # Reset needs no body
+        body = {} if empty else self.read_json()
         if not isinstance(body, dict):
-            raise BadRequest("the request body must be a JSON object")
-        return body
+            raise HttpError(400, "the request body must be a JSON object")
+        with pg.lock:
+            if path == "/api/eval":
+                pg.set_values(body.get("values"))
+            elif path == "/api/step":
+                pg.step(body.get("lr"))
+            else:
+                pg.reset()
+            state, lr = pg.state(), pg.lr
+        self.reply_json(200, {"state": state, "lr": lr})
 
 
 def make_server(example: str = "neuron", host: str = "127.0.0.1",
-                port: int = 8001) -> ThreadingHTTPServer:
+                port: int = 8001) -> PolicyServer:
     """A server for one example (port 0: any free port; see ``server.server_address``)."""
     handler = type("PlaygroundHandler", (Handler,), {"playground": Playground(example)})
-    return ThreadingHTTPServer((host, port), handler)
+    return PolicyServer((host, port), handler)
 
 
 def main(argv: list[str] | None = None) -> int:

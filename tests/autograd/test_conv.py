@@ -185,3 +185,42 @@ def test_stride_one_conv_on_narrow_and_wide_images_matches_torch(size) -> None:
     tout.backward(torch.tensor(seed))
     for v, t in zip(vs, ts):
         np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+# ---- edge cases as torch has them (issue 22) -----------------------------------------------
+@pytest.mark.parametrize("kernel,stride", [(2, 1), (3, 1), (3, 2), (2, 2)])
+def test_max_pool_sends_a_nans_gradient_to_the_nan_as_torch(kernel, stride):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 2, 6, 6))
+    x[0, 0, 2, 3] = np.nan  # one NaN per window at most: torch and numpy agree on where
+    x[1, 1, 0, 0] = np.nan
+    v = Value(x)
+    out = max_pool2d(v, kernel, stride)
+    g = rng.standard_normal(out.shape)
+    (out * g).sum().backward()
+    t = torch.tensor(x, requires_grad=True)
+    tout = torch.nn.functional.max_pool2d(t, kernel, stride)
+    (tout * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(np.isnan(out.data), torch.isnan(tout).numpy())
+    np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-12, atol=0)
+    assert v.grad[0, 0, 2, 3] != 0
+
+
+@pytest.mark.parametrize("d,kw", [(1, {}), (2, {}), (2, {"padding": 1}), (2, {"stride": 2}),
+                                  (1, {"stride": 3, "padding": 2})])
+def test_convolution_of_an_empty_batch_is_empty_as_torch(d, kw):
+    shape = (0, 2) + (7,) * d
+    x = Value(np.zeros(shape))
+    w = Value(np.ones((3, 2) + (3,) * d))
+    b = Value(np.ones(3))
+    y = (conv1d if d == 1 else conv2d)(x, w, b, **kw)
+    y.sum().backward()
+    tx = torch.zeros(shape, dtype=torch.float64, requires_grad=True)
+    tw = torch.ones((3, 2) + (3,) * d, dtype=torch.float64, requires_grad=True)
+    tb = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    ty = getattr(torch.nn.functional, f"conv{d}d")(tx, tw, tb, **kw)
+    ty.sum().backward()
+    assert y.shape == tuple(ty.shape)
+    assert x.grad.shape == shape
+    np.testing.assert_array_equal(w.grad, tw.grad.numpy())
+    np.testing.assert_array_equal(b.grad, tb.grad.numpy())

@@ -91,3 +91,51 @@ def test_where_takes_a_numeric_mask_and_refuses_strings() -> None:
 def test_bad_input_is_refused_with_a_message(call, message) -> None:
     with pytest.raises((ValueError, TypeError), match=message):
         call()
+
+
+# ---- edge values as torch has them (issue 22) ----------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_gelu_gradient_at_subnormal_and_tiny_inputs_is_torchs(dtype):
+    torch = pytest.importorskip("torch")
+    info = np.finfo(dtype)
+    xs = np.array([info.smallest_subnormal, 3 * info.smallest_subnormal, -2 * info.tiny,
+                   info.tiny, 4 * info.tiny, 1e-30, 0.0, -0.0, 1e-3, -2.5, 7.0], dtype=dtype)
+    v = Value(xs)
+    v.gelu().sum().backward()
+    t = torch.tensor(xs, requires_grad=True)
+    torch.nn.functional.gelu(t).sum().backward()
+    np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=4 * info.eps, atol=0)
+    assert v.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("fn", ["maximum", "minimum"])
+def test_maximum_and_minimum_pass_a_nans_gradient_through_as_torch(fn):
+    torch = pytest.importorskip("torch")
+    nan = np.nan
+    a_data = np.array([nan, 1.0, 2.0, nan, 3.0, 1.0])
+    b_data = np.array([0.0, nan, 1.0, nan, 3.0, 2.0])
+    a, b = Value(a_data), Value(b_data)
+    g = np.arange(1.0, 7.0)
+    ({"maximum": maximum, "minimum": minimum}[fn](a, b) * g).sum().backward()
+    ta = torch.tensor(a_data, requires_grad=True)
+    tb = torch.tensor(b_data, requires_grad=True)
+    (getattr(torch, fn)(ta, tb) * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(a.grad, ta.grad.numpy())
+    np.testing.assert_array_equal(b.grad, tb.grad.numpy())
+
+
+@pytest.mark.parametrize("shape,axis", [((0, 3), 0), ((0, 3), 1), ((2, 0), 1), ((0,), 0),
+                                        ((0, 3), None)])
+def test_var_over_an_empty_axis_gives_torchs_empty_gradient(shape, axis):
+    torch = pytest.importorskip("torch")
+    import warnings
+    x = Value(np.ones(shape))
+    t = torch.ones(shape, dtype=torch.float64, requires_grad=True)
+    with warnings.catch_warnings():  # numpy's and torch's: "degrees of freedom <= 0"
+        warnings.simplefilter("ignore")
+        y = x.var(axis=axis)
+        ty = t.var(correction=0) if axis is None else t.var(dim=axis, correction=0)
+    y.sum().backward()
+    ty.sum().backward()
+    assert x.grad.shape == tuple(t.grad.shape) == shape
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())

@@ -51,7 +51,9 @@ def node_id(root, v):
 def test_the_file_stands_alone(tmp_path):
     a = neuron()
     text = save_html(a, tmp_path / "n.html").read_text()
-    assert "<svg" in text and "<script" in text
+    data = text.split('type="application/json">', 1)[1].split("</script>", 1)[0]
+    assert json.loads(data)["state"]["svg"].startswith("<svg") and "<script" in text
+    assert "<" not in data  # the data holds no markup at all: every < is escaped
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", text)  # nothing fetched
     assert "@import" not in text and "url(http" not in text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["n.html"]
@@ -267,4 +269,76 @@ def test_zoom_fits_with_readable_text_and_the_buttons_zoom(page, tmp_path):
     page.page.keyboard.press("0")
     assert float(page.page.get_attribute("#graph", "data-zoom")) == pytest.approx(before)
     assert page.page.title() == "Calculation of L"
+    assert page.errors == []
+
+
+# ---- every user string reaches the page as inert text (issue 22) ---------------------------
+HOSTILE = [
+    "__DATA__<img src=x onerror=\"window.injected=1;alert(1)\">",
+    "__TITLE__<script>window.injected=2</script>",
+    "<!--<script>",
+    "</script><script>window.injected=3</script>",
+    "<svg onload=\"window.injected=4\">",
+    "\u2028\u2029 & &amp; \"quotes' `ticks`",
+]
+
+
+def _watch_for_scripts(page):
+    """A dialog handler and a window flag: any injected script that ran shows up."""
+    dialogs = []
+    page.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    return dialogs
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_no_label_or_title_can_run_a_script_or_stop_the_pages_own(page, tmp_path, text):
+    dialogs = _watch_for_scripts(page)
+    x = Value(2.0, label=text)
+    y = x * 3.0
+    y.label = text
+    y.backward()
+    for title in (None, text):
+        path = save_html(y, tmp_path / "p.html", title=title)
+        page.page.goto(path.as_uri())
+        assert page.page.evaluate("window.injected") is None
+        expected = title or f"Calculation of {text}"
+        assert page.page.inner_text("#title") == expected
+        assert page.page.title() == expected
+        page.page.click("#next")  # the page's own script runs: Next shows the first step
+        assert page.page.inner_text("#step-lines") != ""
+        assert page.page.inner_text("#position").startswith("Forward pass")
+    assert dialogs == [] and page.errors == []
+
+
+def test_the_pages_policy_lets_only_its_own_script_run(page, tmp_path):
+    """The second wall: markup slipped into the page by hand still runs nothing."""
+    dialogs = _watch_for_scripts(page)
+    y = Value(2.0) * 3.0
+    y.backward()
+    path = save_html(y, tmp_path / "p.html")
+    text = path.read_text()
+    assert 'http-equiv="Content-Security-Policy"' in text and "'unsafe-inline'" not in \
+        text.split("script-src", 1)[1].split(";", 1)[0]
+    path.write_text(text.replace("<main>", '<main><img src="x" onerror="window.injected=1">'
+                                 "<script>window.injected=2</script>"))
+    page.page.goto(path.as_uri())
+    page.page.click("#next")
+    assert page.page.inner_text("#step-lines") != ""  # its own script still runs
+    assert page.page.evaluate("window.injected") is None and dialogs == []
+
+
+@pytest.mark.parametrize("bad", ["\x00", "\x07", "\x1b[31m", "\x0b", "\x0c", "\ud800", "a\udfffb",
+                                 "\x7f\x85"])
+def test_control_characters_and_lone_surrogates_in_labels_are_drawn(tmp_path, page, bad):
+    x = Value(np.arange(3.0), label=f"x{bad}")
+    h = (x * 2.0).relu()
+    h.label = bad
+    out = h.sum()
+    out.label = f"out {bad}"
+    out.backward()
+    state = page_state(out)
+    assert state["svg"] is not None and state["summary"] is None  # drawn, not summarised
+    path = save_html(out, tmp_path / "c.html")
+    page.page.goto(path.as_uri())
+    page.page.click("#next")
     assert page.errors == []

@@ -106,7 +106,7 @@ def bad_url(serve):
     ("/api/eval", {"values": {"b1": ["a", 1, 2]}}, None, 400, "b1 must be"),
     ("/api/eval", {"values": {"b1": [True, 1, 2]}}, None, 400, "b1 must be numbers"),
     ("/api/eval", {"values": []}, None, 400, '"values" must be an object'),
-    ("/api/eval", None, b"NaN-not-json{", 400, "not JSON"),
+    ("/api/eval", None, b"NaN-not-json{", 400, "not valid JSON"),
     ("/api/eval", None, b'{"values": {"b2": [NaN, 1]}}', 400, "finite"),
     ("/api/eval", None, b"[1, 2]", 400, "JSON object"),
     ("/api/step", {"lr": -1}, None, 400, '"lr" must be a positive number'),
@@ -184,3 +184,56 @@ def test_the_command_line_serves_on_the_port_it_prints():
     bad = subprocess.run([sys.executable, "-m", "autograd.playground", "cats"],
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+# ---- never a non-finite number, every bad request a JSON 4xx (issue 22) --------------------
+def _finite_state(reply):
+    for n in reply["state"]["nodes"].values():
+        for part in ("data", "grad"):
+            assert all(isinstance(v, float) for v in n[part]["values"]), n
+
+
+@pytest.mark.parametrize("example,values,what", [
+    ("digit", {"x": [1000.0] * 16}, "overflows"),
+    ("neuron", {"w1": 1e200, "x1": 1e200}, "overflows"),
+    ("neuron", {"w1": 1.5e308, "w2": 1.5e308, "x1": 1.0, "x2": 1.0}, "overflows"),
+])
+def test_numbers_that_overflow_are_refused_and_nothing_changes(serve, example, values, what):
+    url = serve(example)
+    _, before = call(url, "/api/state")
+    status, reply = call(url, "/api/eval", {"values": values})
+    assert status == 422 and what in reply["error"] and "nothing was changed" in reply["error"]
+    status, after = call(url, "/api/state")
+    assert status == 200 and after == before
+    _finite_state(after)
+
+
+def test_a_huge_learning_rate_never_stores_a_non_finite_weight(serve):
+    url = serve("dogcat")
+    _, before = call(url, "/api/state")
+    for _ in range(2):  # the issue's two steps that used to leave NaN weights
+        status, reply = call(url, "/api/step", {"lr": 1e308})
+        assert status == 422 and "finite number" in reply["error"] and "lr = 1e+308" in reply["error"]
+    status, after = call(url, "/api/state")
+    assert after == before
+    _finite_state(after)
+    status, reply = call(url, "/api/step", {"lr": 0.01})  # the last good lr is kept
+    assert status == 200 and reply["lr"] == 0.01
+
+
+@pytest.mark.parametrize("body", [
+    b'{"lr": ' + b"9" * 400 + b"}",
+    b'{"values": {"w1": ' + b"[" * 3000 + b"1" + b"]" * 3000 + b"}}",
+    b'{"values": {"w1": ' + b"[" * 60 + b"1" + b"]" * 60 + b"}}",
+])
+def test_malformed_numbers_get_a_json_400_not_an_empty_reply(bad_url, body):
+    path = "/api/step" if body.startswith(b'{"lr"') else "/api/eval"
+    status, reply = call(bad_url, path, raw=body)
+    assert status == 400 and reply["error"], reply
+    assert call(bad_url, "/api/state")[0] == 200
+
+
+def test_the_page_answers_with_a_query_string(serve):
+    url = serve("neuron")
+    with urllib.request.urlopen(url + "/?from=readme", timeout=30) as r:
+        assert r.status == 200 and b"<!DOCTYPE html>" in r.read()

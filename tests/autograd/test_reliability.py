@@ -387,3 +387,40 @@ def test_detach_and_no_grad_results_do_not_require_grad() -> None:
     y.backward()
     np.testing.assert_array_equal(x.grad, d.data)
     assert isinstance(d.grad, np.ndarray) and not d.grad.any()
+
+
+# ---- indexing with a tuple inside the index; promotion for every arithmetic op -------------
+@pytest.mark.parametrize("index", [((0, 0), slice(None)), ((0, 0, 2),), ((1, 1), (2, 2)),
+                                   (slice(None), (0, 0)), ((0, 0),)])
+def test_a_tuple_inside_an_index_accumulates_repeats_as_torch(index) -> None:
+    torch = pytest.importorskip("torch")
+    data = np.arange(12.0).reshape(4, 3)
+    x = Value(data)
+    (x[index] * 1.5).sum().backward()
+    t = torch.tensor(data, requires_grad=True)
+    (t[index] * 1.5).sum().backward()
+    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+
+
+_OPS = {"+": lambda a, b: a + b, "-": lambda a, b: a - b, "*": lambda a, b: a * b,
+        "/": lambda a, b: a / b, "**": lambda a, b: a ** b}
+
+
+@pytest.mark.parametrize("op", list(_OPS))
+@pytest.mark.parametrize("mine", [np.ones(3, np.float32), np.array(1.5, np.float32),
+                                  np.ones(3, np.float64)])  # a Value holds float32 or 64
+@pytest.mark.parametrize("other", [2.0, 2, np.float64(2.0), np.float32(2.0), np.float16(2.0),
+                                   np.array(2.0), np.array([2.0, 2.0, 2.0], np.float32),
+                                   np.array([2.0, 2.0, 2.0])])
+def test_every_arithmetic_op_promotes_as_numpy_2(op, mine, other) -> None:
+    """The rule (README): a Value's result has the dtype NumPy 2 gives its data with the
+    other operand, both ways round: Python numbers are weak, NumPy scalars and arrays
+    strong (NEP 50). Checked against NumPy's own result for every op."""
+    f = _OPS[op]
+    with np.errstate(all="ignore"):
+        for got, want in ((f(Value(mine), other), f(mine, other)),
+                          (f(other, Value(mine)), f(other, mine))):
+            assert got.dtype == np.asarray(want).dtype, (op, mine.dtype, type(other))
+    x = Value(mine)
+    f(x, other).sum().backward()
+    assert x.grad.dtype == mine.dtype  # a gradient has its Value's dtype

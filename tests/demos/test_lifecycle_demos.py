@@ -91,7 +91,8 @@ def test_digits_reaches_the_target_accuracy_and_saves_a_servable_model(tmp_path)
         from sklearn.datasets import load_digits
         x = load_digits().data[:3]  # raw pixels 0-16: the model file scales them itself
         conn = http.client.HTTPConnection(*srv.server_address[:2], timeout=10)
-        conn.request("POST", "/predict", body=json.dumps({"inputs": x.tolist()}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": x.tolist()}),
+                     headers={"Content-Type": "application/json"})
         body = json.loads(conn.getresponse().read())
         conn.close()
         assert body["classes"] == load_digits().target[:3].tolist()

@@ -257,3 +257,41 @@ def test_bad_command_lines_get_clear_errors(tmp_path, capsys):
     with pytest.raises(SystemExit):  # argparse: exit status 2, usage on stderr
         gpt.main(["--generate", "5"])
     assert "--load" in capsys.readouterr().err
+
+
+def test_state_shapes_are_the_built_models_shapes():
+    for model in (_tiny(), _tiny(n_layer=0, n_embd=8, block=3, chars="xy")):
+        assert gpt.TinyGPT.state_shapes(model.config()) == {
+            k: v.shape for k, v in model.state_dict().items()}
+
+
+_LIMITED_RUN = """
+import resource, runpy, sys
+import nn
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + (200 << 20), vm + (200 << 20)))
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
+def test_load_checks_the_files_shapes_before_building_the_model(tmp_path):
+    """A 10 KB file claiming 48 blocks of width 1024 (~600M weights): refused from its
+    stored shapes, exit 2 with "error:", in a process allowed 200 MB more memory."""
+    small = _tiny(n_layer=1, n_embd=8, block=4, chars="abc")
+    arrays = {"param/" + k: v for k, v in small.state_dict().items()}
+    config = {**small.config(), "n_layer": 48, "n_embd": 1024}
+    import json
+    arrays["__model__"] = np.array(json.dumps({"format": "nn-autograd-model", "version": 1,
+                                               "class": "TinyGPT", "config": config}))
+    path = tmp_path / "liar.npz"
+    np.savez(path, **arrays)
+    assert path.stat().st_size < 20_000
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.run([sys.executable, "-c", _LIMITED_RUN, str(ROOT / "demos" / "tiny_gpt.py"),
+                           "--load", str(path), "--generate", "5"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert proc.stderr.startswith("error: --load") and "Traceback" not in proc.stderr
+    assert "expected shape (1024,)" in proc.stderr or "missing keys" in proc.stderr

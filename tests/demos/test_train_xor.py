@@ -43,3 +43,13 @@ def test_exits_nonzero_when_training_fails(tmp_path):
     assert proc.returncode == 1
     assert "Training failed" in proc.stderr
     assert "WRONG" in proc.stdout
+
+
+def test_an_unwritable_output_path_fails_before_training(tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    for option, path in (("--html", "no/dir/x.html"), ("--out", "no/dir/g.svg"),
+                         ("--html", "a_file/x.html"), ("--html", ".")):
+        proc = run(option, path, "--epochs", "100000", cwd=tmp_path)
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert f"error: {option}: cannot write" in proc.stderr and "Traceback" not in proc.stderr
+        assert "Accuracy" not in proc.stdout and "MLP" not in proc.stdout  # nothing trained

@@ -157,3 +157,17 @@ def test_draw_and_explain_a_tiny_attention():
     assert "softmax" in draw_graph(out).source
     text = explain(out)
     assert "softmax" in text and "w_in" in text
+
+
+def test_an_empty_sequence_gives_empty_results_as_torch():
+    torch = pytest.importorskip("torch")
+    m = nn.MultiheadAttention(4, 2, seed=0)
+    x = Value(np.zeros((2, 0, 4)))
+    for causal in (False, True):
+        y = m(x, causal=causal)
+        assert y.shape == (2, 0, 4)
+        y.sum().backward()
+        assert x.grad.shape == (2, 0, 4)
+    t = torch.nn.MultiheadAttention(4, 2, batch_first=True, dtype=torch.float64)
+    tx = torch.zeros((2, 0, 4), dtype=torch.float64)
+    assert tuple(t(tx, tx, tx)[0].shape) == y.shape

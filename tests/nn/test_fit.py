@@ -3,6 +3,7 @@
 import io
 import re
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -330,3 +331,52 @@ def test_history_plot_labels_validation_metrics_and_keeps_colours():
     assert colour["validation accuracy"] == colour["validation f1"] == \
         colour["validation loss"] != colour["training loss"] == colour["training accuracy"]
     assert "validation" in metric_ax.get_title()
+
+
+# ---- four models training at once, in threads (issue 22: what held, kept) -----------------
+def _four_models():
+    rng = np.random.default_rng(0)
+    return [
+        (nn.MLP(4, [8, 3], seed=1), rng.standard_normal((16, 4)), rng.integers(0, 3, 16)),
+        (nn.Sequential(nn.Conv1d(2, 3, 3, seed=2), nn.ReLU(), nn.Flatten(),
+                       nn.Linear(3 * 6, 3, seed=3)),
+         rng.standard_normal((16, 2, 8)), rng.integers(0, 3, 16)),
+        (nn.Sequential(nn.LSTM(3, 5, seed=4), nn.LastStep(), nn.Linear(5, 3, seed=5)),
+         rng.standard_normal((16, 6, 3)), rng.integers(0, 3, 16)),
+        (nn.Sequential(nn.LayerNorm(4), nn.MultiheadAttention(4, 2, seed=6), nn.Flatten(),
+                       nn.Linear(4 * 5, 3, seed=7)),
+         rng.standard_normal((16, 5, 4)), rng.integers(0, 3, 16)),
+    ]
+
+
+def _train(model, X, y, steps=15):
+    """Adam steps; every step's gradients, copied."""
+    opt = nn.Adam(model.parameters(), lr=0.01)
+    grads = []
+    for _ in range(steps):
+        opt.zero_grad()
+        nn.cross_entropy(model(X), y).backward()
+        grads.append([np.array(p.grad, copy=True) for p in model.parameters()])
+        opt.step()
+    return grads
+
+
+def test_four_models_training_in_threads_get_bit_identical_gradients():
+    alone = [_train(*case) for case in _four_models()]
+    together = [None] * 4
+
+    def run(i, case):
+        together[i] = _train(*case)
+
+    threads = [threading.Thread(target=run, args=(i, case))
+               for i, case in enumerate(_four_models())]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not any(t.is_alive() for t in threads)
+    for a, b in zip(alone, together):
+        assert len(a) == len(b) == 15
+        for step_a, step_b in zip(a, b):
+            for ga, gb in zip(step_a, step_b):
+                np.testing.assert_array_equal(ga, gb)

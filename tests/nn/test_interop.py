@@ -380,3 +380,69 @@ def test_core_import_does_not_need_torch_or_onnx():
     code = ("import sys, nn, autograd; nn.MLP(2, [3, 1])(__import__('numpy').ones(2)); "
             "assert 'torch' not in sys.modules and 'onnx' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# ---- frozen weights, hooks, dtypes (issue 22) ----------------------------------------------
+def _frozen_model():
+    m = nn.Sequential(nn.Linear(3, 4, seed=0), nn.ReLU(), nn.LayerNorm(4),
+                      nn.Linear(4, 2, seed=2))
+    m.layers[0].w.requires_grad = False
+    m.layers[2].b.requires_grad = False
+    return m
+
+
+def test_frozen_parameters_stay_frozen_both_ways():
+    model = _frozen_model()
+    ours = {name: p.requires_grad for name, p in model.named_parameters()}
+    assert not all(ours.values())
+    t = nn.to_torch(model)
+    theirs = [p.requires_grad for p in t.parameters()]
+    assert theirs == list(ours.values())
+    back = nn.from_torch(t)
+    assert {n: p.requires_grad for n, p in back.named_parameters()} == ours
+    # and a torch model frozen by the user comes here frozen: it learns nothing here either
+    tm = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    tm[0].weight.requires_grad_(False)
+    here = nn.from_torch(tm)
+    flags = [p.requires_grad for p in here.parameters()]
+    assert flags == [p.requires_grad for p in tm.parameters()] == [False, True, True, True]
+    neuron = nn.Neuron(3, seed=0)
+    neuron.b.requires_grad = False
+    assert [p.requires_grad for p in nn.to_torch(neuron).parameters()] == [True, False]
+
+
+@pytest.mark.parametrize("hook", ["forward", "forward_pre", "full_backward",
+                                  "full_backward_pre"])
+def test_a_module_with_a_hook_is_refused_by_name(hook):
+    tm = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU(), torch.nn.Linear(3, 1))
+    fn = {"forward": lambda m, i, o: o * 100, "forward_pre": lambda m, i: i,
+          "full_backward": lambda m, gi, go: gi, "full_backward_pre": lambda m, go: go}[hook]
+    handle = getattr(tm[2], f"register_{hook}_hook")(fn)
+    with pytest.raises(nn.interop.ConversionError, match=r"Linear at '2' has a .*hook"):
+        nn.from_torch(tm)
+    handle.remove()
+    nn.from_torch(tm)  # without the hook it converts
+
+
+def test_a_global_hook_is_refused():
+    tm = torch.nn.Sequential(torch.nn.Linear(2, 3))
+    handle = torch.nn.modules.module.register_module_forward_hook(lambda m, i, o: o)
+    try:
+        with pytest.raises(nn.interop.ConversionError, match="global"):
+            nn.from_torch(tm)
+    finally:
+        handle.remove()
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16, torch.complex64,
+                                   torch.complex128])
+def test_weights_that_are_not_float32_or_float64_are_refused_naming_the_layer(dtype):
+    tm = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(),
+                             torch.nn.Sequential(torch.nn.Linear(3, 1)))
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch: complex modules are experimental
+        tm[2][0].to(dtype)
+        with pytest.raises(nn.interop.ConversionError,
+                           match=rf"Linear weight '2.0.weight' has dtype {dtype}"):
+            nn.from_torch(tm)

@@ -356,3 +356,220 @@ def test_huge_configs_of_other_layers_are_refused_before_building(tmp_path, cls,
     np.savez(path, __model__=_record(cls, config), **{"param/w": np.zeros((1, 1))})
     with pytest.raises(nn.ModelFileError, match="do not fit"):
         nn.load(path)
+
+
+# ---- hostile files, under a memory limit (issue 22) ----------------------------------------
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+_UNDER_LIMIT = """
+import resource, sys
+import nn
+with open("/proc/self/status") as f:
+    vm = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+resource.setrlimit(resource.RLIMIT_AS, (vm + {headroom}, vm + {headroom}))
+try:
+    nn.load(sys.argv[1])
+except nn.ModelFileError as e:
+    print("refused:", e)
+    sys.exit(3)
+except MemoryError:
+    print("MemoryError")
+    sys.exit(4)
+print("loaded")
+"""
+
+
+def _load_limited(path, headroom=64 << 20, timeout=60):
+    """nn.load(path) in a child whose address space may grow by `headroom` bytes only."""
+    import subprocess
+    import sys
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    return subprocess.run([sys.executable, "-c", _UNDER_LIMIT.format(headroom=headroom),
+                           str(path)], check=False, capture_output=True, text=True,
+                          timeout=timeout, env=env, cwd=ROOT)
+
+
+def _zeros_member(zf, name, shape, compress):
+    """A .npy member of float64 zeros of `shape`, streamed (never whole in memory)."""
+    header = io.BytesIO()
+    np.lib.format.write_array_header_2_0(header, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": shape})
+    info = zipfile.ZipInfo(name)
+    info.compress_type = zipfile.ZIP_DEFLATED if compress else zipfile.ZIP_STORED
+    with zf.open(info, "w", force_zip64=True) as f:
+        f.write(header.getvalue())
+        left, chunk = int(np.prod(shape)) * 8, bytes(1 << 20)
+        while left > 0:
+            f.write(chunk[:min(left, len(chunk))])
+            left -= len(chunk)
+
+
+@pytest.mark.parametrize("case", ["extra member", "huge weight", "huge consistent model"])
+def test_a_small_file_cannot_make_load_inflate_anything(tmp_path, case):
+    """Members that would expand 1000× (deflated zeros) are refused from the archive's
+    directory, before a byte of them is inflated; the child's memory may grow 64 MB."""
+    path = tmp_path / "bomb.npz"
+    with zipfile.ZipFile(path, "w") as zf:
+        if case == "huge consistent model":  # the record itself claims 200 MB of weights
+            zf.writestr("__model__.npy", _npy(_record("Linear", {"nin": 5000, "nout": 5000})))
+            _zeros_member(zf, "param/w.npy", (5000, 5000), compress=True)
+            _zeros_member(zf, "param/b.npy", (5000,), compress=False)
+        else:
+            zf.writestr("__model__.npy", _npy(_record("Linear", {"nin": 2, "nout": 3})))
+            big = (5000, 5000)
+            _zeros_member(zf, "param/w.npy", big if case == "huge weight" else (3, 2),
+                          compress=case == "huge weight")
+            _zeros_member(zf, "param/b.npy", (3,), compress=False)
+            if case == "extra member":
+                _zeros_member(zf, "param/evil.npy", big, compress=True)
+    assert path.stat().st_size < 1_000_000
+    proc = _load_limited(path)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "compressed" in proc.stdout and "bomb.npz" in proc.stdout
+
+
+def test_an_extra_or_missing_weight_is_refused_before_any_weight_is_read(tmp_path,
+                                                                         monkeypatch):
+    path = tmp_path / "m.npz"
+    nn.Linear(2, 3, seed=0).save(path)
+    with np.load(path) as f:
+        arrays = dict(f)
+    arrays["param/evil"] = np.zeros((1000, 1000))
+    np.savez(path, **arrays)
+    from nn import model_file
+    read = []
+    real = model_file._data
+    monkeypatch.setattr(model_file, "_data", lambda zf, info, *a: read.append(info.filename)
+                        or real(zf, info, *a))
+    with pytest.raises(nn.ModelFileError, match=r"unexpected keys \['evil'\]"):
+        nn.load(path)
+    assert read == ["__model__.npy"]  # the record only: no weight was read
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero link", "fifo", "directory", "/dev/urandom link"])
+def test_a_path_that_is_not_a_regular_file_is_refused_at_once(tmp_path, kind):
+    path = tmp_path / "m.npz"
+    if kind.endswith("link"):
+        os.symlink(kind.split()[0], path)
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    proc = _load_limited(path, timeout=30)  # a read of /dev/zero would hit the limit
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "not a regular file" in proc.stdout or "is a directory" in proc.stdout
+
+
+def test_load_tidies_the_temporary_file_a_killed_save_left(tmp_path):
+    import subprocess
+    import sys
+    path = tmp_path / "m.npz"
+    nn.Linear(2, 3, seed=0).save(path)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stray = tmp_path / f".m.npz.{dead.pid}.abc123.npz"
+    stray.write_bytes(b"half a file")
+    mine = tmp_path / f".m.npz.{os.getpid()}.def456.npz"  # a live writer's: kept
+    mine.write_bytes(b"being written")
+    other = tmp_path / f".other.npz.{dead.pid}.x.npz"  # another file's: not ours to touch
+    other.write_bytes(b"x")
+    nn.load(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["m.npz", mine.name, other.name])
+
+
+class _Marker:
+    """Unpickling this would create a file: it must never happen."""
+
+    def __init__(self, target):
+        self.target = target
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_pickled_payloads_are_never_unpickled(tmp_path):
+    marker = tmp_path / "pwned"
+    payload = np.empty(1, dtype=object)
+    payload[0] = _Marker(str(marker))
+    for name in ("param/w", "__model__", "param/b"):
+        path = tmp_path / f"{name.replace('/', '_')}.npz"
+        arrays = {"__model__": _record("Neuron", {"nin": 2}), "param/w": np.zeros(2),
+                  "param/b": np.zeros(())}
+        arrays[name] = payload
+        np.savez(path, **arrays)
+        with pytest.raises(nn.ModelFileError, match="dtype object"):
+            nn.load(path)
+        assert not marker.exists()
+
+
+def test_nn_never_imports_a_module_that_imports_it_back():
+    """Saving and loading: model_file knows nothing of modules, module.py imports it, io.py
+    gathers both; no import (even one inside a function) goes the other way."""
+    import re
+    nn_dir = os.path.join(ROOT, "nn")
+    imports = {}
+    for name in ("io", "module", "model_file"):
+        with open(os.path.join(nn_dir, f"{name}.py"), encoding="utf-8") as f:
+            text = f.read()
+        found = set(re.findall(r"^\s*from \.(\w+) import", text, flags=re.MULTILINE))
+        for group in re.findall(r"^\s*from \. import ([\w, ]+)", text, flags=re.MULTILINE):
+            found.update(n.strip() for n in group.split(","))
+        found.update(re.findall(r"^\s*(?:from|import) nn\.(\w+)", text, flags=re.MULTILINE))
+        imports[name] = found
+    assert imports["model_file"] == set()
+    assert imports["module"] == {"model_file"}
+    assert imports["io"] <= {"module", "model_file"}
+
+
+_SAVER = """
+import sys
+import numpy as np
+import nn
+a, b = nn.MLP(8, [64, 64, 4], seed=1), nn.MLP(8, [64, 64, 4], seed=2)
+x = np.zeros((2, 8))
+print("ready", flush=True)
+i = 0
+while True:  # until SIGINT: saves and exports, alternating the two models
+    m = (a, b)[i % 2]
+    m.save(sys.argv[1])
+    if len(sys.argv) > 2:
+        nn.export_onnx(m, sys.argv[2], x)
+    i += 1
+"""
+
+
+@pytest.mark.parametrize("export", [False, True])
+def test_saves_and_exports_interrupted_by_a_real_sigint_leave_whole_files(tmp_path, export):
+    import signal
+    import subprocess
+    import sys
+    import time
+    if export:
+        pytest.importorskip("onnx")
+    path, onnx_path = tmp_path / "m.npz", tmp_path / "m.onnx"
+    models = [nn.MLP(8, [64, 64, 4], seed=s).state_dict() for s in (1, 2)]
+    env = dict(os.environ, PYTHONPATH=ROOT)
+    for delay in (0.05, 0.13, 0.21, 0.37, 0.5):  # five interruptions, at varied moments
+        args = [sys.executable, "-c", _SAVER, str(path)] + ([str(onnx_path)] if export else [])
+        proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                cwd=ROOT)
+        try:
+            assert proc.stdout.readline().strip() == b"ready"
+            time.sleep(delay)
+            proc.send_signal(signal.SIGINT)
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
+            proc.stdout.close()
+            proc.stderr.close()
+        assert proc.returncode != 0  # it was interrupted, not finished
+        if path.exists():
+            state = nn.load(path).state_dict()
+            assert any(all(np.array_equal(state[k], m[k]) for k in m) for m in models)
+        if export and onnx_path.exists():
+            onnx = pytest.importorskip("onnx")
+            onnx.checker.check_model(onnx.load(str(onnx_path)))
+        leftovers = [p.name for p in tmp_path.iterdir() if p.name.startswith(".")]
+        assert leftovers == [], leftovers  # KeyboardInterrupt removed the temporary file

@@ -109,3 +109,36 @@ def test_draw_graph_and_explain_show_the_layer(name, make, shape, params):
         assert f"layers.0.{p}" in source
         assert f"layers.0.{p}" in text
     assert "Forward pass" in text and "Backward pass" in text
+
+
+# ---- an input of the wrong rank names the layer (issue 22: what held, kept) ----------------
+_WRONG_RANK = {
+    "Linear": (lambda: nn.Linear(3, 2), [(), (2, 3, 4, 5)]),
+    "Layer": (lambda: nn.Layer(3, 2), [(), (4,)]),
+    "Neuron": (lambda: nn.Neuron(3), [()]),
+    "Conv1d": (lambda: nn.Conv1d(2, 3, 3), [(2, 5), (1, 2, 5, 5), (), (1, 2)]),
+    "Conv2d": (lambda: nn.Conv2d(2, 3, 3), [(2, 5, 5), (1, 2, 5), (1, 1, 2, 5, 5), ()]),
+    "MaxPool1d": (lambda: nn.MaxPool1d(2), [(4,), (1, 1, 4, 4), ()]),
+    "MaxPool2d": (lambda: nn.MaxPool2d(2), [(4, 4), (1, 4, 4), (1, 1, 1, 4, 4)]),
+    "AvgPool2d": (lambda: nn.AvgPool2d(2), [(4, 4), (1, 1, 1, 4, 4), (4,)]),
+    "BatchNorm1d": (lambda: nn.BatchNorm1d(3), [(3,), (2, 3, 4, 4)]),
+    "BatchNorm2d": (lambda: nn.BatchNorm2d(3), [(2, 3), (2, 3, 4), (2, 3, 4, 4, 4)]),
+    "LayerNorm": (lambda: nn.LayerNorm((3, 4)), [(4,), (2, 4)]),
+    "MultiheadAttention": (lambda: nn.MultiheadAttention(4, 2), [(4,), (1, 2, 3, 4)]),
+    "RNN": (lambda: nn.RNN(3, 4), [(3,), (1, 2, 2, 3)]),
+    "GRU": (lambda: nn.GRU(3, 4), [(3,), (1, 2, 2, 3)]),
+    "LSTM": (lambda: nn.LSTM(3, 4), [(3,), (1, 2, 2, 3)]),
+}
+_RANK_CASES = [(name, shape) for name, (_, shapes) in _WRONG_RANK.items() for shape in shapes]
+
+
+def test_there_are_at_least_35_wrong_rank_cases():
+    assert len(_RANK_CASES) >= 35
+
+
+@pytest.mark.parametrize("name,shape", _RANK_CASES)
+def test_an_input_of_the_wrong_rank_is_an_error_naming_the_layer(name, shape):
+    layer = _WRONG_RANK[name][0]()
+    with pytest.raises((ValueError, TypeError)) as e:
+        layer(np.zeros(shape))
+    assert name in str(e.value) and "Traceback" not in str(e.value)

@@ -96,3 +96,67 @@ def test_the_slider_scrubs_through_training(xor_page, page):
     page.page.click("#play")  # plays on from there to the last frame
     page.page.wait_for_function(f"document.body.dataset.frame === '{last}'", timeout=30000)
     assert page.errors == [] and page.requests == [path.as_uri()]
+
+
+# ---- diverged training, empty input, long runs, hostile titles (issue 22) ------------------
+class _Const:
+    """A "model" answering the same logits for every row."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self, x):
+        from autograd import Value
+        return Value(np.full((len(x.data), 2), self.value))
+
+
+def test_a_diverged_model_or_loss_is_refused_at_record_naming_the_epoch(tmp_path):
+    replay = nn.Replay(X, Y, grid=4)
+    replay.record(_Const(0.0), 1, 0.7)
+    with pytest.raises(ValueError, match="outputs at epoch 7 are not finite"):
+        replay.record(_Const(np.nan), 7, 0.5)
+    for loss in (np.nan, np.inf, -np.inf):
+        with pytest.raises(ValueError, match=r"loss at epoch 8 is (nan|inf|-inf)"):
+            replay.record(_Const(0.0), 8, loss)
+    assert replay.epochs == [1]  # nothing half-recorded
+    replay.save_html(tmp_path / "r.html")  # and the page still saves
+    assert page_data(tmp_path / "r.html")["frames"][0][0] == 128
+
+
+def test_no_points_is_refused_at_once():
+    with pytest.raises(ValueError, match="at least one training point"):
+        nn.Replay(np.zeros((0, 2)), np.zeros(0))
+    with pytest.raises(ValueError, match="finite"):
+        nn.Replay(np.array([[0.0, np.inf]]), np.array([1]))
+
+
+def test_a_page_of_150000_epochs_draws(tmp_path, page):
+    replay = nn.Replay(X, Y, grid=2)
+    replay.record(_Const(0.0), 0, 1.0)
+    n = 150_000  # recorded as record() would, without 150,000 model calls in a test
+    replay.epochs = list(range(n))
+    replay.losses = [1.0 / (e + 1) for e in range(n)]
+    replay.frames = replay.frames * n
+    replay.accuracy = replay.accuracy * n
+    path = replay.save_html(tmp_path / "long.html")
+    page.page.goto(path.as_uri())
+    page.page.locator("#epoch").fill(str(n - 1))
+    assert page.page.get_attribute("body", "data-frame") == str(n - 1)
+    assert page.errors == []
+
+
+@pytest.mark.parametrize("title", ["__DATA__<img src=x onerror=\"window.injected=1\">",
+                                   "<!--<script>", "</script><script>window.injected=2</script>"])
+def test_a_title_can_run_no_script(tmp_path, page, title):
+    dialogs = []
+    page.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    replay = nn.Replay(X, Y, grid=4)
+    replay.record(_Const(0.0), 1, 0.5)
+    replay.record(_Const(1.0), 2, 0.25)
+    path = replay.save_html(tmp_path / "t.html", title=title)
+    page.page.goto(path.as_uri())
+    assert page.page.inner_text("h1") == title and page.page.title() == title
+    page.page.locator("#epoch").fill("1")  # the page's own script runs
+    assert page.page.inner_text("#label").startswith("epoch 2")
+    assert page.page.evaluate("window.injected") is None and dialogs == []
+    assert page.errors == []

@@ -23,6 +23,7 @@ import nn
 from nn import serve
 
 ROOT = Path(__file__).resolve().parents[2]
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +52,10 @@ def _request(srv, method, path, body=None, headers=None, raw=False):
             body = json.dumps(body)
         if isinstance(body, str):
             body = body.encode()
-        conn.request(method, path, body=body, headers=headers or {})
+        headers = dict(headers or {})
+        if method == "POST":
+            headers.setdefault("Content-Type", "application/json")
+        conn.request(method, path, body=body, headers=headers)
         resp = conn.getresponse()
         data = resp.read()
         assert resp.getheader("Content-Type") == "application/json"
@@ -157,6 +161,7 @@ def test_missing_content_length_is_411(server):
     host, port = server.server_address[:2]
     conn = http.client.HTTPConnection(host, port, timeout=10)
     conn.putrequest("POST", "/predict")
+    conn.putheader("Content-Type", "application/json")
     conn.endheaders()
     resp = conn.getresponse()
     assert resp.status == 411 and "Content-Length" in json.loads(resp.read())["error"]
@@ -173,14 +178,15 @@ def _raw(server, payload):
 
 
 def test_garbage_request_lines_get_a_json_4xx(server):
-    data = _raw(server, b"FOO /predict HTTP/1.1\r\nHost: x\r\n\r\n")
+    data = _raw(server, b"FOO /predict HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.split(b"\r\n")[0].startswith(b"HTTP/1.0 405 "), head
     assert "FOO" in json.loads(body)["error"]
     data = _raw(server, b"GET /predict HTTP/9.9\r\n\r\n")  # refused, with a JSON reason
     assert "HTTP version" in json.loads(data.split(b"\r\n\r\n")[-1])["error"]
-    # one word is an HTTP/0.9 request: no status line exists, the JSON body comes alone
-    assert "error" in json.loads(_raw(server, b"HELLO\r\n\r\n"))
+    # one word is no request at all (HTTP/0.9 is "GET /path"): a 400 with a status line
+    data = _raw(server, b"HELLO\r\n\r\n")
+    assert data.startswith(b"HTTP/1.0 400 ") and "error" in json.loads(data.split(b"\r\n\r\n")[-1])
     assert _request(server, "POST", "/predict", {"inputs": [[0, 0, 0, 0]]})[0] == 200
 
 
@@ -218,7 +224,7 @@ def test_command_line_serves_over_http(model_path):
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
         conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
-        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3, 4]]}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3, 4]]}), headers=JSON)
         resp = conn.getresponse()
         body = json.loads(resp.read())
         conn.close()
@@ -302,8 +308,8 @@ def test_a_5000_digit_integer_is_a_400(roomy):
 def test_a_body_shorter_than_its_content_length_then_close_is_a_400(server):
     body = b'{"inputs": [[0, 0, 0, 0]]}'  # valid JSON: only the length says it is cut short
     with socket.create_connection(server.server_address[:2], timeout=10) as s:
-        s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%s"
-                  % (len(body) + 20, body))
+        s.sendall(b"POST /predict HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json"
+                  b"\r\nContent-Length: %d\r\n\r\n%s" % (len(body) + 20, body))
         s.shutdown(socket.SHUT_WR)
         data = b""
         while chunk := s.recv(4096):
@@ -458,9 +464,9 @@ def test_command_line_serves_an_onnx_file_through_onnxruntime(tmp_path):
         m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
         assert m, (line, proc.stderr.read() if proc.poll() is not None else "")
         conn = http.client.HTTPConnection("127.0.0.1", int(m.group(1)), timeout=10)
-        conn.request("POST", "/predict", body=json.dumps({"inputs": raw.tolist()}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": raw.tolist()}), headers=JSON)
         body = json.loads(conn.getresponse().read())
-        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3]]}))
+        conn.request("POST", "/predict", body=json.dumps({"inputs": [[1, 2, 3]]}), headers=JSON)
         resp = conn.getresponse()
         assert resp.status == 400 and "expects 4" in json.loads(resp.read())["error"]
         conn.close()
@@ -471,3 +477,51 @@ def test_command_line_serves_an_onnx_file_through_onnxruntime(tmp_path):
         proc.wait(10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+# ---- ONNX client errors, and the model file changing under a running server (issue 22) ---
+def test_onnx_inputs_the_graph_refuses_are_a_400_not_a_500(tmp_path):
+    pytest.importorskip("onnx")
+    pytest.importorskip("onnxruntime")
+    cnn = nn.Sequential(nn.Conv2d(1, 2, 3, seed=0), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(2 * 6 * 6, 3, seed=1))
+    path = nn.export_onnx(cnn, tmp_path / "cnn.onnx", np.zeros((2, 1, 8, 8)))
+    srv = serve.make_server(serve.OnnxModel(path), port=0, quiet=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        for rows in ([[0.0] * 64], [[0.0] * 5, [1.0] * 5]):
+            status, reply = _request(srv, "POST", "/predict", {"inputs": rows})
+            assert status == 400 and "ONNX graph expects input of shape" in reply["error"]
+        assert _request(srv, "GET", "/health")[0] == 200
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_the_model_file_swapped_truncated_or_deleted_under_a_running_server(tmp_path):
+    """The server holds the model it loaded: what happens to the file afterwards changes
+    no answer; a restart on the damaged file refuses to start with a clear message."""
+    path = tmp_path / "m.npz"
+    nn.Sequential(nn.Layer(4, 3, seed=0)).save(path)
+    srv = serve.make_server(str(path), port=0, quiet=True)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        body = {"inputs": [[0.1, 0.2, 0.3, 0.4]]}
+        first = _request(srv, "POST", "/predict", body)
+        nn.Sequential(nn.Layer(4, 3, seed=9)).save(path)  # swapped
+        assert _request(srv, "POST", "/predict", body) == first
+        raw = path.read_bytes()
+        path.write_bytes(raw[: len(raw) // 2])  # truncated
+        assert _request(srv, "POST", "/predict", body) == first
+        path.unlink()  # deleted
+        assert _request(srv, "POST", "/predict", body) == first
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    path.write_bytes(raw[: len(raw) // 2])
+    proc = subprocess.run([sys.executable, "-m", "nn.serve", str(path), "--port", "0"],
+                          capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
+                          check=False)
+    assert proc.returncode == 2 and "did not load as a model" in proc.stderr
