@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from ..ops.functions import stack
 from ..engine import Value, no_grad
+from ..ops.functions import stack
 from .playground import BadRequest
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid")
@@ -101,7 +101,7 @@ class Moons:
             raise BadRequest("the request body must be a JSON object of settings")
         unknown = set(changes) - set(DEFAULTS) - {"weights"}
         if unknown:
-            raise BadRequest(f"no setting named {sorted(unknown)[0][:40]!r}; the settings are "
+            raise BadRequest(f"no setting named {min(unknown)[:40]!r}; the settings are "
                              f"{', '.join(DEFAULTS)} and weights")
         config = _check({**getattr(self, "config", DEFAULTS), **{k: v for k, v in
                          changes.items() if k in DEFAULTS}})

@@ -60,7 +60,7 @@ class MoonsHandler(JsonHandler):
                 extra = set(body) - {"lr", "steps"}
                 if extra:
                     raise HttpError(400, f"/api/step takes lr and steps, not "
-                                         f"{sorted(extra)[0][:40]!r}")
+                                         f"{min(extra)[:40]!r}")
                 losses = m.step(body.get("lr"), body.get("steps", 1))
             self.reply_json(200, {"state": m.state(), "losses": losses})
 
