@@ -36,6 +36,7 @@ GRID = 32                        # the plane is drawn as GRID × GRID probabilit
 EXTENT = (-1.6, 2.6, -1.1, 1.6)  # x from, x to, y from, y to: the moons and a margin
 MAX_STEPS = 500                  # SGD steps one request may ask for
 MAX_WIDTH = 16                   # hidden neurons
+MAX_CURVE = 2000                 # losses kept for the curve (the latest)
 DEFAULTS = {"seed": 0, "noise": 0.1, "width": 8, "activation": "tanh", "lr": 0.5}
 
 
@@ -167,7 +168,7 @@ class Moons:
                 raise BadRequest(f"a step with lr = {lr:g} makes the weights overflow; nothing "
                                  "was changed (use a smaller learning rate)", 422)
         self.weights, self.config["lr"] = weights, lr
-        self.losses += losses
+        self.losses = (self.losses + losses)[-MAX_CURVE:]
         self.steps_done += steps
         return losses
 
@@ -183,7 +184,7 @@ class Moons:
                 acc[name] = float(np.mean((self.forward(points, params)[1].data > 0) == (y > 0.5)))
         return {
             "config": dict(self.config), "steps_done": self.steps_done, "loss": loss,
-            "accuracy": acc, "losses": self.losses[-2000:],
+            "accuracy": acc, "losses": self.losses,
             "grid": {"size": GRID, "extent": list(EXTENT),
                      "p": np.round(p_grid, 4).tolist(),
                      "hidden": np.round(hidden.data.T, 4).tolist()},

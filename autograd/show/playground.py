@@ -228,12 +228,18 @@ class Playground:
                 "loss": float(root.data), "shown": self.example.shown(named)}
 
     def steps(self, lr: Any, steps: Any) -> list[float]:
-        """`steps` SGD updates; returns the loss after each (what Play's curve draws)."""
+        """`steps` SGD updates; returns the loss after each (what Play's curve draws).
+        If one would overflow, none is kept (422)."""
         if isinstance(steps, bool) or not isinstance(steps, int) or \
                 not 1 <= steps <= MAX_STEPS:
             raise BadRequest(f'"steps" must be a whole number from 1 to {MAX_STEPS}, got '
                              f"{str(steps)[:40]}")
-        return [self.step(lr) for _ in range(steps)]
+        before = self.values, self.lr
+        try:
+            return [self.step(lr) for _ in range(steps)]
+        except BaseException:  # all the steps or none: a refused step undoes the others
+            self.values, self.lr = before
+            raise
 
     def step(self, lr: Any) -> float:
         """One SGD update of every weight, new_w = old_w - lr × dL/dw; returns the new L."""

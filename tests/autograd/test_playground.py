@@ -500,3 +500,21 @@ def test_moons_trains_in_the_page_and_its_address_reopens_it(serve, page):
     assert reopened["state"]["weights"] == trained["state"]["weights"]
     assert reopened["state"]["accuracy"] == trained["state"]["accuracy"]
     assert page.errors == []
+
+
+def test_steps_are_kept_all_or_none(monkeypatch):
+    from autograd.show.playground import BadRequest
+    pg = Playground("neuron")
+    before = {k: v.copy() for k, v in pg.values.items()}
+    real, calls = pg.step, []
+
+    def third_refused(lr):
+        calls.append(lr)
+        if len(calls) == 3:
+            raise BadRequest("refused", 422)
+        return real(lr)
+    monkeypatch.setattr(pg, "step", third_refused)
+    with pytest.raises(BadRequest):
+        pg.steps(0.1, 5)
+    assert len(calls) == 3 and pg.lr == 0.01
+    assert all(np.array_equal(pg.values[k], v) for k, v in before.items())
