@@ -1,12 +1,14 @@
 """python -m autograd.playground: real HTTP on 127.0.0.1, and the page in headless chromium."""
 
 import json
+import os
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -518,3 +520,20 @@ def test_steps_are_kept_all_or_none(monkeypatch):
         pg.steps(0.1, 5)
     assert len(calls) == 3 and pg.lr == 0.01
     assert all(np.array_equal(pg.values[k], v) for k, v in before.items())
+
+
+def test_the_command_line_serves_moons():
+    root = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen([sys.executable, "-m", "autograd.playground", "moons", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True, cwd=root,
+                            env={**os.environ, "PYTHONPATH": root})
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("Serving the moons playground on http://127.0.0.1:")
+        url = line.split(" on ", 1)[1].split("/ ", 1)[0]
+        with urllib.request.urlopen(url + "/", timeout=30) as r:
+            page = r.read().decode()
+        assert r.status == 200 and "Two moons" in page and "Content-Security-Policy" in page
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
