@@ -1,17 +1,22 @@
 """The document's worked examples, live: edit any input or weight, the engine recomputes.
 
-    python -m autograd.playground [neuron|dogcat|digit] [--host 127.0.0.1] [--port 8001]
+    python -m autograd.playground [neuron|dogcat|digit|moons] [--host 127.0.0.1] [--port 8001]
 
-serves save_html's page on 127.0.0.1 (the standard library's HTTP server). Every input and
-weight is an editable number; each edit is sent to the server, which rebuilds the graph
-with the engine, runs backward, and answers with every data and gradient: the page never
-does the math itself. "Step" applies one SGD update, ``new_w = old_w - lr × gradient``, to
-the weights (not the inputs), so the document's "repeat thousands of times" can be done by
-hand. The API (JSON in, JSON out; errors are a 4xx with ``{"error": ...}``):
+serves save_html's page on 127.0.0.1 (the standard library's HTTP server). Every example
+has a stated loss L (the neuron: (a - t)² to an editable target t; dog/cat and the digit:
+cross-entropy, -log p of the true class). Every input and weight is an editable number;
+each edit is sent to the server, which rebuilds the graph with the engine, runs backward,
+and answers with every data and gradient: the page never does the math itself. "Step"
+applies one SGD update of L, ``new_w = old_w - lr × dL/dw``, to the weights (not the
+inputs); "Play" repeats steps until "Pause", drawing the loss as it falls. (``moons``, a
+classifier trained on the plane, is `moons.py`.) The API (JSON in, JSON out; errors are a
+4xx with ``{"error": ...}``):
 
 - ``GET /api/state`` → ``{"state": ...}``, the page's data;
 - ``POST /api/eval`` with ``{"values": {"w1": 0.6, "W1": [[...], ...]}}`` → new state;
-- ``POST /api/step`` with ``{"lr": 0.01}`` → the state after one SGD update;
+- ``POST /api/step`` with ``{"lr": 0.01, "steps": 1, "draw": true}`` → `steps` SGD updates
+  and the loss after each (``"losses"``); with ``"draw": false`` only the new numbers
+  (``"values"``, ``"loss"``, ``"shown"``), not the redrawn graph: Play's fast path;
 - ``POST /api/reset`` → the document's numbers again.
 """
 
@@ -61,6 +66,8 @@ class Example:
     start: dict[str, np.ndarray]
     inputs: tuple[str, ...]
     build: Callable[[dict[str, Value]], Value]
+    loss: str  # the loss Step lowers, as the page states it
+    shown: Callable[[dict[str, Value]], list[tuple[str, float]]]  # headline numbers
     notes: Callable[[dict[str, Value], bool], list[str]] = lambda vs, original: []
 
 
@@ -68,15 +75,20 @@ def _neuron(d: ModuleType) -> Example:
     start = {f"x{i}": np.float64(v) for i, v in enumerate(d.NEURON_X, 1)}
     start |= {f"w{i}": np.float64(v) for i, v in enumerate(d.NEURON_W, 1)}
     start["b"] = np.float64(d.NEURON_B)
+    start["t"] = np.float64(NEURON_TARGET)
 
     def build(v: dict[str, Value]) -> Value:
         z = v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["w3"] * v["x3"] + v["b"]
         z.label = "z"
         a = z.relu()
         a.label = "a"
-        return a
-    return Example("One neuron: a = ReLU(w₁x₁ + w₂x₂ + w₃x₃ + b)", start,
-                   ("x1", "x2", "x3"), build)
+        L = (a - v["t"]) ** 2
+        L.label = "L"
+        return L
+    return Example("One neuron: a = ReLU(w₁x₁ + w₂x₂ + w₃x₃ + b), L = (a - t)²", start,
+                   ("x1", "x2", "x3", "t"), build,
+                   "L = (a - t)², the squared error of the output a to the target t",
+                   lambda vs: [("a", float(vs["a"].data)), ("t", float(vs["t"].data))])
 
 
 def _dogcat(d: ModuleType) -> Example:
@@ -95,7 +107,12 @@ def _dogcat(d: ModuleType) -> Example:
         L.label = "L"
         return L
     return Example("Dog or cat: h = ReLU(W1 x + b1), z = W2 h + b2, L = -log p(dog)",
-                   start, ("x",), build)
+                   start, ("x",), build,
+                   "L = -log p(dog), the cross-entropy of softmax(z) with the true label, dog",
+                   lambda vs: [("p(dog)", float(np.exp(vs["log p"].data[0])))])
+
+
+NEURON_TARGET = 1.0  # the document gives the neuron no target; Step needs one to aim at
 
 
 # What the document writes for the digit example (its arithmetic has slips; see notes).
@@ -120,7 +137,9 @@ def _digit(d: ModuleType) -> Example:
             t.label = name
         return L
     return Example('The blurry digit: P("1") from 16 pixels through 4 and 3 hidden ReLUs',
-                   start, ("x",), build, _digit_notes)
+                   start, ("x",), build,
+                   'L = -log P("1"), the cross-entropy of softmax(z) with the true label, "1"',
+                   lambda vs: [('P("1")', float(vs["p"].data[0]))], _digit_notes)
 
 
 def _digit_notes(vs: dict[str, Value], original: bool) -> list[str]:
@@ -141,6 +160,7 @@ def _digit_notes(vs: dict[str, Value], original: bool) -> list[str]:
 
 
 EXAMPLES = {"neuron": _neuron, "dogcat": _dogcat, "digit": _digit}
+MAX_STEPS = 1000  # SGD steps one request may ask for
 
 
 class BadRequest(HttpError):
@@ -178,6 +198,9 @@ class Playground:
         original = all(np.array_equal(self.values[k], self.example.start[k])
                        for k in self.values)
         state["notes"] = self.example.notes(named, original)
+        state["example"] = self.name
+        state["loss"] = {"statement": self.example.loss, "value": float(root.data)}
+        state["shown"] = self.example.shown(named)
         state["editable"] = [{"name": k, "node": ids[k],
                               "kind": "input" if k in self.example.inputs else "weight"}
                              for k in self.values if k in ids]
@@ -196,8 +219,30 @@ class Playground:
             new[k] = _numbers(k, v, self.values[k].shape)
         self._commit({**self.values, **new}, "with these numbers")
 
-    def step(self, lr: Any) -> None:
-        """One SGD update of every weight: new_w = old_w - lr × gradient."""
+    def numbers(self) -> dict[str, Any]:
+        """The current numbers without the drawing (Play's fast path): every input and
+        weight (flat), the loss and the headline numbers, all from the engine."""
+        root, _ = self.graph()
+        named = {v.label: v for v in topological_order(root) if v.label}
+        return {"values": {k: v.ravel().tolist() for k, v in self.values.items()},
+                "loss": float(root.data), "shown": self.example.shown(named)}
+
+    def steps(self, lr: Any, steps: Any) -> list[float]:
+        """`steps` SGD updates; returns the loss after each (what Play's curve draws).
+        If one would overflow, none is kept (422)."""
+        if isinstance(steps, bool) or not isinstance(steps, int) or \
+                not 1 <= steps <= MAX_STEPS:
+            raise BadRequest(f'"steps" must be a whole number from 1 to {MAX_STEPS}, got '
+                             f"{str(steps)[:40]}")
+        before = self.values, self.lr
+        try:
+            return [self.step(lr) for _ in range(steps)]
+        except BaseException:  # all the steps or none: a refused step undoes the others
+            self.values, self.lr = before
+            raise
+
+    def step(self, lr: Any) -> float:
+        """One SGD update of every weight, new_w = old_w - lr × dL/dw; returns the new L."""
         if lr is not None:
             if isinstance(lr, bool) or not isinstance(lr, int | float) or not _finite(lr) \
                     or lr <= 0:
@@ -208,10 +253,11 @@ class Playground:
         with np.errstate(all="ignore"):
             new = {k: (v if k in self.example.inputs else v - lr * np.asarray(leaves[k].grad))
                    for k, v in self.values.items()}
-        self._commit(new, f"after a step with lr = {lr:g}")
+        root = self._commit(new, f"after a step with lr = {lr:g}")
         self.lr = lr
+        return float(root.data)
 
-    def _commit(self, values: dict[str, np.ndarray], how: str) -> None:
+    def _commit(self, values: dict[str, np.ndarray], how: str) -> Value:
         """Keep `values` only if every number the example computes from them is finite:
         a weight that overflows, or a result that does, is refused (422), never stored."""
         for k, v in values.items():
@@ -231,6 +277,7 @@ class Playground:
         except BaseException:
             self.values = old
             raise
+        return root
 
     def reset(self) -> None:
         self.values = {k: np.array(v, dtype=np.float64) for k, v in self.example.start.items()}
@@ -318,7 +365,15 @@ class Handler(JsonHandler):
             if path == "/api/eval":
                 pg.set_values(body.get("values"))
             elif path == "/api/step":
-                pg.step(body.get("lr"))
+                draw = body.get("draw", True)
+                if not isinstance(draw, bool):
+                    raise BadRequest(f'"draw" must be true or false, got {str(draw)[:40]}')
+                losses = pg.steps(body.get("lr"), body.get("steps", 1))
+                if not draw:
+                    self.reply_json(200, {**pg.numbers(), "losses": losses, "lr": pg.lr})
+                    return
+                self.reply_json(200, {"state": pg.state(), "lr": pg.lr, "losses": losses})
+                return
             else:
                 pg.reset()
             state, lr = pg.state(), pg.lr
@@ -328,6 +383,9 @@ class Handler(JsonHandler):
 def make_server(example: str = "neuron", host: str = "127.0.0.1",
                 port: int = 8001) -> PolicyServer:
     """A server for one example (port 0: any free port; see ``server.server_address``)."""
+    if example == "moons":
+        from .moons_server import make_moons_server
+        return make_moons_server(host, port)
     handler = type("PlaygroundHandler", (Handler,), {"playground": Playground(example)})
     return PolicyServer((host, port), handler)
 
@@ -335,7 +393,7 @@ def make_server(example: str = "neuron", host: str = "127.0.0.1",
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograd.playground",
                                      description=__doc__.split("\n\n")[0])
-    parser.add_argument("example", nargs="?", default="neuron", choices=sorted(EXAMPLES),
+    parser.add_argument("example", nargs="?", default="neuron", choices=[*EXAMPLES, "moons"],
                         help="which worked example (default neuron)")
     parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8001, help="port (default 8001; 0: any)")
