@@ -134,19 +134,32 @@ def main(argv: list[str] | None = None) -> int:
         train = make_images(args.train, rng, args.noise)
         val = make_images(args.val, rng, args.noise)
         test = make_images(args.test, rng, args.noise)
+        rows: dict[str, tuple[float, ...]] = {}
         for name, drop, a, patience in settings:
             model = network(args.seed + 10 * r, drop)
             opt = nn.Adam(model.parameters(), lr=args.lr)
             h = nn.fit(model, nn.cross_entropy, opt, train, val, epochs=args.epochs,
                        batch_size=args.batch_size, patience=patience, verbose=False,
                        augment=a, seed=args.seed + r)
+            if h.interrupted:
+                break
             kept = nn.evaluate(model, nn.cross_entropy, *val)["loss"]
             acc = nn.metrics.accuracy(test[1], nn.predict(model, test[0]).argmax(axis=1))
-            results[name].append((h["train_loss"][-1], min(h["val_loss"]),
-                                  h["val_loss"][-1], kept, acc, len(h)))
+            rows[name] = (h["train_loss"][-1], min(h["val_loss"]), h["val_loss"][-1], kept,
+                          acc, len(h))
             if r == 0:
                 curves[name] = h
                 final_model = model
+        if h.interrupted:  # the data set under way is not counted
+            print(f"Interrupted (Ctrl-C) during data set {r + 1} ({name!r}): {r} of "
+                  f"{args.repeats} data set(s) finished"
+                  + ("; the tables below cover only those.\n" if r else "."))
+            break
+        for name, row in rows.items():
+            results[name].append(row)
+    finished = len(results[settings[0][0]])
+    if not finished:
+        return 130
 
     print(f"Medians over {args.repeats} generated data sets ('val kept': the validation loss "
           "of the weights a run ends with; 'stuck': runs left at chance, <60% test accuracy):")
@@ -189,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nThe document's own image through the 'all three' network: "
           f"P(\"1\") = {prob[0]:.1%}, P(\"0\") = {prob[1]:.1%}")
     print(f"Total time {time.perf_counter() - t0:.1f}s")
-    return 0
+    return 0 if finished == args.repeats else 130
 
 
 def _softmax(z: np.ndarray) -> np.ndarray:

@@ -61,6 +61,9 @@ def tune(train_part, val_part, args) -> tuple:
     results = []
     for lr, hidden in itertools.product(args.tune_lrs, args.tune_widths):
         model, h, secs = train(train_part, val_part, hidden, lr, args, verbose=False)
+        if h.interrupted:  # an unfinished run is not a candidate: stop the search here
+            print(f"  {lr:>7g} {hidden:>6d} interrupted (Ctrl-C) after {len(h)} epochs")
+            return hidden, lr, model, h, secs
         best = h.best_epoch - 1
         acc, vl = h["accuracy"][best], h["val_loss"][best]
         results.append(((acc, -vl), (hidden, lr, model, h, secs)))
@@ -139,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     if not args.tune:
         model, history, secs = train(train_part, val_part, hidden, lr, args,
                                      verbose=not args.quiet)
+    if history.interrupted:
+        print(f"\nInterrupted (Ctrl-C) after {len(history)} finished epochs, {secs:.1f}s: an "
+              f"unfinished run, so no test accuracy, plot or saved model.")
+        return 130
     print(f"\nTrained {len(history)} epochs in {secs:.1f}s ({history.stop_reason}); "
           f"best epoch {history.best_epoch}, weights restored: {history.restored}")
     print("Validation curves:")

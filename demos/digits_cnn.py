@@ -114,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     for k, seed in enumerate(args.seeds):
         train_part, val_part, test_part = nn.data.split(X, y, seed=seed, stratify=True)
         cnn, history, secs = train_cnn(train_part, val_part, args, seed)
+        if history.interrupted:
+            print(f"seed {seed}: interrupted (Ctrl-C) after {len(history)} epochs: not "
+                  f"counted; stopping", flush=True)
+            break
         acc, pred = test_accuracy(cnn, *images(test_part))
         line = (f"seed {seed}: CNN test accuracy {acc:.2%} "
                 f"({int(np.sum(pred == test_part[1]))}/{len(pred)}), {len(history)} epochs "
@@ -121,8 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         mlp_acc = None
         if not args.no_mlp:
             mlp_args = digits.parser().parse_args(["--seed", str(seed), "--quiet"])
-            mlp, _, mlp_secs = digits.train(train_part, val_part, mlp_args.hidden, mlp_args.lr,
-                                            mlp_args, verbose=False)
+            mlp, mlp_h, mlp_secs = digits.train(train_part, val_part, mlp_args.hidden,
+                                                mlp_args.lr, mlp_args, verbose=False)
+            if mlp_h.interrupted:
+                print(f"seed {seed}: the MLP was interrupted (Ctrl-C): seed not counted; "
+                      f"stopping", flush=True)
+                break
             mlp_acc, _ = test_accuracy(mlp, *test_part)
             line += f"; MLP {mlp_acc:.2%} in {mlp_secs:.1f}s"
         print(line, flush=True)
@@ -131,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nThe CNN on seed {seed}'s test set:")
             report(test_part[1], pred)
             print()
+    if len(rows) < len(args.seeds):
+        print(f"\nInterrupted: {len(rows)} of {len(args.seeds)} seed(s) finished"
+              + ("; the summary covers only those." if rows else "; nothing to summarise."))
+        if not rows:
+            return 130
     cnn_accs = [r[1] for r in rows]
     median = statistics.median(cnn_accs)
     print(f"\nCNN: median test accuracy {median:.2%}, lowest {min(cnn_accs):.2%} over "
@@ -143,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
               f"worse on {worse}, level on {len(rows) - better - worse} of {len(rows)} "
               f"seed(s); {median - statistics.median(mlp_accs):+.2%} at the median")
     print(f"Total time {time.perf_counter() - t0:.1f}s")
+    if len(rows) < len(args.seeds):
+        return 130
     if median < args.min_accuracy:
         print(f"Median test accuracy {median:.2%} is below the required {args.min_accuracy:.2%}")
         return 1

@@ -32,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 import nn
 from autograd import Value, no_grad
 from nn.optim import CosineAnnealingLR, LinearLR, SequentialLR
+from nn.progress import CtrlC
 
 GOAL = 0.7  # validation loss at most this times the bigram baseline's
 
@@ -221,7 +222,7 @@ def train(model: TinyGPT, train_data: np.ndarray, val_data: np.ndarray,
             best.update(val=val, state=model.state_dict(), step=step)
         return val
 
-    try:
+    with CtrlC() as stop:  # the first Ctrl-C ends training after a whole step
         for step in range(1, args.steps + 1):
             t0 = time.perf_counter()
             x, y = random_batch(train_data, args.batch_size, model.block_size, rng)
@@ -242,9 +243,12 @@ def train(model: TinyGPT, train_data: np.ndarray, val_data: np.ndarray,
             if args.max_minutes and trained > 60 * args.max_minutes:
                 reason = f"time limit ({args.max_minutes:g} min)"
                 break
-    except KeyboardInterrupt:
-        reason = "interrupted (Ctrl-C)"
+            if stop.requested:
+                reason = "interrupted (Ctrl-C)"
+                break
     if step and evaluated != step:
+        print(f"Estimating the validation loss of the last weights ({args.eval_windows} "
+              f"windows)...", flush=True)
         estimate()  # the weights at the stop are a candidate too
     if best["state"] is not None:
         model.load_state_dict(best["state"])
@@ -482,6 +486,7 @@ def run(args: argparse.Namespace) -> int:
           f"goal {GOAL} x bigram = {GOAL * bi:.3f}")
     model = build(args, chars)
     print(f"Model: {model.extra_repr()}, {model.dtype}")
+    info: dict[str, Any] = {}
     if args.steps:
         limit = f"at most {args.max_minutes:g} min" if args.max_minutes else "no time limit"
         print(f"Training {args.steps} steps of {args.batch_size} x {model.block_size} "
@@ -491,6 +496,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Stopped after {info['steps']} steps, {_clock(info['seconds'])} of training: "
               f"{info['reason']}; keeping the weights of step {info['best_step']} (validation "
               f"estimate {info['best_estimate']:.3f})")
+    if info.get("reason", "").startswith("interrupted"):
+        print("Training was interrupted: the numbers below are those of an unfinished run "
+              "(its best weights so far).")
+    print(f"Measuring the validation loss on all {len(val_data):,} characters (about a "
+          f"minute on a busy 2-core machine; Ctrl-C twice to quit)...", flush=True)
     val = evaluate(model, val_data)
     met = val <= GOAL * bi
     print(f"Validation loss (all {len(val_data):,} characters): {val:.3f} nats/char = "
@@ -506,7 +516,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"Sample (temperature {args.temperature}, top-k {args.top_k}):")
         print(generate(model, args.prompt, args.samples, args.temperature, args.top_k,
                        args.seed))
-    return 0
+    return 130 if info.get("reason", "").startswith("interrupted") else 0
 
 
 if __name__ == "__main__":

@@ -39,6 +39,12 @@ class History:
         self.stop_reason = "completed"
         self.restored = False
 
+    @property
+    def interrupted(self) -> bool:
+        """True when Ctrl-C ended training (``stop_reason == "interrupted"``): the numbers
+        are those of an unfinished run."""
+        return self.stop_reason == "interrupted"
+
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]
 
