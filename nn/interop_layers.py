@@ -18,7 +18,7 @@ import numpy as np
 
 import nn
 
-from .interop import ConversionError, OnnxGraph, Rule, _Context, rule
+from .interop_base import ConversionError, OnnxGraph, Rule, _Context, rule
 from .module import Module
 
 _ACTS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
