@@ -23,7 +23,11 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: fl
 
     Returns True, or raises AssertionError naming the input, the element index, the analytic
     and the numeric value of the worst mismatch (|analytic - numeric| > atol + rtol·|numeric|).
+
+    PyTorch's form works too: ``gradcheck(f, (x, y))`` or ``gradcheck(f, [x])``, one tuple
+    (or list) of Values or arrays holding the inputs.
     """
+    inputs = _unpacked(inputs)
     if not inputs:
         raise ValueError("gradcheck needs at least one input Value")
     datas = []
@@ -71,6 +75,17 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: fl
             f"difference {abs(an - numeric):.3g} > atol {atol:g} + rtol {rtol:g} × |numeric|"
         )
     return True
+
+
+def _unpacked(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """torch.autograd.gradcheck(f, inputs): one tuple, or one list of Values or arrays, is
+    the sequence of inputs (a list of plain numbers stays one tensor input)."""
+    if len(inputs) == 1 and isinstance(inputs[0], tuple | list):
+        items = inputs[0]
+        if isinstance(items, tuple) or (items and all(isinstance(x, Value | np.ndarray)
+                                                       for x in items)):
+            return tuple(items)
+    return inputs
 
 
 def _central_difference(evaluate: Callable[[list[Any]], Value], datas: list[Any], i: int,

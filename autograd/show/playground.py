@@ -18,7 +18,6 @@ hand. The API (JSON in, JSON out; errors are a 4xx with ``{"error": ...}``):
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import sys
@@ -26,7 +25,6 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -40,17 +38,9 @@ MAX_BODY = 1 << 20  # bytes of JSON a request may send
 
 
 def document() -> ModuleType:
-    """The module holding the document's inputs and weights: demos/document.py of the
-    project's checkout (the playground runs from a checkout, as the demos do)."""
-    path = Path(__file__).resolve().parents[2] / "demos" / "document.py"
-    if not path.exists():
-        raise RuntimeError("the playground's examples are the document's numbers, kept in "
-                           f"demos/document.py of the project's checkout; {path} is missing: "
-                           "run it from a checkout (pip install -e .)")
-    spec = importlib.util.spec_from_file_location("document", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """The module holding the document's inputs and weights (shipped with the package)."""
+    from . import document_numbers
+    return document_numbers
 
 
 @dataclass
