@@ -39,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import nn
 from autograd import Value, explain, save_graph
+from nn._checks import extra_hint
 
 TOLERANCE = 1e-6
 
@@ -120,7 +121,7 @@ def explain_one(model: nn.Module, x: np.ndarray, label: int, out_dir: Path) -> N
     print("\n".join("  " + ln[:150] for ln in lines[-4:]))
     path = out_dir / "ddp_prediction.svg"
     try:
-        print(f"Its graph drawn to {save_graph(score, str(path))}")
+        print(f"Its graph drawn to {Path(save_graph(score, str(path))).resolve()}")
     except Exception as e:  # noqa: BLE001 (no Graphviz: say so, the rest stands)
         print(f"(no drawing: {e})")
 
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         import torch
         import torch.distributed as dist
     except ImportError:
-        sys.exit("demos/ddp.py needs torch: .venv/bin/pip install -e '.[interop]'")
+        sys.exit(f"demos/ddp.py needs torch: {extra_hint('interop')}")
     try:
         X, y = nn.data.load_digits()
     except ImportError as e:

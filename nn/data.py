@@ -24,7 +24,7 @@ import numpy as np
 
 from autograd import Value
 
-from ._checks import generator, positive_int
+from ._checks import extra_hint, generator, install_hint, positive_int
 from .dataloader import DataLoader, Dataset, TensorDataset
 from .module import Module
 
@@ -152,9 +152,9 @@ def load_digits(scaled: bool = True) -> Pair:
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError:
-        raise ImportError("the digits data set comes with scikit-learn, which is not "
-                          "installed: pip install scikit-learn  (or: pip install -e "
-                          "'.[demos]')") from None
+        raise ImportError(f"the digits data set comes with scikit-learn, which is not "
+                          f"installed: {install_hint('scikit-learn')}  (or, in a checkout: "
+                          f"{extra_hint('demos')})") from None
     digits = sklearn_digits()
     if not scaled:
         return digits.data.astype(np.float64), digits.target

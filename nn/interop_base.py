@@ -14,12 +14,13 @@ import numpy as np
 
 from autograd import Value
 
+from ._checks import extra_hint
 from .module import Module
 
 __all__ = ["OURS", "THEIRS", "ConversionError", "OnnxGraph", "Rule", "rule"]
 
 OPSET = 17  # LayerNormalization needs 17; onnxruntime runs it everywhere it runs
-_EXTRA = "pip install -e '.[interop]'  (torch==2.13.0, onnx, onnxruntime)"
+_EXTRA = extra_hint("interop") + "  (torch==2.13.0, onnx, onnxruntime)"
 
 
 class ConversionError(TypeError):

@@ -44,6 +44,7 @@ import numpy as np
 
 from autograd import Value, no_grad
 
+from ._checks import extra_hint
 from .module import Module, Sequential
 
 MAX_BODY = 1 << 20  # bytes of JSON accepted in one request (1 MiB)
@@ -276,7 +277,8 @@ class OnnxModel:
         try:
             import onnxruntime
         except ImportError:
-            raise ImportError("--onnx needs onnxruntime: pip install -e '.[interop]'") from None
+            raise ImportError(f"--onnx needs onnxruntime: "
+                              f"{extra_hint('interop')}") from None
         self._session = onnxruntime.InferenceSession(str(path),
                                                      providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0]

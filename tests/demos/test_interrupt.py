@@ -2,6 +2,7 @@
 was interrupted, keeps it out of its results, and exits with 130."""
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -54,3 +55,31 @@ def test_one_ctrl_c_is_reported_and_not_counted(name, tmp_path):
     assert "nterrupted" in out, out
     assert absent not in out, out
     assert "Traceback" not in err, err
+
+
+# ---- every demo's --help: each option with its default, and how long it takes ------------
+
+DEMOS = sorted(p.stem for p in (ROOT / "demos").glob("*.py") if p.stem != "document")
+
+
+@pytest.mark.parametrize("name", DEMOS)
+def test_help_lists_every_option_with_its_default_and_a_time(name, tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), COLUMNS="100")
+    out = subprocess.run([sys.executable, str(ROOT / "demos" / f"{name}.py"), "--help"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert "Time:" in text, f"{name} --help gives no time estimate"
+    body = text.split("options:")[1].split("Time:")[0]
+    entries = re.split(r"\n  (?=-)", body)[1:]
+    assert entries
+    for entry in entries:
+        head = entry.split("  ")[0].strip()
+        flag = head.split()[0].rstrip(",")
+        takes_value = len(head.split()) > 1 and not head.startswith("-h")
+        if not takes_value:
+            continue  # a flag: nothing to default
+        words = " ".join(entry.split())
+        assert "default" in words, f"{name} {flag}: no default in {words!r}"
+        assert len(words.split("default")[0].split()) > 2, f"{name} {flag}: no description"
