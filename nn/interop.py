@@ -69,8 +69,9 @@ def to_torch(model: Module, example_input: Any = None, *, dynamic_batch: bool = 
     A model made of the library's layers becomes torch's own modules. A module with its own
     ``forward`` is traced on `example_input` (one batch; a tuple for several inputs) and
     becomes a module that runs the recorded ops with torch, for any batch size unless
-    ``dynamic_batch=False``; it computes as the model in ``eval()`` mode did when traced
-    (Dropout off, BatchNorm's running statistics), and `from_torch` brings it back."""
+    ``dynamic_batch=False`` (an input of another shape, a sequence of another length, is
+    traced again); it computes as the model in ``eval()`` mode did when traced (Dropout off,
+    BatchNorm's running statistics), and `from_torch` brings it back."""
     if not isinstance(model, Module):
         raise TypeError(f"to_torch needs an nn.Module, got {type(model).__name__}")
     torch = _import_torch()
@@ -79,10 +80,48 @@ def to_torch(model: Module, example_input: Any = None, *, dynamic_batch: bool = 
             raise _needs_example(model, "to_torch")
         from .interop_traced import traced_torch_module
         from .trace import trace
-        out = traced_torch_module(trace(model, example_input, dynamic_batch), model)
+        out = traced_torch_module(trace(model, example_input, dynamic_batch), model,
+                                  dynamic_batch)
+        _check_traced(model, out, example_input, torch)
         return out.train(model.training)
     out = _rule_for(model, "").to_torch(model, _Context(torch, None))
     return out.train(model.training)
+
+
+def _check_traced(model: Module, module: Any, example: Any, torch: Any) -> None:
+    """The traced module must give the model's own outputs on the example: a last check
+    that every step's torch entry computes what the engine's op did."""
+    items = list(example) if isinstance(example, tuple) else [example]
+    arrays = [np.asarray(x.data if isinstance(x, Value) else x) for x in items]
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            want = model(*[a if a.dtype.kind in "biu" else Value(a) for a in arrays])
+        with torch.no_grad():
+            got = module(*[torch.as_tensor(a) for a in arrays])
+    finally:
+        model.train(was_training)
+    wants = want if isinstance(want, tuple | list) else (want,)
+    gots = got if isinstance(got, tuple | list) else (got,)
+    for w, g in zip(_flat(wants), _flat(gots)):
+        single = np.asarray(w.data).dtype == np.float32 or g.dtype == torch.float32
+        tol = 1e-4 if single else 1e-8
+        w = np.asarray(w.data, dtype=np.float64)
+        g = g.detach().cpu().numpy().astype(np.float64)
+        if w.shape != g.shape or not np.allclose(g, w, rtol=tol, atol=tol * max(
+                1.0, float(np.abs(w).max(initial=0.0)))):
+            raise ConversionError(
+                f"to_torch: the traced {type(model).__name__} does not reproduce the model on "
+                f"example_input (shapes {w.shape} and {g.shape}); a step of its forward "
+                f"has no faithful torch entry in nn/interop_ops.py")
+
+
+def _flat(items: Any) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        out.extend(_flat(item) if isinstance(item, tuple | list) else [item])
+    return out
 
 
 def from_torch(module: Any) -> Module:

@@ -4,6 +4,8 @@
 parameters and buffers (copied) and whose ``forward`` runs the traced steps in order, each
 with its op's torch entry from nn/interop_ops.py: an interpreter over the recorded graph, so
 torch's autograd, optimizers and DistributedDataParallel see ordinary torch operations.
+The batch size is free; an input of another shape (a sequence of another length) has the
+nn model traced again on it, once per shape, the same torch parameters used throughout.
 `onnx_steps(graph, g)` adds the same steps to an ONNX graph with each op's ONNX entry.
 """
 
@@ -47,10 +49,8 @@ def _traced_class() -> type:
         parameter and buffer back to its name in the nn model; `nn.from_torch` uses it
         (with the model's class and config) to bring the weights back."""
 
-        def __init__(self, graph: Graph, model: Module) -> None:
+        def __init__(self, graph: Graph, model: Module, dynamic: bool = True) -> None:
             super().__init__()
-            self.steps = graph.steps
-            self.outputs = graph.outputs
             self.model_name = type(model).__name__
             try:
                 self.nn_config = model.config()
@@ -65,16 +65,46 @@ def _traced_class() -> type:
                 self.stats.register_buffer(_key(n), torch.tensor(np.array(a)))
             self.nn_names = {**{f"weights.{_key(n)}": n for n in graph.params},
                              **{f"stats.{_key(n)}": n for n in graph.buffers}}
-            self.consts: list[Any] = []
+            consts: list[Any] = []
             for i, c in enumerate(graph.consts):
                 if isinstance(c, np.ndarray):
                     name = f"const_{i}"
                     self.register_buffer(name, torch.as_tensor(c.copy()), persistent=False)
-                    self.consts.append(name)
+                    consts.append(name)
                 else:
-                    self.consts.append(c)
+                    consts.append(c)
+            # One plan (steps, outputs, constants) per input shape: another sequence length
+            # is traced again, with the nn model kept for that (not a torch submodule).
+            self.nn_model, self.dynamic = model, dynamic
+            self.plans = {self._shape_key([s for s, _ in graph.inputs]):
+                          (graph.steps, graph.outputs, consts)}
 
-        def _value(self, ref: Ref, inputs: tuple[Any, ...], env: list[Any], n: int) -> Any:
+        @property
+        def steps(self) -> list[Any]:
+            return next(iter(self.plans.values()))[0]
+
+        def _shape_key(self, shapes: list[tuple[int, ...]]) -> tuple[Any, ...]:
+            return tuple(tuple(s[1:]) if self.dynamic and s else tuple(s) for s in shapes)
+
+        def _plan(self, inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+            key = self._shape_key([tuple(x.shape) for x in inputs])
+            plan = self.plans.get(key)
+            if plan is None:  # a new length: trace the nn model on these very inputs
+                from .trace import trace
+                arrays = [x.detach().cpu().numpy() for x in inputs]
+                graph = trace(self.nn_model, tuple(arrays) if len(arrays) > 1 else arrays[0],
+                              self.dynamic)
+                unknown = {_key(n) for n in graph.params} - set(self.weights)
+                if unknown:
+                    raise ConversionError(f"{self.model_name} uses other parameters at "
+                                          f"input shape {key}: {sorted(unknown)}")
+                consts = [torch.as_tensor(c.copy()) if isinstance(c, np.ndarray) else c
+                          for c in graph.consts]
+                plan = self.plans[key] = (graph.steps, graph.outputs, consts)
+            return plan
+
+        def _value(self, ref: Ref, inputs: tuple[Any, ...], env: list[Any], n: int,
+                   consts: list[Any]) -> Any:
             if ref.kind == "step":
                 return env[ref.key]
             if ref.kind == "input":
@@ -83,7 +113,7 @@ def _traced_class() -> type:
                 return self.weights[_key(ref.key)]
             if ref.kind == "buffer":
                 return getattr(self.stats, _key(ref.key))
-            c = self.consts[ref.key]
+            c = consts[ref.key]
             if isinstance(c, str):
                 return getattr(self, c)
             if isinstance(c, Filled):
@@ -92,18 +122,19 @@ def _traced_class() -> type:
             return c
 
         def forward(self, *inputs: Any) -> Any:
+            steps, outputs, consts = self._plan(inputs)
             n = int(inputs[0].shape[0]) if inputs and inputs[0].dim() else 1
             env: list[Any] = []
-            for step in self.steps:
-                args = [self._value(r, inputs, env, n) for r in step.args]
+            for step in steps:
+                args = [self._value(r, inputs, env, n, consts) for r in step.args]
                 params = {k: _resolve(v, n, inputs) for k, v in step.params.items()}
                 env.append(_rule(step.op, "torch")(torch, *args, **params))
 
             def out(o: Any) -> Any:
                 if isinstance(o, tuple):
                     return tuple(out(i) for i in o)
-                return self._value(o, inputs, env, n)
-            return out(self.outputs)
+                return self._value(o, inputs, env, n, consts)
+            return out(outputs)
 
         def extra_repr(self) -> str:
             return f"traced from nn.{self.model_name}: {len(self.steps)} steps"
@@ -126,10 +157,10 @@ def _resolve(v: Any, n: int, inputs: tuple[Any, ...]) -> Any:
     return v
 
 
-def traced_torch_module(graph: Graph, model: Module) -> Any:
+def traced_torch_module(graph: Graph, model: Module, dynamic: bool = True) -> Any:
     for op in graph.ops():
         _rule(op, "torch")
-    return _traced_class()(graph, model)
+    return _traced_class()(graph, model, dynamic)
 
 
 # ---- ONNX ----------------------------------------------------------------------------------

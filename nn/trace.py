@@ -254,20 +254,26 @@ def _known_ops() -> Any:
 
 # ---- two traces: the batch axis kept free ---------------------------------------------------
 
-def _grown(example: Any) -> Any:
-    """The example with one more sample (its first, repeated) on axis 0 of every input."""
+def _grown(example: Any, k: int) -> Any:
+    """The example with `k` more samples (its first ones, repeated) on axis 0 of every
+    input."""
     items = list(example) if isinstance(example, tuple) else [example]
     grown = []
     for x in items:
         a = np.asarray(x.data if isinstance(x, Value) else x)
-        grown.append(np.concatenate([a, a[:1]]))
+        grown.append(np.concatenate([a, a[np.arange(k) % len(a)]]))
     return tuple(grown) if isinstance(example, tuple) else grown[0]
 
 
 def trace(model: Module, example: Any, dynamic_batch: bool = True) -> Graph:
     """The forward pass of `model` on `example` (an array, a Value, or a tuple of them for
     several inputs) as a `Graph`; with `dynamic_batch` every size that follows the batch
-    is a `Dim`."""
+    is a `Dim`.
+
+    A forward may take another path for small batches than for larger ones, computing the
+    same numbers (nn.MultiheadAttention writes a tiny attention out step by step): when
+    the example's batch and one more run different ops, the next sizes up are tried, and
+    the first two that agree give the graph."""
     if not isinstance(model, Module):
         raise TypeError(f"trace needs an nn.Module, got {type(model).__name__}")
     g = _trace_once(model, example)
@@ -275,12 +281,18 @@ def trace(model: Module, example: Any, dynamic_batch: bool = True) -> Graph:
         example.data if isinstance(example, Value) else example))
     if not dynamic_batch or not first:
         return g
-    try:
-        g2 = _trace_once(model, _grown(example))
-    except Exception as e:  # noqa: BLE001 (any failure: the model takes only this batch)
-        raise TraceError(f"{type(model).__name__} failed on a batch of {g.batch + 1} "
-                         f"(traced at {g.batch} to find the batch axis): {e}") from None
-    return _merge(g, g2, type(model).__name__)
+    error = None
+    for k in range(4):
+        try:
+            base = g if k == 0 else _trace_once(model, _grown(example, k))
+            return _merge(base, _trace_once(model, _grown(example, k + 1)),
+                          type(model).__name__)
+        except TraceError as e:
+            error = error or e
+        except Exception as e:  # noqa: BLE001 (any failure: the model takes only this batch)
+            raise TraceError(f"{type(model).__name__} failed on a batch of {g.batch + k + 1} "
+                             f"(traced at {g.batch} to find the batch axis): {e}") from None
+    raise error
 
 
 def _merge(g: Graph, g2: Graph, name: str) -> Graph:

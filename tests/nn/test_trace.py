@@ -307,3 +307,22 @@ def test_what_cannot_be_traced_is_named():
 
     with pytest.raises(TypeError, match="only Values"):
         nn.to_torch(Unrecorded(), np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("name", ["gpt", "gru", "attention_lstm"])
+def test_to_torch_takes_other_sequence_lengths(name):
+    """Traced at length 8 (or 5, 6), run at a shorter one: the model is traced again for
+    that shape, with the same torch parameters (their gradients included)."""
+    model, data = _build(name)
+    rng = np.random.default_rng(4)
+    example = data(rng, 3)
+    t = nn.to_torch(model, example)
+    x = data(rng, 2)[:, :3]
+    ints = x.dtype.kind in "iu"
+    want = model(x if ints else Value(x)).data
+    got = t(torch.tensor(x))
+    np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-9, atol=1e-12)
+    got.sum().backward()
+    assert all(p.grad is not None for p in t.parameters() if p.requires_grad)
+    np.testing.assert_allclose(t(torch.tensor(example)).detach().numpy(),
+                               model(example if ints else Value(example)).data, rtol=1e-9)
