@@ -18,9 +18,10 @@ STAMP_DEV        := $(VENV)/.stamp-dev
 STAMP_DEMOS      := $(VENV)/.stamp-demos
 STAMP_INTEROP    := $(VENV)/.stamp-interop
 STAMP_BROWSER    := $(VENV)/.stamp-browser
+STAMP_DOCS       := $(VENV)/.stamp-docs
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser bench lint clean
+.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser bench docs lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -32,6 +33,7 @@ help:
 	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
 	@echo "make browser     add playwright for the page tests (they drive /usr/bin/chromium)"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
+	@echo "make docs        build the guides and the API reference into build/docs (strict)"
 	@echo "make lint        ruff check"
 	@echo "make clean       remove .venv, build output, caches and the files the demos write"
 
@@ -60,6 +62,10 @@ $(STAMP_DEMOS): $(STAMP_TEST)
 
 $(STAMP_BROWSER): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[browser]'
+	@touch $@
+
+$(STAMP_DOCS): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[docs]'
 	@touch $@
 
 $(STAMP_DEV): $(STAMP_TEST)
@@ -94,6 +100,11 @@ browser: $(STAMP_BROWSER)
 
 bench: $(STAMP_BENCH) graphviz
 	$(PY) benchmarks/run.py
+
+# The site: docs/*.md and the API reference read from the docstrings (mkdocs.yml).
+# Strict: a broken link or reference, or a docstring that does not match its signature, fails.
+docs: $(STAMP_DOCS)
+	$(VENV)/bin/mkdocs build --strict --clean --site-dir build/docs
 
 lint: $(STAMP_DEV)
 	$(VENV)/bin/ruff check .

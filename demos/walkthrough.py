@@ -402,7 +402,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         losses[kind] = dogcat_loss(kind)[3]
         print(heading)
         for ln in explain(losses[kind]).splitlines():
-            if ln.strip().startswith(("dL/dz₁ =", "dL/dlayers.1.w₁,₁ =")):
+            if ln.strip().startswith(("dL/dz₁ =", "dL/dW₂[1,1] =")):
                 print("  " + ln.strip())
     ce = losses["ce"]
     if args.explain:

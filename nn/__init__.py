@@ -46,6 +46,7 @@ from . import data, metrics  # noqa: F401
 from .dropout import Dropout  # noqa: F401
 from .evaluate import evaluate, predict, to_labels  # noqa: F401
 from .history import History  # noqa: F401
+from .monitor import Monitor  # noqa: F401
 from .replay import Replay  # noqa: F401
 from .train import fit  # noqa: F401
 

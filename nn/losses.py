@@ -43,7 +43,9 @@ def _returns_scalar(loss: Callable[..., Value]) -> Callable[..., Value]:
     """Every loss returns a scalar Value (``.data`` a Python float), whatever the batch."""
     @functools.wraps(loss)
     def wrapper(*args: Any, **kwargs: Any) -> Value:
-        return to_scalar(loss(*args, **kwargs))
+        out = to_scalar(loss(*args, **kwargs))
+        out.label = "L"  # the document's name for the loss (explain: dL/dw)
+        return out
     return wrapper
 
 

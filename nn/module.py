@@ -115,6 +115,17 @@ def _children_of(name: str, value: Any) -> Iterator[tuple[str, Any]]:
                 yield f"{name}.{key}", item
 
 
+class HookHandle:
+    """What `register_forward_hook` returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook: Callable[..., Any]) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
 class Module:
     """A part of a network: holds parameters and sub-modules, and maps inputs to outputs.
 
@@ -156,7 +167,20 @@ class Module:
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self.__dict__.get("_labels_at") != _STRUCTURE[0]:
             self._label_parameters()
-        return self.forward(*args, **kwargs)
+        out = self.forward(*args, **kwargs)
+        for hook in self.__dict__.get("_forward_hooks", ()):
+            result = hook(self, args, out)
+            if result is not None:
+                out = result
+        return out
+
+    def register_forward_hook(self, hook: Callable[[Module, tuple, Any], Any]) -> HookHandle:
+        """Call ``hook(module, inputs, output)`` after every forward of this module, as
+        torch's hook of the same name (a result other than None replaces the output).
+        Returns a handle whose ``remove()`` takes the hook off again."""
+        hooks = self.__dict__.setdefault("_forward_hooks", [])
+        hooks.append(hook)
+        return HookHandle(hooks, hook)
 
     # ---- walking the tree -----------------------------------------------------------------
     def named_modules(self) -> Iterator[tuple[str, Module]]:

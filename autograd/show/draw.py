@@ -17,6 +17,7 @@ import numpy as np
 
 from .._files import write_bytes
 from ..engine import Value, topological_order
+from .explain_numbers import fmt
 
 MAX_NODES = 2000
 MAX_DRAWN = 15000  # points: a picture wider or taller than this is refused, not drawn
@@ -46,15 +47,33 @@ OP_SYMBOLS = {
 }
 
 
+DUST = 1e-12  # a number below this fraction of the graph's largest is rounding noise: 0
+
+
 def _num(x: float) -> str:
-    """A number with 4 significant digits (0.41, -0.438, 2.366, 1.2e-05)."""
-    s = f"{float(x):.4g}"
-    return "0" if s == "-0" else s
+    """A number as explain() writes it (one number, one rounding: 0.41, -0.438, 2.366,
+    0.0035)."""
+    return fmt(x)
 
 
-def _array_lines(a: np.ndarray) -> list[str]:
+def _dust_below(order: list[Value]) -> float:
+    """Numbers smaller than this are float dust (-1.7e-18 where 0 was meant): DUST of the
+    largest finite data or gradient in the graph."""
+    top = 0.0
+    for v in order:
+        for x in (v.data, v.grad):
+            a = np.abs(np.asarray(x, dtype=np.float64))
+            a = a[np.isfinite(a)]
+            if a.size:
+                top = max(top, float(a.max()))
+    return DUST * top
+
+
+def _array_lines(a: np.ndarray, tiny: float = 0.0) -> list[str]:
     """A tensor's values as text lines, or a summary when it has more than MAX_SHOWN."""
     a = np.asarray(a)
+    if tiny and a.dtype.kind == "f":
+        a = np.where(np.abs(a) < tiny, 0.0, a)
     if a.size > MAX_SHOWN:
         return [f"min {_num(a.min())}  mean {_num(a.mean())}  max {_num(a.max())}"]
     if a.ndim == 0:
@@ -63,21 +82,21 @@ def _array_lines(a: np.ndarray) -> list[str]:
     return text.splitlines()
 
 
-def _value_text(x: Any) -> list[str]:
+def _value_text(x: Any, tiny: float = 0.0) -> list[str]:
     if isinstance(x, np.ndarray):
-        return _array_lines(x)
-    return [_num(x)]
+        return _array_lines(x, tiny)
+    return [_num(0.0 if abs(x) < tiny else x)]
 
 
-def _rows(v: Value, show_grad: bool) -> list[tuple[str, list[str]]]:
+def _rows(v: Value, show_grad: bool, tiny: float = 0.0) -> list[tuple[str, list[str]]]:
     rows: list[tuple[str, list[str]]] = []
     if not v.is_scalar:
         rows.append(("shape", [str(v.shape)]))
-    rows.append(("data", _value_text(v.data)))
+    rows.append(("data", _value_text(v.data, tiny)))
     if v.op == "log_softmax":  # the probabilities the document shows, p = e^(log p)
         rows.append(("p", _value_text(np.exp(np.asarray(v.data, dtype=np.float64)))))
     if show_grad:
-        rows.append(("grad", _value_text(v.grad)))
+        rows.append(("grad", _value_text(v.grad, tiny)))
     return rows
 
 
@@ -104,6 +123,8 @@ def _op_text(v: Value) -> str:
               if p is not None and not (k == "keepdims" and not p)}
     if v.op == "getitem":
         text = f"[{_param_text(params.pop('index', ''))}]"
+    # arrays riding along (cross-entropy's class indices, masks) are data, not the op
+    params = {k: p for k, p in params.items() if not isinstance(p, np.ndarray)}
     if params:
         text += " " + ", ".join(f"{k}={_param_text(p)}" for k, p in params.items())
     return text
@@ -234,6 +255,7 @@ def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
             "node per layer) instead of scalar Values"
         )
     folded = folded_plumbing(order, root)
+    tiny = _dust_below(order)
     dot = graphviz.Digraph("autograd", graph_attr={"rankdir": rankdir},
                            node_attr={"fontname": "Helvetica", "fontsize": "10"})
     ids = {v: f"v{i}" for i, v in enumerate(order)}
@@ -242,7 +264,7 @@ def draw_graph(root: Value, show_grad: bool = True, rankdir: str = "LR") -> Any:
             continue
         vid = ids[v]
         color = ROOT_COLOR if v is root else (LEAF_COLOR if not v.parents else INNER_COLOR)
-        dot.node(vid, label=_html_table(v.label, _rows(v, show_grad), color), shape="plain",
+        dot.node(vid, label=_html_table(v.label, _rows(v, show_grad, tiny), color), shape="plain",
                  id=vid)
         if not v.parents:
             continue

@@ -35,10 +35,11 @@ from .explain_numbers import (
     checked,
     const_sym,
     current_digits,
+    element,
     exp_text,
     fmt,
     result,
-    sub,
+    short_name,
     summary,
     times,
     values_text,
@@ -47,6 +48,7 @@ from .explain_writers import FORMATS
 
 __all__ = ["FORMATS", "explain", "explain_steps", "fmt"]
 
+_SQUARES = {"2": "²", "3": "³"}  # small powers written as superscripts, everywhere
 BUILD_LIMIT = 4096  # element expressions are only built for tensors up to this size
 TEXT_LIMIT = 300    # an expression longer than this gets its own line instead of inlining
 
@@ -67,6 +69,8 @@ class _Graph:
         self.as_arg: dict[Value, Any] = {}   # how consumers write it
         self.names: dict[Value, str] = {}
         count = 0
+        self.paths: dict[Value, str] = {}  # a parameter's attribute path, shown once
+        shorts = [short_name(v.label, v.ndim) for v in self.order if v.label]
         for v in self.order:
             self.expr[v] = self._build(v)
             self.inlined[v] = self._inline(v)
@@ -75,9 +79,13 @@ class _Graph:
                 continue
             self.as_arg[v] = self._atoms(v.data)
             if v.label:
-                self.names[v] = v.label
+                name = short_name(v.label, v.ndim)
+                unique = shorts.count(name) == 1 and name not in (x.label for x in self.order)
+                self.names[v] = name if unique or name == v.label else v.label
+                if self.names[v] != v.label:
+                    self.paths[v] = v.label
             elif v is root:
-                self.names[v] = "L"
+                self.names[v] = "out"  # a loss is labelled L (nn's losses are)
             else:
                 count += 1
                 self.names[v] = f"v{count}"
@@ -122,7 +130,7 @@ class _Graph:
         return local[v]
 
     def name(self, v: Value, idx: Any = None) -> str:
-        return self.names[v] + sub(idx, v.shape)
+        return element(self.names[v], idx, v.shape)
 
     def sym(self, v: Value) -> str:
         """The symbolic formula of v's step (names of displayed inputs, inlined ones
@@ -150,6 +158,8 @@ class _Graph:
                 else:
                     text = self.names[x]
                 args.append(text)
+            if n.op == "pow" and args[1] in _SQUARES:  # x², as the numbers are written
+                template, args[1] = "{0}{1}", _SQUARES[args[1]]
             forms[n] = template.format(*args)
         return forms[v]
 
@@ -165,10 +175,11 @@ def _forward(gr: _Graph, inner: bool = False) -> list[Step]:
     for v in gr.order:
         if v.parents:
             continue
+        path = f"   ({gr.paths[v]})" if v in gr.paths else ""
         if v.size <= WRITE_LIMIT:
-            steps.append((v, [f"  {gr.name(v)} = {values_text(v.data)}"]))
+            steps.append((v, [f"  {gr.name(v)} = {values_text(v.data)}{path}"]))
         else:
-            steps.append((v, [(f"  {gr.name(v)}: shape {v.shape}, {v.size} values "
+            steps.append((v, [(f"  {gr.name(v)}{path}: shape {v.shape}, {v.size} values "
                               f"({summary(v.data)}) — too large to write out (more than "
                               f"{WRITE_LIMIT} elements)")]))
     steps.append((None, ["", "Forward pass:"]))
@@ -314,8 +325,8 @@ def _backward(gr: _Graph) -> list[Step]:
         R = "L" if R != "L" else "Loss"
         start = f"from the gradient {gr.name(root)} holds, d{R}/d{gr.name(root)} = " \
                 f"{values_text(seed)}"
-    steps: list[Step] = [
-        (None, [f"Backward pass (chain rule: d{R}/dx = d{R}/dout × dout/dx), {start}:"])]
+    rule = f"chain rule: d{R}/dx = d{R}/dy × dy/dx for each y made from x"
+    steps: list[Step] = [(None, [f"Backward pass ({rule}), {start}:"])]
     for out in reversed(shown):
         if len(parts.get(out, ())) > 1:
             steps.append((out, _total_lines(gr, out, parts[out], R)))
@@ -367,8 +378,7 @@ def _edge_lines(gr: _Graph, out: Value, x: Value, jac_rows: list[dict[Value, Any
             why = _derivation(gr, out, x, i)
             if not why and jac[0, i] == 0:
                 why = _why_zero(gr, out, x, i, jac, g)[1]
-            lines.append(f"  d{R}/d{xi} {eq} d{R}/d{o} × d{o}/d{xi} = "
-                         f"{_products([(1.0, jac[0, i])], total[i])}{why}")
+            lines.append(f"  d{R}/d{xi} {eq} ∂{o}/∂{xi} = {fmt(total[i])}{why}")
             continue
         if not js:
             js, why = _why_zero(gr, out, x, i, jac, g)

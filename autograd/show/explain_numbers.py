@@ -212,6 +212,33 @@ def sub(idx: Any, shape: tuple[int, ...]) -> str:
     return ",".join(str(i + 1).translate(_SUBSCRIPT) for i in idx)
 
 
+def element(name: str, idx: Any, shape: tuple[int, ...]) -> str:
+    """The name of one element, counted from 1 as the document counts: subscripts (z₁,
+    w₂,₃), or brackets (v1[1], W₂[1,1], h[t=2][1,1]) when the name already ends in a
+    digit, a subscript or a bracket, where subscripts would run into it (q₃₁: element 1
+    of q₃, or q₃₁?)."""
+    if idx is None or not shape:
+        return name
+    if name[-1:].isdigit() or name.endswith("]"):  # (isdigit: true for ₀-₉ too)
+        return f"{name}[{','.join(str(i + 1) for i in idx)}]"
+    return name + sub(idx, shape)
+
+
+def short_name(path: str, ndim: int) -> str:
+    """A parameter's name as the document writes it, from its attribute path: the layer's
+    number counted from 1 as a subscript, a matrix in capitals (``layers.1.w`` → W₂,
+    ``layers.1.b`` → b₂); a path without a number keeps its last two parts
+    (``fc1.w`` → W of fc1 as ``W_fc1``). A label that is not a path is kept as it is."""
+    parts = path.split(".")
+    if len(parts) < 2 or not all(parts):
+        return path
+    last = parts[-1].upper() if ndim == 2 and len(parts[-1]) == 1 else parts[-1]
+    numbers = [q for q in parts[:-1] if q.isdigit()]
+    if numbers:
+        return last + str(int(numbers[-1]) + 1).translate(_SUBSCRIPT)
+    return f"{last}_{parts[-2]}"
+
+
 def values_text(data: Any) -> str:
     """A scalar or a small tensor's values on one line: 0.41, [-0.438, 0.438]."""
     arr = np.asarray(data, dtype=np.float64)

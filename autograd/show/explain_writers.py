@@ -23,6 +23,7 @@ from .explain_numbers import (
     PROD,
     SUM,
     TERMS_LIMIT,
+    WRITE_LIMIT,
     E,
     checked,
     exp_text,
@@ -33,7 +34,9 @@ from .explain_numbers import (
     paren,
     result,
     sub,
+    summary,
     terms_of,
+    values_text,
 )
 
 
@@ -233,6 +236,73 @@ def _log_softmax_lines(v: Value, name: Callable[[Value, Any], str],
             lines.append(f"  {name(v, i)} = " + checked(
                 lambda zi=zi, lse=lse: ([f"{fmt(zi)} - {fmt(lse)}"], E("")), result(zi - lse)))
     return lines
+
+
+def _cell_data(v: Value) -> list[np.ndarray]:
+    """A recurrent cell's inputs as float64 arrays, a single sample as a batch of one."""
+    return [np.atleast_2d(np.asarray(x.data if isinstance(x, Value) else x, dtype=np.float64))
+            if i < 3 else np.asarray(x.data if isinstance(x, Value) else x, dtype=np.float64)
+            for i, x in enumerate(v.inputs)]
+
+
+def _gate_line(name: str, formula: str, value: np.ndarray) -> str:
+    """One gate: its formula and, when small enough to read, its numbers."""
+    shown = values_text(value[0] if value.shape[0] == 1 else value) \
+        if value.size <= WRITE_LIMIT else f"shape {value.shape} ({summary(value)})"
+    return f"  {name} = {formula} = {shown}"
+
+
+def _sig(a: np.ndarray) -> np.ndarray:
+    return 0.5 * (1.0 + np.tanh(0.5 * a))  # σ(a), without overflow
+
+
+def _cell_names(v: Value, name: Callable[..., str], k: int) -> tuple[str, ...]:
+    return tuple(name(x) if isinstance(x, Value) else n
+                 for x, n in zip(v.inputs[:k], ("x", "h₋₁", "c₋₁")))
+
+
+def _gru_lines(v: Value, name: Callable[..., str], args: list[Any]) -> list[str]:
+    """The GRU cell as its gates (torch's order r, z, n), each with its numbers."""
+    x, h, w_ih, w_hh, b_ih, b_hh = _cell_data(v)[:6]
+    xn, hn = _cell_names(v, name, 2)
+    nh = h.shape[-1]
+    gi, gh = x @ w_ih.T + b_ih, h @ w_hh.T + b_hh
+    r, z = _sig(gi[:, :nh] + gh[:, :nh]), _sig(gi[:, nh:2 * nh] + gh[:, nh:2 * nh])
+    n = np.tanh(gi[:, 2 * nh:] + r * gh[:, 2 * nh:])
+    return [_gate_line("r", f"σ({xn} W_irᵀ + b_ir + {hn} W_hrᵀ + b_hr)", r),
+            _gate_line("z", f"σ({xn} W_izᵀ + b_iz + {hn} W_hzᵀ + b_hz)", z),
+            _gate_line("n", f"tanh({xn} W_inᵀ + b_in + r ⊙ ({hn} W_hnᵀ + b_hn))", n),
+            _gate_line(name(v), f"(1 - z) ⊙ n + z ⊙ {hn}", (1 - z) * n + z * h)]
+
+
+def _lstm_lines(v: Value, name: Callable[..., str], args: list[Any]) -> list[str]:
+    """The LSTM cell as its gates (torch's order i, f, g, o) and the new cell state."""
+    x, h, c, w_ih, w_hh, b_ih, b_hh = _cell_data(v)[:7]
+    xn, hn, cn = _cell_names(v, name, 3)
+    nh = h.shape[-1]
+    a = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+    i, f, o = _sig(a[:, :nh]), _sig(a[:, nh:2 * nh]), _sig(a[:, 3 * nh:])
+    g = np.tanh(a[:, 2 * nh:3 * nh])
+    c2 = f * c + i * g
+    pre = f"{xn} W_i·ᵀ + b_i· + {hn} W_h·ᵀ + b_h·"
+    return [_gate_line("i", f"σ({pre.replace('·', 'i')})", i),
+            _gate_line("f", f"σ({pre.replace('·', 'f')})", f),
+            _gate_line("g", f"tanh({pre.replace('·', 'g')})", g),
+            _gate_line("o", f"σ({pre.replace('·', 'o')})", o),
+            _gate_line("c", f"f ⊙ {cn} + i ⊙ g", c2),
+            _gate_line("h", "o ⊙ tanh(c)", o * np.tanh(c2)),
+            f"    {name(v)} = [h, c] (both states, side by side)"]
+
+
+def _rnn_lines(v: Value, name: Callable[..., str], args: list[Any]) -> list[str]:
+    """The plain RNN cell: one nonlinearity of both affine maps."""
+    x, h, w_ih, w_hh, b_ih, b_hh = _cell_data(v)[:6]
+    xn, hn = _cell_names(v, name, 2)
+    a = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+    act = v.params.get("nonlinearity", "tanh")
+    out = np.tanh(a) if act == "tanh" else np.maximum(a, 0.0)
+    fn = "tanh" if act == "tanh" else "ReLU"
+    return [_gate_line(name(v), f"{fn}({xn} W_ihᵀ + b_ih + {hn} W_hhᵀ + b_hh)", out)]
 
 
 def _log_softmax_back(v: Value, g: np.ndarray, names: Callable[[Any, Any], str],
@@ -450,9 +520,9 @@ FORMATS: dict[str, Fmt] = {
     "linear": Fmt("{0} @ {1}.T + {2}", None),
     "cross_entropy": Fmt("cross_entropy({0})", None, back=_cross_entropy_back),
     # one time step of a recurrent layer (autograd/recurrent.py): x and the state in, h' out
-    "rnn_cell": Fmt("RNN cell({0}, {1})", None),
-    "gru_cell": Fmt("GRU cell({0}, {1})", None),
-    "lstm_cell": Fmt("LSTM cell({0}, {1}, {2})", None),
+    "rnn_cell": Fmt("RNN cell({0}, {1})", None, lines=_rnn_lines),
+    "gru_cell": Fmt("GRU cell({0}, {1})", None, lines=_gru_lines),
+    "lstm_cell": Fmt("LSTM cell({0}, {1}, {2})", None, lines=_lstm_lines),
     # training-mode batch normalisation (autograd/norm.py), nn.BatchNorm1d/2d's step
     "batch_norm": Fmt("batch_norm({0}, γ={1}, β={2})", None),
     "attention": Fmt("softmax({0} {1}ᵀ / √d) {2}", None),

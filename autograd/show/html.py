@@ -99,8 +99,7 @@ def page_state(root: Value, title: str | None = None) -> dict[str, Any]:
         raise TypeError(f"save_html() needs a Value, got {type(root).__name__}")
     order = topological_order(root)
     ids = {v: f"v{i}" for i, v in enumerate(order)}
-    state: dict[str, Any] = {"title": title or (f"The calculation of {root.label}"
-                                                if root.label else "A calculation"),
+    state: dict[str, Any] = {"title": title or f"Calculation of {root.label or 'the result'}",
                              "root": ids[root], "svg": None, "summary": None, "steps": [],
                              "nodes": {}, "drawn": {}, "has_grad": False}
     if len(order) > MAX_NODES:

@@ -14,6 +14,7 @@ def test_each_output_element_is_the_kernel_times_its_patch_plus_the_bias() -> No
     y = conv2d(x, w, b)
     y.label = "y"
     loss = (y * y).sum()
+    loss.label = "L"
     loss.backward()
     text = explain(loss)
     assert ("    y₁,₁,₁,₂ = (0.5 × 0.7) + (-0.2 × 0.2) + (0.3 × 0.8) + (0.9 × 0.2) - 0.1 "
@@ -29,5 +30,5 @@ def test_padded_zeros_are_left_out_of_the_sum() -> None:
     x = Value(np.array([[[3.0, 4.0, 5.0]]]), label="x")
     text = explain(conv1d(x, k, padding=1, stride=2))
     lines = text.splitlines()
-    assert "    L₁,₁,₁ = (2 × 3) = 6" in lines  # the left padded zero × 1 is not written
-    assert "    L₁,₁,₂ = (1 × 4) + (2 × 5) = 4 + 10 = 14" in lines
+    assert "    out₁,₁,₁ = (2 × 3) = 6" in lines  # the left padded zero × 1 is not written
+    assert "    out₁,₁,₂ = (1 × 4) + (2 × 5) = 4 + 10 = 14" in lines

@@ -207,7 +207,7 @@ def test_the_dog_cat_drawing_reads_like_the_document(tmp_path):
     src = draw_graph(L).source
     assert "transpose" not in src and src.count('label="ᵀ"') == 2
     texts = svg_texts(save_graph(L, tmp_path / "dogcat.svg"))
-    assert "[0.5619, 0.4381]" in texts          # p, beside the log-softmax values
+    assert "[0.562, 0.438]" in texts  # p, beside the log-softmax values, rounded as explain
     assert "input x" in texts and "[0.9, 0.2, 0.8, 0.3]" in texts
     assert "layers.1.w" in texts
     # a labelled or reused transpose stays a node of its own
@@ -215,3 +215,30 @@ def test_the_dog_cat_drawing_reads_like_the_document(tmp_path):
     t = w.T
     t.label = "wT"
     assert "transpose" in draw_graph((t @ np.ones(2)).sum()).source
+
+
+def test_float_dust_is_drawn_as_zero_and_numbers_round_as_explain(tmp_path):
+    a = Value(0.1, label="a")
+    b = Value(0.2, label="b")
+    c = Value(0.3, label="c")
+    d = (a + b) - c  # 5.55e-17, float dust
+    d.label = "d"
+    out = d * 1.0 + Value(0.5625, label="e")
+    out.backward()
+    texts = svg_texts(save_graph(out, tmp_path / "dust.svg"))
+    assert d.data != 0 and "0" in texts and not any("e-17" in t for t in texts)
+    big = Value([1e8, 1e-5], label="big")  # 1e-5 is dust beside 1e8 (below 1e-12 of it)
+    (big * 2.0).sum().backward()
+    assert "0.562" in texts and "0.5625" not in texts  # explain's rounding, one for all
+    big_texts = svg_texts(save_graph(big * 1.0, tmp_path / "big.svg"))
+    assert "[1e+08, 0]" in big_texts and not any("1e-05" in t for t in big_texts)
+
+
+def test_array_arguments_are_not_written_on_the_op(tmp_path):
+    from autograd.ops.losses import cross_entropy
+
+    z = Value([[0.3, 0.1], [0.2, 0.5]], label="z")
+    L = cross_entropy(z, index=np.array([0, 1]))
+    L.backward()
+    texts = svg_texts(save_graph(L, tmp_path / "ce.svg"))
+    assert "cross_entropy" in texts and not any("index=" in t for t in texts)

@@ -65,7 +65,7 @@ def test_single_neuron_backward():
     a = neuron()
     a.backward()
     text = explain(a)
-    assert "da/dz = 1" in text
+    assert "da/dz = ∂a/∂z = 1" in text
     for w, x in (("w1", "0.8"), ("w2", "0.3"), ("w3", "0.5")):
         assert f"da/d{w} = da/dz × dz/d{w} = 1 × {x} = {x}\n" in text
     assert "da/dx1 = da/dz × dz/dx1 = 1 × 0.5 = 0.5\n" in text
@@ -102,7 +102,7 @@ def test_dog_cat_gradient_is_the_documents_chain_rule():
     assert "dL/dh₁ = dL/dz₁ × dz₁/dh₁ + dL/dz₂ × dz₂/dh₁ = (-0.438 × 0.8) + (0.438 × 0.3)" \
         " = -0.35 + 0.131 = -0.219" in text
     # 0.044 × 0.2 would be 0.0088, not 0.00876: the factor gets the digit it needs
-    assert "dL/dW1₂,₂ = dL/dv1₂ × dv1₂/dW1₂,₂ = 0.0438 × 0.2 = 0.00876\n" in text
+    assert "dL/dW1[2,2] = dL/dv1[2] × dv1[2]/dW1[2,2] = 0.0438 × 0.2 = 0.00876\n" in text
 
 
 def test_a_tensor_root_starts_from_the_gradient_it_holds():
@@ -143,7 +143,9 @@ def test_nn_cross_entropy_graph_reads_as_p_minus_y():
     L.backward()
     text = explain(L)
     assert "= 0.562 - 1 = -0.438" in text
-    assert "dL/dlayers.1.w₁,₁ = " in text and "-0.438 × 0.71 = -0.311" in text
+    # parameters are named from their paths as the document names them, the path once
+    assert "dL/dW₂[1,1] = " in text and "-0.438 × 0.71 = -0.311" in text
+    assert "  W₂ = [[" in text and "   (layers.1.w)\n" in text and "layers.1.w₁" not in text
 
 
 def test_sigmoid_is_written_out():
@@ -158,7 +160,8 @@ def test_unlabelled_values_get_short_names_in_forward_order():
     c = b.log() * 2.0
     text = explain(c)
     assert "  v1 = 3\n" in text and "  v2 = e^3 = 20.086\n" in text
-    assert "  v3 = log(20.086) = 3\n" in text and "  L = 3 × 2 = 6\n" in text
+    # an unlabelled root is not called L: nothing says it is a loss
+    assert "  v3 = log(20.086) = 3\n" in text and "  out = 3 × 2 = 6\n" in text
 
 
 def test_a_value_used_twice_sums_its_gradient():
@@ -166,6 +169,7 @@ def test_a_value_used_twice_sums_its_gradient():
     b = a.exp()
     b.label = "b"
     c = b * a
+    c.label = "L"
     c.backward()
     text = explain(c)
     assert "dL/da += dL/db × db/da = 3 × 20.0855 = 60.257" in text  # 3 × 20.086 = 60.258
@@ -198,6 +202,7 @@ def test_every_written_gradient_matches_the_engine():
 def test_large_tensors_are_summarised_and_the_text_says_so():
     big = Value(np.arange(20.0), label="big")
     s = (big * 2.0).sum()
+    s.label = "L"
     s.backward()
     text = explain(s)
     assert "big: shape (20,), 20 values (min 0, mean 9.5, max 19) — too large" in text
@@ -371,11 +376,12 @@ def test_a_zero_gradient_says_why():
     h = (np.array([1.0, 1.5]) @ w.T + Value([-1.0, 0.1], label="b")).relu()
     h.label = "h"
     L = (h * Value([0.519, 0.3], label="v")).sum()
+    L.label = "L"
     L.backward()
     text = explain(L)
-    assert ("dL/dv1₁ = dL/dh₁ × dh₁/dv1₁ = 0.519 × 0 = 0 — the ReLU was off (h₁'s input is "
+    assert ("dL/dv1[1] = dL/dh₁ × dh₁/dv1[1] = 0.519 × 0 = 0 — the ReLU was off (h₁'s input is "
             "-0.8 ≤ 0), so no gradient passes\n") in text
-    assert "dL/dW₁,₁ = dL/dv1₁ × dv1₁/dW₁,₁ = 0 × 1 = 0 — dL/dv1₁ is 0, so nothing reaches" \
+    assert "dL/dW₁,₁ = dL/dv1[1] × dv1[1]/dW₁,₁ = 0 × 1 = 0 — dL/dv1[1] is 0, so nothing reaches" \
         " W₁,₁\n" in text
     assert w.grad[0, 0] == 0 and w.grad[1, 1] == pytest.approx(0.45)
     # a ReLU written inside one line with its weights: the step is still named
@@ -390,11 +396,12 @@ def test_the_first_backward_line_is_derived():
     a = neuron()
     a.backward()
     text = explain(a)
-    assert "  da/dz = da/da × da/dz = 1 × 1 = 1 — from a = ReLU(z): d/dz = ReLU'(0.41) = 1\n" \
+    # the root's own step is its local derivative, not the circular da/da × da/dz
+    assert "  da/dz = ∂a/∂z = 1 — from a = ReLU(z): d/dz = ReLU'(0.41) = 1\n" \
         in text
     L, _ = dogcat(loss="mse")
     L.backward()
-    assert ("dL/dp₁ = dL/dL × dL/dp₁ = 1 × (-0.438) = -0.438 — from L = (sum((p - [1, 0])^2)) "
+    assert ("dL/dp₁ = ∂L/∂p₁ = -0.438 — from L = (sum((p - [1, 0])²)) "
             "× 0.5: d/dp₁ = 1 × 2 × (-0.438) × 1 × 0.5 = 1 × (-0.876) × 1 × 0.5 = -0.438\n"
             ) in explain(L)
 
@@ -406,6 +413,7 @@ def test_a_batch_cross_entropy_reads_as_p_minus_y_over_the_batch():
     for L in (cross_entropy(z, index=np.array([0, 1])),
               cross_entropy(z, np.array([[1.0, 0.0], [0.0, 1.0]]))):
         z.zero_grad()
+        L.label = "L"
         L.backward()
         text = explain(L)
         assert "(softmax + cross-entropy over 2 rows: dL/dz = (p - y) / 2" in text
@@ -420,23 +428,56 @@ def test_a_max_says_which_inputs_it_passes_nothing():
 
     x = Value(np.array([[[0.1, 0.5, -0.3, 0.8]]]), label="x")
     L = max_pool1d(x, 2).sum()
+    L.label = "L"
     L.backward()
     text = explain(L)
     assert "  dL/dx₁,₁,₁ = 0 — x₁,₁,₁ is not the maximum of its window, so max_pool1d passes" \
         " it nothing\n" in text
-    assert "dL/dx₁,₁,₂ = dL/dv1₁,₁,₁ × dv1₁,₁,₁/dx₁,₁,₂ = 1 × 1 = 1\n" in text
+    assert "dL/dx₁,₁,₂ = dL/dv1[1,1,1] × dv1[1,1,1]/dx₁,₁,₂ = 1 × 1 = 1\n" in text
     m = Value([0.3, 0.9, 0.1], label="m")
     M = m.max()
     M.label = "M"
     M.backward()
-    assert "dM/dm₁ = dM/dM × dM/dm₁ = 1 × 0 = 0 — m₁ is not the maximum of its values" \
+    assert "dM/dm₁ = ∂M/∂m₁ = 0 — m₁ is not the maximum of its values" \
         in explain(M)
 
 
 def test_a_dot_product_root_derives_each_weight_gradient():
     w, x = Value([0.5, 0.7, 0.2], label="w"), Value([0.8, 0.3, 0.5], label="x")
     L = w @ x
+    L.label = "L"
     L.backward()
     text = explain(L)
-    assert "  dL/dw₂ = dL/dL × dL/dw₂ = 1 × 0.3 = 0.3 — from L = w @ x: d/dw₂ = 0.3\n" in text
-    assert "  dL/dx₁ = dL/dL × dL/dx₁ = 1 × 0.5 = 0.5 — from L = w @ x: d/dx₁ = 0.5\n" in text
+    assert "  dL/dw₂ = ∂L/∂w₂ = 0.3 — from L = w @ x: d/dw₂ = 0.3\n" in text
+    assert "  dL/dx₁ = ∂L/∂x₁ = 0.5 — from L = w @ x: d/dx₁ = 0.5\n" in text
+
+
+def test_a_gru_cell_is_written_as_its_gates():
+    import nn
+
+    gru = nn.GRU(1, 2, seed=0)
+    _, h = gru(np.array([[[0.5], [0.1]]]))
+    text = explain(h.sum())
+    # the gates with their numbers, computed here the way torch.nn.GRU documents them
+    w_ih, b_ih, b_hh = (p.data for p in (gru.w_ih, gru.b_ih, gru.b_hh))
+    gi, gh = 0.5 * w_ih[:, 0] + b_ih, b_hh  # the first step: h₋₁ = 0
+    r, z = 1 / (1 + np.exp(-(gi[:2] + gh[:2]))), 1 / (1 + np.exp(-(gi[2:4] + gh[2:4])))
+    n = np.tanh(gi[4:] + r * gh[4:])
+    assert f"    r = σ(x W_irᵀ + b_ir + h₋₁ W_hrᵀ + b_hr) = [{fmt(r[0])}, {fmt(r[1])}]" in text
+    assert f"    z = σ(x W_izᵀ + b_iz + h₋₁ W_hzᵀ + b_hz) = [{fmt(z[0])}, {fmt(z[1])}]" in text
+    assert f"r ⊙ (h₋₁ W_hnᵀ + b_hn)) = [{fmt(n[0])}, {fmt(n[1])}]" in text
+    h1 = (1 - z) * n
+    assert f"    h[t=1] = (1 - z) ⊙ n + z ⊙ h₋₁ = [{fmt(h1[0])}, {fmt(h1[1])}]" in text
+    assert "GRU cell(0.1, h[t=1])" in text  # the second step reads the first one's state
+
+
+def test_lstm_and_rnn_cells_are_written_as_their_gates():
+    import nn
+
+    _, (h, _) = nn.LSTM(1, 2, seed=0)(np.array([[[0.5]]]))
+    text = explain(h.sum())
+    for gate in ("i = σ(", "f = σ(", "g = tanh(", "o = σ(", "c = f ⊙ c₋₁ + i ⊙ g = [",
+                 "h = o ⊙ tanh(c) = ["):
+        assert "\n    " + gate in text
+    _, h = nn.RNN(1, 2, seed=0)(np.array([[[0.5]]]))
+    assert "= tanh(x W_ihᵀ + b_ih + h₋₁ W_hhᵀ + b_hh) = [" in explain(h.sum())

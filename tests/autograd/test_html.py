@@ -8,6 +8,7 @@ import pytest
 
 from autograd import Value, explain, save_html
 from autograd.show.explain import explain_steps
+from autograd.show.explain_numbers import fmt
 from autograd.show.html import page_state
 from demos.document import DOG_B1, DOG_B2, DOG_W1, DOG_W2, DOG_X, DOG_Y, single_neuron
 
@@ -101,6 +102,7 @@ def test_arrow_keys_step_too(page, tmp_path):
 def test_clicking_a_node_shows_its_data_and_gradient(page, tmp_path):
     a = neuron()
     open_page(page, tmp_path, a)
+    page.page.keyboard.press("End")  # the whole calculation: every number revealed
     for v in [a, *a.parents[0].parents]:  # a, then z's inputs
         page.page.click(f"#graph g#{node_id(a, v)}")
         assert cells(page, "#details table.data") == pytest.approx([v.data], rel=1e-5)
@@ -112,6 +114,7 @@ def test_a_tensor_graph_shows_tables_and_the_documents_numbers(page, tmp_path):
     L, vs = dogcat()
     open_page(page, tmp_path, L, title="Dog or cat")
     assert page.page.title() == "Dog or cat"
+    page.page.keyboard.press("End")
     for name in ("W1", "W2", "x", "h", "z"):
         v = vs[name]
         page.page.click(f"#graph g#{node_id(L, v)}")
@@ -121,7 +124,7 @@ def test_a_tensor_graph_shows_tables_and_the_documents_numbers(page, tmp_path):
         rows = page.page.locator("#details table.data tr").count() - 1
         assert rows == (v.shape[0] if v.ndim == 2 else 1)
     svg = page.page.inner_text("#graph")
-    assert "0.5619" in svg                     # P(dog) in the drawing
+    assert "0.562" in svg  # P(dog) in the drawing, as the document and explain write it
     assert "ᵀ" in svg and "transpose" not in svg  # W.T folded into the edge
     while not page.page.is_disabled("#next"):
         page.page.click("#next")
@@ -186,4 +189,82 @@ def test_jupyter_shows_a_value_as_its_graph_and_explain_as_lines(page):
     for _ in range(400):
         v = v + 1.0
     assert v._repr_html_() is None                      # too big: the plain repr instead
+    assert page.errors == []
+
+
+def _reveal_graph():
+    """A small graph whose numbers are all different, so each can be looked for alone."""
+    a, b = Value(1.5, label="a"), Value(-0.25, label="b")
+    c = a * b
+    c.label = "c"
+    d = c.exp()
+    d.label = "d"
+    L = d * d
+    L.label = "L"
+    L.backward()
+    return L, {"a": a, "b": b, "c": c, "d": d}
+
+
+def test_stepping_reveals_each_number_when_its_step_computes_it(page, tmp_path):
+    L, vs = _reveal_graph()
+    state = page_state(L)
+    steps = state["steps"]
+    ids = {name: node_id(L, v) for name, v in vs.items()} | {"L": node_id(L, L)}
+    data = {n: fmt(v.data) for n, v in (vs | {"L": L}).items()}
+    grads = {n: fmt(vs[n].grad) for n in ("a", "b", "c", "d")}
+    assert len(set(data.values()) | set(grads.values())) == 9  # no two alike
+    first_fwd = {n: next(i for i, s in enumerate(steps) if s["node"] == ids[n]
+                         and s["phase"] == "forward") for n in ids}
+    last_bwd = {n: max(i for i, s in enumerate(steps) if s["node"] == ids[n]
+                       and s["phase"] == "backward") for n in grads}
+    open_page(page, tmp_path, L)
+    for k in range(-1, len(steps)):
+        if k >= 0:
+            page.page.click("#next")
+        shown = page.page.inner_text("#graph")
+        for n in ("c", "d", "L"):  # computed: hidden until the forward pass reaches them
+            assert (data[n] in shown) == (k >= first_fwd[n]), (k, n, "data")
+        for n in ("a", "b"):  # given: shown from the start
+            assert data[n] in shown
+        for n, at in last_bwd.items():  # a gradient once the backward pass is done with it
+            assert (grads[n] in shown) == (k >= at), (k, n, "grad")
+        lines = page.page.inner_text("#all-lines")
+        later = [ln for s in steps[k + 1:] for ln in s["lines"] if ln.strip()]
+        assert not any(ln.strip() in lines for ln in later if ln.strip() not in
+                       [x.strip() for s in steps[:k + 1] for x in s["lines"]])
+    page.page.keyboard.press("Home")
+    assert grads["a"] not in page.page.inner_text("#graph")
+    page.page.click("#all")
+    assert all(g in page.page.inner_text("#graph") for g in grads.values())
+    assert page.errors == []
+
+
+def test_clicking_a_node_before_its_step_does_not_give_the_answer(page, tmp_path):
+    L, vs = _reveal_graph()
+    open_page(page, tmp_path, L)
+    page.page.click(f"#graph g#{node_id(L, vs['d'])}")
+    details = page.page.inner_text("#details")
+    assert "has not reached it yet" in details and fmt(vs["d"].data) not in details
+
+
+def test_zoom_fits_with_readable_text_and_the_buttons_zoom(page, tmp_path):
+    import nn
+    from demos.document import dog_cat_network
+
+    L = nn.cross_entropy(dog_cat_network()(DOG_X), 0)
+    L.backward()
+    open_page(page, tmp_path, L)
+    size = page.page.evaluate("""() => {
+        const t = document.querySelector('#graph svg text');
+        return t.getBoundingClientRect().height; }""")
+    assert size >= 10  # the fit keeps the drawing's text readable
+    box = page.page.evaluate("document.getElementById('graph').clientWidth")
+    svg = page.page.evaluate("document.querySelector('#graph svg').getBoundingClientRect().width")
+    assert svg >= 0.95 * box - 10 or size >= 10 * 2.5 * 0.99  # it fills the box (or tops out)
+    before = float(page.page.get_attribute("#graph", "data-zoom"))
+    page.page.click("#zoom-in")
+    assert float(page.page.get_attribute("#graph", "data-zoom")) == pytest.approx(before * 1.25)
+    page.page.keyboard.press("0")
+    assert float(page.page.get_attribute("#graph", "data-zoom")) == pytest.approx(before)
+    assert page.page.title() == "Calculation of L"
     assert page.errors == []

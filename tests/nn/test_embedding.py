@@ -81,5 +81,5 @@ def test_draw_and_explain_show_the_lookup():
     dot = draw_graph(out).source
     assert "<B>w</B>" in dot and "[2 0 2]" in dot  # the table, and the lookup's indices
     text = explain(out)
-    assert "dL/dw₃,₁ = dL/dL × dL/dw₃,₁ = 1 × 2 = 2" in text  # row 3 looked up twice
-    assert "dL/dw₂,₁ = dL/dL × dL/dw₂,₁ = 1 × 0 = 0" in text
+    assert "dout/dw₃,₁ = ∂out/∂w₃,₁ = 2" in text  # row 3 looked up twice
+    assert "dout/dw₂,₁ = ∂out/∂w₂,₁ = 0" in text

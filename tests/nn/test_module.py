@@ -252,9 +252,10 @@ def test_custom_module_labels_in_explain_and_draw_graph():
     out = net(np.array([0.3, -0.2]))  # one sample: the step-by-step graph
     out.backward()
     text = explain(out)
-    assert "dL/dfc1.b₁ = " in text and "dL/dfc2.b₁ = " in text  # two biases, two names
-    assert "dL/dfc1.w₂,₁ = " in text and "dL/dfc2.w₁,₂ = " in text
-    assert "\n  fc1.w = [[" in text and "\n  scale = 2" in text and "\n  γ = 1" in text
+    # two biases, two names, each made from its path (shown once beside the values)
+    assert "dout/db_fc1[1] = " in text and "dout/db_fc2[1] = " in text
+    assert "dout/dW_fc1[2,1] = " in text and "dout/dW_fc2[1,2] = " in text
+    assert "\n  W_fc1 = [[" in text and "   (fc1.w)\n" in text and "\n  scale = 2" in text and "\n  γ = 1" in text
     source = draw_graph(out).source
     for name in ("fc1.w", "fc1.b", "fc2.w", "fc2.b", "scale", "γ"):
         assert name in source, name

@@ -184,7 +184,7 @@ def test_a_short_sequence_draws_and_explains_every_step():
     text = explain(h)
     assert "h[t=2] = GRU cell(-1, h[t=1])" in text
     # backpropagation through time, one chain-rule step per time step
-    assert "dh[t=3]/dh[t=1]₁,₁ = dh[t=3]/dh[t=2]₁,₁ × dh[t=2]₁,₁/dh[t=1]₁,₁" in text
+    assert "dh[t=3]/dh[t=1][1,1] = dh[t=3]/dh[t=2][1,1] × dh[t=2][1,1]/dh[t=1][1,1]" in text
 
 
 def test_a_long_sequence_labels_only_its_first_and_last_steps():
