@@ -18,10 +18,11 @@ STAMP_DEV        := $(VENV)/.stamp-dev
 STAMP_DEMOS      := $(VENV)/.stamp-demos
 STAMP_INTEROP    := $(VENV)/.stamp-interop
 STAMP_BROWSER    := $(VENV)/.stamp-browser
+STAMP_NOTEBOOKS  := $(VENV)/.stamp-notebooks
 STAMP_DOCS       := $(VENV)/.stamp-docs
 META             := setup.cfg pyproject.toml
 
-.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser bench docs lint clean
+.PHONY: help venv graphviz test demo crosscheck interop demo-deps browser notebooks bench docs lint clean
 
 help:
 	@echo "make venv        create .venv and install the package with its test extra"
@@ -32,6 +33,7 @@ help:
 	@echo "make interop     add torch==2.13.0, onnx and onnxruntime (nn.to_torch, export_onnx)"
 	@echo "make demo-deps   add scikit-learn and matplotlib for the lifecycle demos"
 	@echo "make browser     add playwright for the page tests (they drive /usr/bin/chromium)"
+	@echo "make notebooks   add nbclient, ipykernel and the course's libraries (notebooks/)"
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
 	@echo "make docs        build the guides and the API reference into build/docs (strict)"
 	@echo "make lint        ruff check"
@@ -62,6 +64,10 @@ $(STAMP_DEMOS): $(STAMP_TEST)
 
 $(STAMP_BROWSER): $(STAMP_TEST)
 	$(PIP) install $(FIND_LINKS) -e '.[browser]'
+	@touch $@
+
+$(STAMP_NOTEBOOKS): $(STAMP_TEST)
+	$(PIP) install $(FIND_LINKS) -e '.[notebooks]'
 	@touch $@
 
 $(STAMP_DOCS): $(STAMP_TEST)
@@ -97,6 +103,8 @@ interop: $(STAMP_INTEROP)
 demo-deps: $(STAMP_DEMOS)
 
 browser: $(STAMP_BROWSER)
+
+notebooks: $(STAMP_NOTEBOOKS)
 
 bench: $(STAMP_BENCH) graphviz
 	$(PY) benchmarks/run.py

@@ -18,6 +18,10 @@ Workloads (see the README's Performance section):
  10. causal self-attention forward + backward: T = 64, E = 64, 4 heads, batch 32, float32
  11. tiny GPT training step (demos/tiny_gpt.py's default model and recipe) vs its PyTorch twin
 
+Workloads 7, 10 and 11 are measured against numpy written by hand (benchmarks/twins.py:
+forward, backward derived on paper, the same optimizer step), the limit for an engine on
+numpy, as workloads 2 and 3 are.
+
 Machines are noisy, so engines are interleaved: every round times each engine once (in a
 rotating order), and the ratio to the reference is the median over rounds of the ratio
 within a round. Times are medians; the spread is min–max over rounds; `faults` is the
@@ -57,8 +61,11 @@ from typing import Any
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+if os.path.join(ROOT, "benchmarks") not in sys.path:  # twins.py, gpt_twin.py
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
 
 import numpy as np
+import twins
 
 import nn
 from autograd import Value
@@ -701,6 +708,13 @@ def conv_step_torch(spec: list[tuple], x: np.ndarray, labels: np.ndarray,
     return torch_sgd_step(conv_torch(spec, conv_ours(spec, seed=7)), x, labels, lr)
 
 
+def conv_step_twin(spec: list[tuple], x: np.ndarray, labels: np.ndarray,
+                   lr: float) -> Callable[[], float]:
+    """The digits CNN written by hand (benchmarks/twins.py), from the same weights."""
+    twin = twins.DigitsCNN([p.data for p in conv_ours(spec, seed=7).parameters()], lr)
+    return lambda: twin.step(x, labels)
+
+
 def conv_workload(title: str, spec: list[tuple], x: np.ndarray, quick: bool,
                   reps: int) -> dict[str, Any]:
     labels = np.random.default_rng(8).integers(0, 10, size=x.shape[0])
@@ -712,6 +726,10 @@ def conv_workload(title: str, spec: list[tuple], x: np.ndarray, quick: bool,
         Engine("matrix products alone", lambda: conv_gemm_only(spec, x)),
     ]
     ref = engines[0].name if TORCH is not None else engines[1].name
+    if spec is DIGITS_CNN:  # its hand-written twin is the reference: the limit on numpy
+        engines.insert(0, Engine("numpy by hand (twins.py)",
+                                 lambda: conv_step_twin(spec, x, labels, lr)))
+        ref = engines[0].name
     time_engines(engines, reps if not quick else 1, target=0.05, budget=8.0)
     rows = summarise(engines, ref)
     by_name = {r["engine"]: r for r in rows}
@@ -850,17 +868,25 @@ def attention_step_torch(x: np.ndarray, g: np.ndarray) -> Callable[[], float]:
     return step
 
 
+def attention_step_twin(x: np.ndarray, g: np.ndarray) -> Callable[[], float]:
+    """The same layer written by hand (benchmarks/twins.py), from the same weights."""
+    ours = attention_step_ours(x, g).layer  # type: ignore[attr-defined]
+    params = [p.data for p in (ours.w_in, ours.b_in, ours.w_out, ours.b_out)]
+    return twins.attention_step(x, g, params, ours.num_heads)
+
+
 def workload_10(quick: bool, reps: int) -> dict[str, Any]:
     n, t, e = (4, 16, 16) if quick else (32, 64, 64)
     rng = np.random.default_rng(15)
     x = rng.standard_normal((n, t, e)).astype(np.float32)
     g = rng.standard_normal((n, t, e)).astype(np.float32)
     engines = [
+        Engine("numpy by hand (twins.py)", lambda: attention_step_twin(x, g)),
         Engine("PyTorch eager (nn.MultiheadAttention)", (lambda: attention_step_torch(x, g))
                if TORCH is not None else None, absent="absent (torch not installed)"),
         Engine("this project (nn.MultiheadAttention)", lambda: attention_step_ours(x, g)),
     ]
-    ref = engines[0].name if TORCH is not None else engines[1].name
+    ref = engines[0].name
     time_engines(engines, reps if not quick else 1, target=0.1, budget=8.0)
     return {"title": f"10. Causal self-attention, forward + backward: T = {t}, E = {e}, 4 heads, "
                      f"batch {n}, float32", "ref": ref, "unit": "per step",
@@ -898,10 +924,23 @@ def workload_11(quick: bool, reps: int) -> dict[str, Any]:
         opt, sched = gpt_twin.optimizer(t, TORCH, recipe)
         return lambda: gpt_twin.step(t, opt, sched, TORCH, x, y, recipe.clip)
 
-    engines = [Engine("PyTorch eager (the twin)", theirs if TORCH is not None else None,
+    def by_hand() -> Callable[[], float]:
+        m = model()
+        opt, sched = gpt.make_optimizer(model(), recipe)  # the schedule's rates, in advance
+        lrs = []
+        for _ in range(recipe.steps):
+            lrs.append(opt.param_groups[0]["lr"])
+            sched.step()
+        twin = twins.TinyGPT({k: v.data for k, v in m.named_parameters()}, cfg["n_layer"],
+                             cfg["n_head"], lambda i: lrs[min(i, len(lrs) - 1)],
+                             recipe.weight_decay, (0.9, 0.99), 1e-8, recipe.clip)
+        return lambda: twin.step(x, y)
+
+    engines = [Engine("numpy by hand (twins.py)", by_hand),
+               Engine("PyTorch eager (the twin)", theirs if TORCH is not None else None,
                       absent="torch not installed"),
                Engine("this project (nn, demos/tiny_gpt.py)", ours)]
-    ref = engines[0].name if TORCH is not None else engines[1].name
+    ref = engines[0].name
     time_engines(engines, reps if not quick else 1, target=0.05, budget=30.0)
     shape = ", ".join(f"{k} {v}" for k, v in cfg.items())
     return {"title": f"11. Tiny GPT training step ({shape}; batch {batch}; AdamW, clipping, "

@@ -2,9 +2,12 @@
 
     .venv/bin/python demos/walkthrough.py [--out DIR] [--explain]
 
-Section by section (the digit "1" network, activation functions, the single neuron, the
-dog/cat network, its loss, gradient and update), every number the document states is
-printed beside the engine's. A number that differs beyond the document's rounding is
+The document (the tutorial text the project was written alongside; it is not shipped) works
+examples by hand. This demo stands without it: each section first lists the example's
+inputs and weights (from demos/document.py) and what is computed from them, then every
+number the document states is printed beside the engine's, section by section (the digit
+"1" network, activation functions, the single neuron, the dog/cat network, its loss,
+gradient and update). A number that differs beyond the document's rounding is
 marked DIFF with the reason: which input or which formula it does not follow from, and
 what it does follow from. The dog/cat graph, with its gradients, is saved as
 DIR/dogcat_graph.svg. `--explain` also prints explain() for the single neuron and the
@@ -28,10 +31,19 @@ import nn
 from autograd import Value, explain, save_graph
 from demos.document import (  # the document's inputs and weights
     DIGIT_B1,
+    DIGIT_B2,
+    DIGIT_B3,
+    DIGIT_W1,
+    DIGIT_W2,
+    DIGIT_W3,
     DIGIT_X,
+    DOG_B1,
+    DOG_B2,
+    DOG_W1,
     DOG_W2,
     DOG_X,
     DOG_Y,
+    NEURON_B,
     NEURON_W,
     NEURON_X,
     digit_network,
@@ -344,6 +356,52 @@ def all_checks() -> list[Check]:
     return digit_checks() + activation_checks() + neuron_checks() + dogcat_checks()
 
 
+# ---- what each example starts from ------------------------------------------------------------
+def _nums(values: Sequence[float]) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in values) + "]"
+
+
+def _matrix(name: str, rows: Sequence[Sequence[float]], what: str) -> list[str]:
+    lines = [f"{name} ({len(rows)}×{len(rows[0])}, {what}):"]
+    return lines + [f"    {_nums(r)}" for r in rows]
+
+
+def setup(section: str) -> list[str]:
+    """The inputs, weights and formulas a section's example starts from (by its number),
+    so a reader without the document can redo it."""
+    n = section[:1]
+    if n == "1":
+        image = [f"    {_nums(DIGIT_X[i:i + 4])}" for i in range(0, 16, 4)]
+        return (["a 4×4 image of a '1' → 4 ReLU → 3 ReLU → 2 outputs ('1', '0') → softmax",
+                 "image x (16 pixel brightnesses), row by row:", *image]
+                + _matrix("W1", DIGIT_W1, "one row per neuron") + [f"b1 = {_nums(DIGIT_B1)}"]
+                + _matrix("W2", DIGIT_W2, "one row per neuron") + [f"b2 = {_nums(DIGIT_B2)}"]
+                + _matrix("W3", DIGIT_W3, "rows: '1', '0'") + [f"b3 = {_nums(DIGIT_B3)}"]
+                + ["true label y = [1, 0]; its loss: Σ (p - y)² (no factor 1/2 here)",
+                   f"its update example: w₁ = 0.5, gradient 0.3, learning rate {LR:g}"])
+    if n == "2":
+        return ["ReLU(z) = max(0, z);  σ(z) = 1 / (1 + e^(-z));  softmax(z)ᵢ = e^zᵢ / Σⱼ e^zⱼ",
+                "softmax of the scores [2.3, 0.8] (dog, cat) and [2.0, 1.0, 0.1] (dog, cat, bird)"]
+    if n == "3":
+        return ["a = ReLU(w₁x₁ + w₂x₂ + w₃x₃ + b)",
+                f"x = {_nums(NEURON_X)}, w = {_nums(NEURON_W)}, b = {NEURON_B:g}"]
+    if n == "4":
+        return (["a 2×2 image (4 pixels) → 3 ReLU → 2 outputs (dog, cat) → softmax",
+                 f"x = {_nums(DOG_X)}"]
+                + _matrix("W1", DOG_W1, "one row per hidden neuron") + [f"b1 = {_nums(DOG_B1)}"]
+                + _matrix("W2", DOG_W2, "rows: dog, cat") + [f"b2 = {_nums(DOG_B2)}"])
+    if n == "5":
+        return [f"the probabilities p of section 4 against the true label y = {_nums(DOG_Y)}",
+                "L = (1/2) × Σ (p - y)²"]
+    if n == "6":
+        return [f"one weight w = 0.5 with gradient dL/dw = 0.35, learning rate {LR:g}",
+                "new_w = w - learning_rate × dL/dw"]
+    return [f"w₁ = W2[dog, h₁] = {DOG_W2[0][0]:g}: the weight from hidden neuron 1 to the dog output",
+            "dL/dw₁ by the chain rule for the loss L of section 5, then w₁'s update",
+            "the document uses dL/dz = p - y: the gradient of softmax + cross-entropy (-log p_dog)",
+            "the engine computes both losses' gradients"]
+
+
 # ---- output -------------------------------------------------------------------------------
 def report(checks: list[Check]) -> list[str]:
     lines = []
@@ -352,6 +410,8 @@ def report(checks: list[Check]) -> list[str]:
         if c.section != section:
             section = c.section
             lines += ["", f"== {section} =="]
+            lines += [f"  {ln}" for ln in setup(section)]
+            lines.append("  the document's numbers (doc) beside the engine's:")
         mark = "ok  " if c.ok else "DIFF"
         lines.append(f"  {mark} {c.what:<38} doc {c.doc:<26} engine {_r(c.engine)}")
         if not c.ok:
@@ -383,6 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     print("walkthrough: every worked example of neural-networks-basics.md rebuilt with the "
           "engine, each of its numbers beside the engine's; about 2 s", flush=True)
+    print("(The document is the tutorial text the project was written alongside; it is not "
+          "shipped, so each example's inputs and weights are listed first.)")
     if hasattr(sys.stdout, "reconfigure"):  # σ, Σ and subscripts on any terminal encoding
         sys.stdout.reconfigure(errors="backslashreplace")
 

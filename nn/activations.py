@@ -63,10 +63,25 @@ class Sigmoid(_Activation):
 
 
 class GELU(_Activation):
-    """GELU(x) = x × Φ(x), Φ the standard normal CDF (the exact erf form, as torch's)."""
+    """GELU(x) = x × Φ(x), Φ the standard normal CDF (the exact erf form, as torch's);
+    ``approximate="tanh"``: torch's ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+
+    def __init__(self, approximate: str = "none", seed: Any = None,
+                 dtype: Any = np.float64) -> None:
+        super().__init__(seed, dtype)
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh' (as torch's), got "
+                             f"{approximate!r}")
+        self.approximate = approximate
 
     def apply(self, x: Value) -> Value:
-        return x.gelu()
+        return x.gelu(self.approximate)
+
+    def config(self) -> dict[str, Any]:
+        return {**super().config(), "approximate": self.approximate}
+
+    def extra_repr(self) -> str:
+        return "" if self.approximate == "none" else f"approximate={self.approximate!r}"
 
 
 class LeakyReLU(_Activation):

@@ -239,15 +239,18 @@ class GELURule(Rule):
     ours, theirs = "GELU", ("GELU",)
 
     def to_torch(self, m: Any, ctx: _Context) -> Any:
-        return ctx.torch.nn.GELU()
+        return ctx.torch.nn.GELU(approximate=m.approximate)
 
     def from_torch(self, t: Any, ctx: _Context) -> Module:
-        if t.approximate != "none":
-            _refuse(t, ctx, f"approximate={t.approximate!r} (nn's GELU is the exact erf form)")
-        return nn.GELU(dtype=ctx.dtype)
+        if t.approximate not in ("none", "tanh"):
+            _refuse(t, ctx, f"approximate={t.approximate!r}")
+        return nn.GELU(t.approximate, dtype=ctx.dtype)
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
         """x × Φ(x) = x × (1 + erf(x / √2)) / 2 (ONNX's own Gelu needs opset 20)."""
+        if m.approximate != "none":
+            raise ConversionError(f"GELU(approximate={m.approximate!r}) has no ONNX export "
+                                  "here (only the exact erf form)")
         erf = g.op("Erf", [g.op("Mul", [x, g.const(np.float32(1 / math.sqrt(2)))])])
         half = g.op("Mul", [x, g.const(np.float32(0.5))])
         return g.op("Mul", [half, g.op("Add", [erf, g.const(np.float32(1.0))])])

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from autograd import Value
+from autograd.ops.layer_norm import layer_norm
 from autograd.ops.norm import batch_norm, batch_stats
 
 from ._checks import float_dtype, positive_int
@@ -35,12 +36,6 @@ def _check_eps(who: str, eps: Any) -> float:
             or not 0 < eps < np.inf:
         raise ValueError(f"{who} eps must be a positive number, got {eps!r}")
     return float(eps)
-
-
-def _normalise(x: Value, axes: tuple[int, ...]) -> tuple[Value, Value]:
-    """(x - μ, σ²) over `axes` (kept as size-1 axes), σ² the population variance."""
-    centred = x - x.mean(axis=axes, keepdims=True)
-    return centred, (centred * centred).mean(axis=axes, keepdims=True)
 
 
 class _BatchNorm(Module):
@@ -152,9 +147,7 @@ class LayerNorm(Module):
         if x.ndim < k or x.shape[x.ndim - k:] != self.normalized_shape:
             raise ValueError(f"LayerNorm({self.normalized_shape}) expects input whose last "
                              f"{k} axes are {self.normalized_shape}, got shape {x.shape}")
-        centred, var = _normalise(x, tuple(range(x.ndim - k, x.ndim)))
-        out = centred * (1.0 / (var + self.eps).sqrt()) * self.w  # one division per row
-        return out if self.b is None else out + self.b
+        return layer_norm(x, self.w, self.b, eps=self.eps)  # one node: autograd/ops/layer_norm.py
 
     @staticmethod
     def _dims(normalized_shape: Any) -> tuple[int, ...]:

@@ -249,6 +249,79 @@ class Adam(Optimizer):
         group["weight_decay"] = _check("weight_decay", group["weight_decay"])
         return super()._validate(group)
 
+    def step(self) -> None:
+        """Each group's array parameters of one dtype and one step count in a few array
+        operations over flat buffers (the rest one at a time, as `_update`). The same
+        numbers, operation for operation, as one parameter at a time: per-parameter numpy
+        calls were ~10 per parameter (540 for the tiny GPT, 6% of its step)."""
+        for group in self.param_groups:
+            flat = []
+            for p in group["params"]:
+                if p._grad is None or not p.requires_grad:
+                    continue
+                st = self.state.get(p)
+                if st is None:
+                    st = self.state[p] = {}
+                if type(p.data) is np.ndarray and _joins(p, st, flat, self.state):
+                    flat.append(p)
+                else:
+                    self._update(p, p.grad, st, group)
+            if flat:
+                self._update_flat(flat, group)
+
+    def _update_flat(self, params: list[Value], group: dict[str, Any]) -> None:
+        lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
+        b1, b2 = group["betas"]
+        m, v = self._buffers(params)
+        g = np.concatenate([np.ravel(p.grad) for p in params]).astype(m.dtype, copy=False)
+        t = self.state[params[0]].get("step", 0) + 1
+        for p in params:
+            self.state[p]["step"] = t
+        if wd and self._decoupled:  # AdamW: w ← w × (1 - lr × wd), before the Adam step
+            for p in params:
+                p.data *= 1.0 - lr * wd
+        elif wd:
+            g += wd * np.concatenate([p.data.ravel() for p in params])
+        m += (1.0 - b1) * (g - m)  # torch's lerp: m + (1 - b1)(g - m)
+        v *= b2
+        g *= g
+        g *= 1.0 - b2
+        v += g
+        denom = np.sqrt(v)
+        denom /= math.sqrt(1.0 - b2 ** t)
+        denom += eps
+        step = np.divide(m, denom, out=denom)
+        step *= lr / (1.0 - b1 ** t)
+        start = 0
+        for p in params:
+            p.data -= step[start:start + p.data.size].reshape(p.data.shape)
+            start += p.data.size
+
+    def _buffers(self, params: list[Value]) -> tuple[np.ndarray, np.ndarray]:
+        """The flat m and v of these parameters, each parameter's state entries views into
+        them. Built again (from the entries' values) when the parameters or an entry changed
+        (a new parameter, load_state_dict)."""
+        first = self.state[params[0]].get("exp_avg")
+        flat = None if first is None else first.base
+        size = sum(p.data.size for p in params)
+        if flat is not None and flat.size == size and all(
+                self.state[p].get("exp_avg") is not None
+                and self.state[p]["exp_avg"].base is flat for p in params):
+            return flat, self.state[params[0]]["exp_avg_sq"].base
+        dtype = params[0].data.dtype
+        m, v = np.zeros(size, dtype=dtype), np.zeros(size, dtype=dtype)
+        start = 0
+        for p in params:
+            st, n = self.state[p], p.data.size
+            for name, buf in (("exp_avg", m), ("exp_avg_sq", v)):
+                view = buf[start:start + n].reshape(p.data.shape)
+                if name in st:
+                    view[...] = st[name]
+                st[name] = view
+            st.setdefault("step", 0)
+            start += n
+        return m, v
+
     def _update(self, p: Value, g: Any, state: dict[str, Any], group: dict[str, Any]) -> None:
         lr, eps, wd = group["lr"], group["eps"], group["weight_decay"]
         b1, b2 = group["betas"]
@@ -285,6 +358,16 @@ class Adam(Optimizer):
         denom /= bc2_sqrt
         denom += eps
         p.data -= step_size * (m / denom)
+
+
+def _joins(p: Value, st: dict[str, Any], flat: list[Value],
+           state: dict[Value, dict[str, Any]]) -> bool:
+    """True when p can be updated with the flat batch so far: same dtype, same step count."""
+    if not flat:
+        return True
+    first = flat[0]
+    return (p.data.dtype == first.data.dtype
+            and st.get("step", 0) == state[first].get("step", 0))
 
 
 class AdamW(Adam):

@@ -11,7 +11,7 @@ of its family:
 - `losses.py`: the fused softmax cross-entropy
 - `functions.py`: min, var, logsumexp, clip, leaky_relu, gelu, erf; concatenate, stack,
   where, maximum, minimum
-- `conv.py`: convolution and pooling; `norm.py`: batch norm; `attention.py`: scaled
+- `conv.py`: convolution and pooling; `norm.py`: batch norm; `layer_norm.py`: layer norm; `attention.py`: scaled
   dot-product attention; `recurrent.py`: the RNN, GRU and LSTM cells
 - `erf.py`: the error function numpy lacks (for gelu)
 - `numpy_routing.py`: ``np.exp(v)``, ``np.concatenate([...])`` and friends on Values
@@ -23,6 +23,7 @@ from . import (  # noqa: F401  (importing a family registers its rows and Value 
     attention,
     conv,
     functions,
+    layer_norm,
     linalg,
     losses,
     norm,

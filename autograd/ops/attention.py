@@ -12,7 +12,7 @@ attention weights p that the backward pass reuses (as torch saves them).
 The backward pass, with g = dL/d(out):
 
     dv = pᵀ g,   dp = g vᵀ,   ds = p × (dp - Σⱼ dp × p)  (softmax's VJP, row by row),
-    dq = ds k × scale,   dk = dsᵀ q × scale
+    dq = ds k × scale,   dk = dsᵀ (q × scale)
 
 written once with operations that arrays and Values both have, so second derivatives work.
 """
@@ -21,13 +21,12 @@ from __future__ import annotations
 
 import functools
 import math
-import weakref
 from typing import Any
 
 import numpy as np
 
-from ..engine import Value, apply, defop, is_grad_enabled
-from .reductions import SOFTMAX
+from ..engine import Value, apply, defop
+from ._saved import keep, kept
 
 
 def _swap(x: Any) -> Any:
@@ -52,15 +51,20 @@ def _probs(q: Any, k: Any, causal: bool, scale: float) -> Any:
         if causal:
             s = s + causal_mask(s.shape[-1], s.dtype)
         return s.softmax(axis=-1)
-    s = q @ _swap(k)  # a fresh array: scaled and masked in place
-    s *= scale
+    return _weights(q * scale, k, causal)
+
+
+def _weights(qs: np.ndarray, k: np.ndarray, causal: bool) -> np.ndarray:
+    """softmax(qs kᵀ (+ mask)) on arrays, q already scaled (T·d multiplications instead of
+    T·T), the softmax in place in the product's own array: six passes over the scores
+    (product, mask, max, shift, exp, normalise)."""
+    s = qs @ _swap(k)
     if causal:
         s += causal_mask(s.shape[-1], s.dtype)
-    return SOFTMAX.forward(s, -1)
-
-
-# The weights p of each forward pass, kept beside its output array until that is freed.
-_saved: dict[int, tuple[Any, np.ndarray]] = {}
+    s -= s.max(axis=-1, keepdims=True)
+    np.exp(s, out=s)
+    s *= 1.0 / s.sum(axis=-1, keepdims=True)
+    return s
 
 
 def _forward(q: Any, k: Any, v: Any, causal: bool = False, scale: float = 1.0) -> np.ndarray:
@@ -70,23 +74,32 @@ def _forward(q: Any, k: Any, v: Any, causal: bool = False, scale: float = 1.0) -
         raise ValueError(f"attention needs q (..., T, d), k (..., S, d) and v (..., S, dv) with "
                          f"the same leading axes (T = S when causal); got q {sq}, k {sk}, "
                          f"v {sv}")
-    p = _probs(q, k, causal, scale)
+    qs = q * scale
+    p = _weights(qs, k, causal)
     out = p @ v
-    if is_grad_enabled():
-        key = id(out)
-        _saved[key] = (weakref.ref(out, lambda _, k=key: _saved.pop(k, None)), p)
+    keep(out, (p, qs))  # for the backward pass (_saved.py), as torch saves them
     return out
 
 
 def _rule(g: Any, ans: Any, q: Any, k: Any, v: Any, causal: bool, scale: float) -> Any:
-    """(p, ds): the weights and dL/d(scores), shared by the three VJPs."""
-    entry = _saved.get(id(ans))
-    p = entry[1] if entry is not None and entry[0]() is ans else _probs(q, k, causal, scale)
-    dp = g @ _swap(v)
-    return p, p * (dp - (dp * p).sum(axis=-1, keepdims=True))
+    """(p, ds, q × scale): the weights, dL/d(scores) and the scaled queries, shared by the
+    three VJPs. Softmax's VJP ds = p (dp - Σⱼ dp p) needs the row sums Σⱼ dpᵢⱼ pᵢⱼ, which
+    are gᵢ · Σⱼ pᵢⱼ vⱼ = gᵢ · outᵢ: on arrays a pass over (T, d) instead of two over (T, T),
+    leaving two passes over the scores (dp's product, then the shift and the product
+    with p)."""
+    if isinstance(g, Value) or isinstance(ans, Value):
+        p = _probs(q, k, causal, scale)
+        dp = g @ _swap(v)
+        return p, p * (dp - (dp * p).sum(axis=-1, keepdims=True)), q * scale
+    saved = kept(ans)
+    p, qs = saved if saved is not None else (_probs(q, k, causal, scale), q * scale)
+    ds = g @ _swap(v)
+    ds -= (g * ans).sum(axis=-1, keepdims=True)
+    ds *= p
+    return p, ds, qs
 
 
-_memo: list[Any] = [None, None, None]  # g, ans, (p, ds): computed once per node on arrays
+_memo: list[Any] = [None, None, None]  # g, ans, (p, ds, qs): computed once per node on arrays
 
 
 def _shared(g: Any, ans: Any, q: Any, k: Any, v: Any, causal: bool, scale: float) -> Any:
@@ -105,7 +118,8 @@ ATTENTION = defop(
     lambda g, ans, q, k, v, causal=False, scale=1.0:
         (_shared(g, ans, q, k, v, causal, scale)[1] @ k) * scale,
     lambda g, ans, q, k, v, causal=False, scale=1.0:
-        (_swap(_shared(g, ans, q, k, v, causal, scale)[1]) @ q) * scale,
+        _swap(_shared(g, ans, q, k, v, causal, scale)[1]) @ _shared(g, ans, q, k, v, causal,
+                                                                    scale)[2],
     lambda g, ans, q, k, v, causal=False, scale=1.0:
         _swap(_shared(g, ans, q, k, v, causal, scale)[0]) @ g)
 

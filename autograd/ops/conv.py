@@ -28,7 +28,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from ..engine import Value, apply, defop
-from ._common import _data, _shape
+from ._common import _channel_sum, _data, _shape
+from ._saved import keep, kept
 
 Pair = int | tuple[int, ...]
 
@@ -56,6 +57,12 @@ def _windows(xp: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...]) -> np.
     return v[(slice(None), slice(None)) + tuple(slice(None, None, s) for s in stride)]
 
 
+def _runs(size: tuple[int, ...], k: tuple[int, ...], stride: tuple[int, ...],
+          padding: tuple[int, ...]) -> bool:
+    """True when _im2col lays the patches out as runs of the flattened image (see there)."""
+    return len(k) == 2 and stride == (1, 1) and size[1] + 2 * padding[1] - k[1] < 12
+
+
 def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
             padding: tuple[int, ...]) -> tuple[np.ndarray, tuple[int, ...], int]:
     """The patches as columns, one matrix per sample: (N, C·K, L); the output spatial size;
@@ -67,7 +74,7 @@ def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
     copying a few long runs beats copying OH·OW patch rows of width OW (measured: 2× on
     4×4, 1.5× on 8×8); from about 12 wide the plain copy wins (2.5× on 28×28)."""
     d = len(k)
-    if d == 2 and stride == (1, 1) and x.shape[3] + 2 * padding[1] - k[1] < 12:
+    if _runs(x.shape[2:], k, stride, padding):
         n, c, h, w = x.shape
         (ph, pw), (kh, kw) = padding, k
         wp = w + 2 * pw
@@ -84,6 +91,38 @@ def _im2col(x: np.ndarray, k: tuple[int, ...], stride: tuple[int, ...],
     out = win.shape[2:2 + d]
     cols = win.transpose((0, 1, *range(2 + d, 2 + 2 * d), *range(2, 2 + d)))
     return cols.reshape(x.shape[0], -1, math.prod(out)), out, out[-1]
+
+
+def _col2im(dcols: np.ndarray, shape: tuple[int, ...], k: tuple[int, ...],
+            stride: tuple[int, ...], padding: tuple[int, ...],
+            out: tuple[int, ...]) -> np.ndarray:
+    """The adjoint of _im2col: each column entry added back at the input position it was
+    copied from, in the same layout (runs, or one patch per output position): k² slice
+    additions, never a loop over the batch or the pixels, and no np.add.at."""
+    n, c, *size = shape
+    if _runs(tuple(size), k, stride, padding):
+        (h, w), (ph, pw), (kh, kw) = size, padding, k
+        wp = w + 2 * pw
+        span = dcols.shape[-1]
+        runs = dcols.reshape(n, c, kh * kw, span)
+        flat = np.zeros((n, c, (h + 2 * ph + 1) * wp), dtype=dcols.dtype)
+        for i, (r, q) in enumerate(np.ndindex(kh, kw)):
+            flat[:, :, r * wp + q:r * wp + q + span] += runs[:, :, i]
+        return flat.reshape(n, c, -1, wp)[:, :, ph:ph + h, pw:pw + w]
+    cols = dcols.reshape(n, c, *k, *out)
+    return _fold(lambda off: cols[(slice(None), slice(None), *off)], shape, k, stride,
+                 padding, out, dcols.dtype)
+
+
+def _widen(g: np.ndarray, width: int) -> np.ndarray:
+    """g (N, O, *out) as the columns' layout (N, O, L): rows of `width`, zeros past the
+    output's own width (the junk positions of _im2col's runs contribute nothing)."""
+    n, o, *out = g.shape
+    if width != out[-1]:
+        wide = np.zeros((n, o, *out[:-1], width), dtype=g.dtype)
+        wide[..., :out[-1]] = g
+        g = wide
+    return g.reshape(n, o, -1)
 
 
 def _fold(part: Callable[[tuple[int, ...]], np.ndarray], shape: tuple[int, ...],
@@ -110,37 +149,42 @@ def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
     if b is not None:
         y += b[:, None]
     y = y.reshape(y.shape[:2] + out[:-1] + (width,))
-    return y if width == out[-1] else np.ascontiguousarray(y[..., :out[-1]])
+    if width != out[-1]:
+        y = np.ascontiguousarray(y[..., :out[-1]])
+    keep(y, (cols, width))  # the weight gradient is these patches weighted by g
+    return y
 
 
 def _conv_transpose(g: np.ndarray, w: np.ndarray, *, stride: tuple[int, ...],
                     padding: tuple[int, ...], size: tuple[int, ...]) -> np.ndarray:
-    """The adjoint of conv in x: each output position's wᵀ g added back over its patch.
-    With stride 1 that is itself a convolution — of g, padded by k - 1 - p, with the kernels
-    flipped and their in/out channels swapped — which is one matmul instead of k² strided
-    additions (4× faster for 25 channels on 10×10)."""
-    n, o, *out = g.shape
-    c, k = w.shape[1], w.shape[2:]
-    if all(s == 1 for s in stride) and all(p < kk for p, kk in zip(padding, k)):
-        flipped = w[(slice(None), slice(None)) + (slice(None, None, -1),) * len(k)]
-        return _conv(g, np.ascontiguousarray(flipped.swapaxes(0, 1)), stride=stride,
-                     padding=tuple(kk - 1 - p for kk, p in zip(k, padding)))
-    cols = np.matmul(w.reshape(o, -1).T, g.reshape(n, o, -1)).reshape(n, c, *k, *out)
-    return _fold(lambda off: cols[(slice(None), slice(None), *off)], (n, c, *size), k,
-                 stride, padding, tuple(out), cols.dtype)
+    """The adjoint of conv in x: every position's patch gradient wᵀ g in one matrix
+    product, (C·K, C_out) @ (N, C_out, L), then added back where the patch came from."""
+    n, o = g.shape[:2]
+    k = w.shape[2:]
+    out = g.shape[2:]
+    width = _im2col_width(size, k, stride, padding, out)
+    dcols = np.matmul(w.reshape(o, -1).T, _widen(g, width))
+    return _col2im(dcols, (n, w.shape[1], *size), k, stride, padding, out)
+
+
+def _im2col_width(size: tuple[int, ...], k: tuple[int, ...], stride: tuple[int, ...],
+                  padding: tuple[int, ...], out: tuple[int, ...]) -> int:
+    """The width of _im2col's rows for this geometry: the padded width for runs."""
+    return size[-1] + 2 * padding[-1] if _runs(size, k, stride, padding) else out[-1]
+
+
+def _weight_grad(cols: np.ndarray, width: int, g: np.ndarray,
+                 wshape: tuple[int, ...]) -> np.ndarray:
+    """Σ over batch and positions of g × the patch there: one matrix product."""
+    dw = np.tensordot(_widen(g, width), cols, axes=([0, 2], [0, 2]))
+    return dw.reshape(wshape)
 
 
 def _conv_weight(x: np.ndarray, g: np.ndarray, *, stride: tuple[int, ...],
                  padding: tuple[int, ...], ksize: tuple[int, ...]) -> np.ndarray:
     """The adjoint of conv in w: every patch weighted by its g, summed over the batch."""
-    cols, out, width = _im2col(x, ksize, stride, padding)
-    n, o = g.shape[:2]
-    if width != out[-1]:  # zeros at the junk positions of the columns' rows
-        wide = np.zeros(g.shape[:-1] + (width,), dtype=g.dtype)
-        wide[..., :out[-1]] = g
-        g = wide
-    dw = np.tensordot(g.reshape(n, o, -1), cols, axes=([0, 2], [0, 2]))  # one matmul
-    return dw.reshape((o, x.shape[1]) + ksize)
+    cols, _, width = _im2col(x, ksize, stride, padding)
+    return _weight_grad(cols, width, g, (g.shape[1], x.shape[1]) + ksize)
 
 
 def _any_value(*xs: Any) -> bool:
@@ -174,10 +218,15 @@ def _conv_vjp_x(g: Any, ans: Any, x: Any, w: Any, b: Any = None, *, stride: Any,
 
 def _conv_vjp_w(g: Any, ans: Any, x: Any, w: Any, b: Any = None, *, stride: Any,
                 padding: Any) -> Any:
+    saved = kept(ans) if type(g) is np.ndarray else None
+    if saved is not None:  # the forward's patches: no second im2col
+        return _weight_grad(saved[0], saved[1], g, _shape(w))
     return conv_weight_any(x, g, stride=stride, padding=padding, ksize=_shape(w)[2:])
 
 
 def _conv_vjp_b(g: Any, ans: Any, x: Any, w: Any, b: Any = None, **geometry: Any) -> Any:
+    if type(g) is np.ndarray:
+        return _channel_sum(g)
     return g.sum(axis=(0, *range(2, len(_shape(g)))))
 
 
@@ -213,8 +262,13 @@ def _pool_out(shape: tuple[int, ...], ksize: tuple[int, ...],
     return _out_size(shape[2:], ksize, stride, (0,) * len(ksize))
 
 
+def _tiles(shape: tuple[int, ...], ksize: tuple[int, ...], stride: tuple[int, ...]) -> bool:
+    """True when the windows tile the input exactly (stride = window, sizes divisible)."""
+    return ksize == stride and all(n % k == 0 for n, k in zip(shape[2:], ksize))
+
+
 def _max_pool(x: np.ndarray, *, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
-    """The max of each window, as a running maximum over the kernel's offsets."""
+    """The max of each window, as a running maximum over the kernel's strided offsets."""
     out = _pool_out(x.shape, ksize, stride)
     offsets = list(np.ndindex(*ksize))
     best = x[_at(offsets[0], stride, out)].copy()
@@ -223,29 +277,61 @@ def _max_pool(x: np.ndarray, *, ksize: tuple[int, ...], stride: tuple[int, ...])
     return best
 
 
-def _argmax(x: np.ndarray, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
-    """Each window's first maximal entry, as a flat (row-major) offset into the window."""
+def _route(g: np.ndarray, best: np.ndarray, x: np.ndarray, ksize: tuple[int, ...],
+           stride: tuple[int, ...]) -> np.ndarray:
+    """Max pooling's VJP on arrays, from what the forward left: its answer, each window's
+    maximum. Offset by offset in the window's row-major order, g goes where x equals the
+    maximum and no earlier offset took it (torch's first maximum on ties). Finding the
+    index in the forward instead (a running argmax, or one argmax over the windows laid
+    side by side) cost 3-7× more than this comparison; recomputing it in the backward pass
+    was a quarter of the digits CNN's step."""
+    out = g.shape[2:]
+    free = np.ones(g.shape, dtype=bool)
+
+    def part(o: tuple[int, ...], into: np.ndarray | None = None) -> np.ndarray:
+        took = np.equal(x[_at(o, stride, out)], best)
+        took &= free
+        free[...] ^= took
+        return np.multiply(g, took, out=into)
+
+    if _tiles(x.shape, ksize, stride):  # the windows cover x once: each offset written
+        dx = np.empty(x.shape, dtype=g.dtype)
+        for o in np.ndindex(*ksize):
+            part(o, dx[_at(o, stride, out)])
+        return dx
+    return _fold(part, x.shape, ksize, stride, (0,) * len(ksize), out, g.dtype)
+
+
+def _running_max(x: np.ndarray, ksize: tuple[int, ...],
+                 stride: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """(max, index of the first maximal entry) of each window, over the kernel's offsets
+    (the index is what the pooling's higher-order rules, scatter and gather, take)."""
     out = _pool_out(x.shape, ksize, stride)
-    if ksize == stride:  # windows tile the input: one reshape, one argmax
-        d = len(ksize)
-        tiled = x[(slice(None), slice(None)) + tuple(slice(0, m * k) for m, k in zip(out, ksize))]
-        tiled = tiled.reshape(x.shape[:2] + tuple(v for m, k in zip(out, ksize) for v in (m, k)))
-        order = (0, 1, *range(2, 2 + 2 * d, 2), *range(3, 3 + 2 * d, 2))
-        return tiled.transpose(order).reshape(x.shape[:2] + out + (-1,)).argmax(axis=-1)
     offsets = list(np.ndindex(*ksize))
     best = x[_at(offsets[0], stride, out)].copy()
-    index = np.zeros(best.shape, dtype=np.intp)
+    # (one byte per window while it fits: an eighth of the memory traffic of intp)
+    index = np.zeros(best.shape, dtype=np.uint8 if len(offsets) <= 256 else np.intp)
     for i, o in enumerate(offsets[1:], 1):
         v = x[_at(o, stride, out)]
         better = v > best  # strictly: a tie keeps the earlier entry, as torch
         np.copyto(best, v, where=better)
         np.copyto(index, i, where=better)
-    return index
+    return best, index
+
+
+def _argmax(x: np.ndarray, ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
+    """Each window's first maximal entry, as a flat (row-major) offset into the window."""
+    return _running_max(x, ksize, stride)[1]
 
 
 def _pool_scatter(g: np.ndarray, *, index: np.ndarray, shape: tuple[int, ...],
                   ksize: tuple[int, ...], stride: tuple[int, ...]) -> np.ndarray:
     """Each g entry added at its window's chosen entry (`index`): max pooling's VJP."""
+    if _tiles(shape, ksize, stride):  # windows do not overlap: copy g into each offset
+        dx = np.zeros(shape, dtype=g.dtype)
+        for i, o in enumerate(np.ndindex(*ksize)):
+            np.copyto(dx[_at(o, stride, g.shape[2:])], g, where=index == i)
+        return dx
     flat = {o: i for i, o in enumerate(np.ndindex(*ksize))}
     zero = np.zeros((), dtype=g.dtype)
     return _fold(lambda o: np.where(index == flat[o], g, zero), shape, ksize, stride,
@@ -271,6 +357,8 @@ def pool_gather_any(h: Any, **how: Any) -> Any:
 
 
 def _max_pool_vjp(g: Any, ans: Any, x: Any, *, ksize: Any, stride: Any) -> Any:
+    if type(g) is np.ndarray and type(ans) is np.ndarray and type(x) is np.ndarray:
+        return _route(g, ans, x, ksize, stride)
     index = _argmax(np.asarray(_data(x)), ksize, stride)
     return pool_scatter_any(g, index=index, shape=_shape(x), ksize=ksize, stride=stride)
 

@@ -57,3 +57,79 @@ def erf(x: np.ndarray | float) -> np.ndarray:
     acc[ax >= _TOP] = 1.0
     acc[np.isnan(x)] = np.nan
     return np.copysign(acc, x).reshape(shape)
+
+
+# ---- the normal distribution's Φ and φ, for GELU --------------------------------------------
+# Φ(x) = ½ (1 + erf(x/√2)) and φ(x) = e^(-x²/2)/√(2π). Mills' ratio M(t) = (1 - Φ(t)) / φ(t)
+# is smooth and slowly varying on t ≥ 0 (M(0) = √(π/2), M(t) ≈ 1/t for large t), so
+#     1 - Φ(|x|) = φ(x) M(|x|),   Φ(x) = that for x < 0, 1 minus it for x ≥ 0,
+# one exponential (shared with GELU's derivative Φ + x φ) and one polynomial, no branch and
+# no table. The map u = (t - c)/(t + c) takes [0, ∞) onto [-1, 1); there (t + c) M(t) is a
+# polynomial of degree 11 in u to a relative 1e-8 (a sixth of a float32 ulp), its
+# coefficients computed below from math.erfc by Chebyshev interpolation.
+_MILLS_C = 3.0
+_MILLS_DEGREE = 11
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _mills(t: float) -> float:
+    """(1 - Φ(t)) / φ(t) in float64: from math.erfc, or its asymptotic series far out."""
+    if t > 26.0:  # erfc underflows beyond ~37; here the series is exact to 1e-11
+        s = 1.0 / (t * t)
+        return (1.0 - s * (1.0 - s * (3.0 - s * (15.0 - 105.0 * s)))) / t
+    return math.erfc(t / math.sqrt(2.0)) * math.exp(0.5 * t * t) * math.sqrt(math.pi / 2.0)
+
+
+def _mills_polynomial() -> np.ndarray:
+    """Power-basis coefficients (lowest first) of (t + c) M(t) as a polynomial in u."""
+    n = 200
+    theta = np.pi * (np.arange(n) + 0.5) / n
+    u = np.cos(theta)  # Chebyshev nodes: interpolation there is near-best
+    t = _MILLS_C * (1.0 + u) / (1.0 - u)
+    f = np.array([_mills(v) for v in t]) * (t + _MILLS_C)
+    k = np.arange(_MILLS_DEGREE + 1)
+    cheb = 2.0 / n * (np.cos(k[:, None] * theta) * f).sum(axis=1)
+    cheb[0] /= 2.0
+    return np.polynomial.chebyshev.cheb2poly(cheb)
+
+
+_MILLS = _mills_polynomial()
+
+
+_BLOCK = 16384  # elements per block: the float64 temporaries stay in the CPU's cache
+
+
+def normal_cdf_pdf(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(Φ(x), φ(x)) in float64 for a float array, each within 1e-8 relative (so exact
+    after rounding to float32; Φ near 0 for x ≪ 0 keeps its relative precision).
+
+    Evaluated in blocks of _BLOCK elements: the ~30 passes of the polynomial then run over
+    arrays that fit in the cache instead of going out to memory each time (measured: 1.8×
+    faster on the tiny GPT's (1024, 256) activations)."""
+    a = np.asarray(x)
+    flat = a.reshape(-1)
+    cdf, pdf = np.empty(flat.size), np.empty(flat.size)
+    for i in range(0, flat.size, _BLOCK):
+        _cdf_pdf_block(flat[i:i + _BLOCK], cdf[i:i + _BLOCK], pdf[i:i + _BLOCK])
+    return cdf.reshape(a.shape), pdf.reshape(a.shape)
+
+
+def _cdf_pdf_block(x: np.ndarray, cdf: np.ndarray, pdf: np.ndarray) -> None:
+    """Φ and φ of the 1-D block x, written into cdf and pdf."""
+    a = x.astype(np.float64)
+    t = np.abs(a)
+    d = t + _MILLS_C
+    u = t - _MILLS_C
+    u /= d
+    acc = np.full_like(u, _MILLS[-1])
+    for c in _MILLS[-2::-1]:  # Horner's rule, in place
+        acc *= u
+        acc += c
+    acc /= d                  # M(|x|)
+    np.multiply(a, a, out=pdf)
+    pdf *= -0.5
+    np.exp(pdf, out=pdf)
+    pdf *= _INV_SQRT_2PI      # φ(x)
+    acc *= pdf                # 1 - Φ(|x|)
+    np.subtract(1.0, acc, out=cdf)
+    np.copyto(cdf, acc, where=a < 0)

@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 
 from ..engine import OPS, Op, Value, apply, defop, operand
-from ._common import _data, _expand, _shape, exp
+from ._common import _data, _expand, _shape, exp, tanh
+from ._saved import keep, kept
 from .erf import erf as _erf_array
+from .erf import normal_cdf_pdf
 from .reductions import _max_vjp, _reduction
 
 Number = float | int
@@ -143,15 +145,71 @@ _SQRT_HALF = math.sqrt(0.5)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-def _gelu(a: Any) -> Any:
-    """GELU(x) = x Φ(x) = x × ½ (1 + erf(x / √2)), Φ the standard normal CDF."""
+_TANH_C = math.sqrt(2.0 / math.pi)  # a Python float: it keeps float32 arrays float32
+_TANH_K = 0.044715
+
+
+def _gelu(a: Any, approximate: str = "none") -> Any:
+    """GELU(x) = x Φ(x) = x × ½ (1 + erf(x / √2)), Φ the standard normal CDF; with
+    approximate="tanh", torch's ½ x (1 + tanh(√(2/π) (x + 0.044715 x³))).
+
+    On a float array the derivative is computed here too and kept for the backward pass
+    (see _saved.py): for the exact form it shares the forward's exponential, φ(x), and on
+    float32 Φ and φ come from one polynomial and one exponential in float64
+    (`normal_cdf_pdf`), exact after rounding, in place of erf's table (the table's
+    lookups were a fifth of the tiny GPT's GELU)."""
+    if approximate == "tanh":
+        return _gelu_tanh(a)
+    if type(a) is np.ndarray and a.dtype == np.float32:
+        cdf, pdf = normal_cdf_pdf(a)
+        out = (a * cdf).astype(np.float32)
+        pdf *= a
+        pdf += cdf                       # the derivative Φ + x φ, in float64
+        keep(out, pdf.astype(np.float32))
+        return out
     return a * 0.5 * (1.0 + _erf_data(a * _SQRT_HALF))
 
 
-def _gelu_vjp(g: Any, ans: Any, a: Any) -> Any:
-    """d GELU/dx = Φ(x) + x φ(x), φ(x) = e^(-x²/2) / √(2π). On arrays Φ(x) is the
-    forward's answer over x (Φ(0) = ½), which saves computing erf a second time."""
-    if type(a) is np.ndarray and type(ans) is np.ndarray:
+def _gelu_tanh(a: Any) -> Any:
+    """The tanh form, ½ x (1 + tanh z) = x σ(2z) with z = √(2/π) (x + 0.044715 x³), and on
+    arrays its derivative σ(2z) + 2 x σ(2z) σ(-2z) z', kept for the backward pass.
+
+    Through σ rather than tanh: with E = e^(-2|z|) ≤ 1, σ(2|z|) = 1/(1 + E) and
+    σ(-2|z|) = E/(1 + E) are both accurate to a few ulp, so neither the value far left
+    (1 + tanh z cancels there) nor the slope (1 - tanh² z likewise) loses its digits, and
+    nothing overflows."""
+    if type(a) is not np.ndarray:
+        return 0.5 * a * (1.0 + math.tanh(_TANH_C * (a + _TANH_K * a * a * a)))
+    a2 = a * a                              # x * x, not x ** 2 or x ** 3 (40× slower on float32)
+    z = a * (_TANH_C + (_TANH_C * _TANH_K) * a2)
+    e = np.abs(z)
+    e *= -2.0
+    np.exp(e, out=e)                        # E
+    p = 1.0 / (1.0 + e)                     # σ(2|z|)
+    e *= p                                  # σ(-2|z|)
+    s = np.where(z >= 0, p, e)              # σ(2z)
+    out = a * s
+    p *= e                                  # σ(2z) σ(-2z)
+    p *= a * (2.0 * _TANH_C + (6.0 * _TANH_C * _TANH_K) * a2)
+    p += s
+    keep(out, p)
+    return out
+
+
+def _gelu_vjp(g: Any, ans: Any, a: Any, approximate: str = "none") -> Any:
+    """d GELU/dx = Φ(x) + x φ(x), φ(x) = e^(-x²/2) / √(2π) (or the tanh form's
+    derivative): on arrays the forward's, else written with ops Values share."""
+    if type(g) is np.ndarray:
+        slope = kept(ans)
+        if slope is not None:
+            return g * slope
+    if approximate == "tanh":
+        a2 = a * a
+        t = tanh(a * (1.0 + _TANH_K * a2) * _TANH_C)
+        return g * ((t + 1.0) * 0.5 + (t * t * -1.0 + 1.0) * a * (a2 * (3.0 * _TANH_K) + 1.0)
+                    * (0.5 * _TANH_C))
+    if type(a) is np.ndarray and type(ans) is np.ndarray and a.dtype == np.float64:
+        # Φ(x) is the forward's answer over x (Φ(0) = ½): no second erf
         cdf = np.divide(ans, a, out=np.full_like(ans, 0.5), where=a != 0)
     else:
         cdf = 0.5 * (1.0 + erf(a * _SQRT_HALF))
@@ -240,9 +298,15 @@ def leaky_relu(self: Value, negative_slope: float = 0.01) -> Value:
     return apply(LEAKY_RELU, self, negative_slope=float(negative_slope))
 
 
-def gelu(self: Value) -> Value:
-    """GELU(x) = x Φ(x) = x × ½ (1 + erf(x / √2)), the exact form torch uses by default."""
-    return apply(GELU, self)
+def gelu(self: Value, approximate: str = "none") -> Value:
+    """GELU(x) = x Φ(x) = x × ½ (1 + erf(x / √2)), the exact form torch uses by default;
+    ``approximate="tanh"`` is torch's ½ x (1 + tanh(√(2/π) (x + 0.044715 x³)))."""
+    if approximate == "none":
+        return apply(GELU, self)
+    if approximate == "tanh":
+        return apply(GELU, self, approximate="tanh")
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh' (as torch's), got "
+                     f"{approximate!r}")
 
 
 def _float(self: Value) -> float:

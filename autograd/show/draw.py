@@ -44,6 +44,7 @@ OP_SYMBOLS = {
     "rnn_cell": "RNN cell", "gru_cell": "GRU cell", "lstm_cell": "LSTM cell",
     "attention": "softmax(q kᵀ/√d) v",
     "batch_norm": "BatchNorm",
+    "layer_norm": "LayerNorm",
 }
 
 

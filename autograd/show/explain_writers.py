@@ -525,6 +525,8 @@ FORMATS: dict[str, Fmt] = {
     "lstm_cell": Fmt("LSTM cell({0}, {1}, {2})", None, lines=_lstm_lines),
     # training-mode batch normalisation (autograd/norm.py), nn.BatchNorm1d/2d's step
     "batch_norm": Fmt("batch_norm({0}, γ={1}, β={2})", None),
+    # layer normalisation over the last axes (autograd/ops/layer_norm.py), nn.LayerNorm's step
+    "layer_norm": Fmt("layer_norm({0}, w={1}, b={2})", None),
     "attention": Fmt("softmax({0} {1}ᵀ / √d) {2}", None),
     **_BLOCKS,
 }

@@ -42,6 +42,7 @@ from autograd.ops.conv import (
     POOL_SCATTER,
     _argmax,
 )
+from autograd.ops.layer_norm import layer_norm
 from autograd.ops.linalg import linear
 from autograd.ops.losses import cross_entropy
 from autograd.ops.norm import batch_norm
@@ -101,6 +102,13 @@ def _np_batch_norm(x: Any, w: Any, b: Any, eps: float = 1e-5) -> Any:
     return xhat * w.reshape(shape) + b.reshape(shape)
 
 
+def _np_layer_norm(x: Any, w: Any, b: Any = None, eps: float = 1e-5) -> Any:
+    """Each sample normalised over the last w.ndim axes, then w x̂ + b."""
+    axes = tuple(range(x.ndim - w.ndim, x.ndim))
+    xhat = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+    return xhat * w if b is None else xhat * w + b
+
+
 def C(name: str, f: Callable[..., Any], ref: Any, tref: Any, shapes: list[tuple[int, ...]],
       domain: Any = "real") -> Case:
     return Case(name, f, ref, tref, tuple(shapes), domain)
@@ -133,6 +141,10 @@ _np_erf = np.vectorize(math.erf, otypes=[np.float64])
 
 def _np_gelu(x: Any) -> Any:
     return x * 0.5 * (1.0 + _np_erf(x / math.sqrt(2.0)))
+
+
+def _np_gelu_tanh(x: Any) -> Any:
+    return 0.5 * x * (1.0 + np.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3)))
 
 
 def _np_logsumexp(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
@@ -372,6 +384,10 @@ CASES = [
     C("erf-scalar",            lambda a: a.erf(),                 math.erf,   SAME,   [S]),
     C("gelu",                  lambda a: a.gelu(),                _np_gelu,   lambda a: _torch().nn.functional.gelu(a), [B]),
     C("gelu-scalar",           lambda a: a.gelu(),                _np_gelu,   lambda a: _torch().nn.functional.gelu(a), [S]),
+    C("gelu-tanh",             lambda a: a.gelu(approximate="tanh"), _np_gelu_tanh,
+      lambda a: _torch().nn.functional.gelu(a, approximate="tanh"), [B]),
+    C("gelu-tanh_scalar",      lambda a: a.gelu(approximate="tanh"), _np_gelu_tanh,
+      lambda a: _torch().nn.functional.gelu(a, approximate="tanh"), [S]),
     C("maximum",               lambda a, b: maximum(a, b),        np.maximum, lambda a, b: _torch().maximum(a, b), TWO),
     C("maximum-broadcast",     lambda a, b: maximum(a, b),        np.maximum, lambda a, b: _torch().maximum(a, b),
       [M, (4,)]),
@@ -454,6 +470,11 @@ CASES = [
       lambda x, w, b: _F().batch_norm(x, None, None, w, b, training=True), [(4, 3, 2, 3), (3,), (3,)]),
     C("batch_norm-features",   lambda x, w, b: batch_norm(x, w, b, eps=0.1), lambda *a: _np_batch_norm(*a, eps=0.1),
       lambda x, w, b: _F().batch_norm(x, None, None, w, b, training=True, eps=0.1), [(5, 2), (2,), (2,)]),
+    C("layer_norm",            lambda x, w, b: layer_norm(x, w, b), _np_layer_norm,
+      lambda x, w, b: _F().layer_norm(x, w.shape, w, b), [(3, 4, 5), (5,), (5,)]),
+    C("layer_norm-two_axes_no_bias", lambda x, w: layer_norm(x, w, eps=0.1),
+      lambda x, w: _np_layer_norm(x, w, eps=0.1),
+      lambda x, w: _F().layer_norm(x, w.shape, w, None, eps=0.1), [(2, 3, 4), (3, 4)]),
     C("attention",             lambda q, k, v: attention(q, k, v), _np_attention, _t_attention,
       [(2, 3, 4), (2, 5, 4), (2, 5, 3)]),
     C("attention-causal_heads", lambda q, k, v: attention(q, k, v, causal=True),

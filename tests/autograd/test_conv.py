@@ -96,6 +96,19 @@ def test_max_pool_gives_a_tie_to_the_first_entry_like_torch() -> None:
     np.testing.assert_array_equal(v.grad, t.grad.numpy())
 
 
+def test_overlapping_max_pool_routes_ties_and_repeats_like_torch() -> None:
+    """Overlapping windows (3×3, stride 1, and 3×2, stride (2, 1)) over many equal entries:
+    each window's gradient goes to its first maximum, and an entry that is the maximum of
+    several windows collects all of theirs, as torch's."""
+    x = np.maximum(np.random.default_rng(3).normal(size=(2, 3, 7, 6)), 0.0).round(1)
+    for k, s in ((3, 1), ((3, 2), (2, 1))):
+        v, t = Value(x), torch.tensor(x, requires_grad=True)
+        seed = np.random.default_rng(4).normal(size=F.max_pool2d(t, k, s).shape)
+        max_pool2d(v, k, s).backward(seed)
+        F.max_pool2d(t, k, s).backward(torch.tensor(seed))
+        np.testing.assert_allclose(v.grad, t.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def test_second_derivatives_of_a_conv_net_match_torch() -> None:
     """conv → tanh → max pool → conv → avg pool: the Hessian-vector product in every input."""
     rng = np.random.default_rng(1)

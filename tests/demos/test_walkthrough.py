@@ -129,6 +129,10 @@ def test_runs_as_a_script_and_saves_the_graph(tmp_path):
     assert "Summary: 80 checks, 54 agree with the engine, 26 discrepancies " \
         "(15 carried, 3 error, 4 formula, 4 rounding)" in out
     assert "  DIFF neuron 2: Σ x·w" in out and "is 0.84, not 0.31" in out
+    # each example's inputs and weights come first, so the report reads without the document
+    assert "x = [0.8, 0.3, 0.5], w = [0.5, 0.7, 0.2], b = -0.3" in out
+    assert "      [0.6, 0.4, 0.5, 0.3]" in out and "b2 = [-0.2, -0.3]" in out  # dog/cat W1, b2
+    assert out.count("the document's numbers (doc) beside the engine's:") == 7
     assert "  ok   z_dog                                  doc 0.713" in out
     assert "dL/dz₁ = p₁ - y₁ = 0.562 - 1 = -0.438" in out
     assert "-0.438 × 0.71 = -0.311" in out and "-0.216 × 0.71 = -0.153" in out

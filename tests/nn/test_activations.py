@@ -20,6 +20,7 @@ ACTIVATIONS = [  # (ours, torch's, kwargs)
     pytest.param(nn.LeakyReLU, "LeakyReLU", {"negative_slope": 0.2}, marks=NEEDS_GELU,
                  id="LeakyReLU0.2"),
     pytest.param(nn.GELU, "GELU", {}, marks=NEEDS_GELU, id="GELU"),
+    pytest.param(nn.GELU, "GELU", {"approximate": "tanh"}, marks=NEEDS_GELU, id="GELU-tanh"),
 ]
 
 

@@ -371,3 +371,37 @@ def test_bad_state_dicts_are_refused_and_change_nothing():
         nn.SGD([{"params": params, "betas": (0.9, 0.9)}])
     opt.lr = 0.5
     assert [g["lr"] for g in opt.param_groups] == [0.5]
+
+
+@pytest.mark.parametrize("cls", [nn.Adam, nn.AdamW])
+def test_flat_update_is_one_parameter_at_a_time_exactly(cls):
+    """Adam's step over flat buffers gives the bits the per-parameter rule gives, also for a
+    parameter that starts later (its own step count) and after a state_dict round trip."""
+    rng = np.random.default_rng(3)
+    shapes = [(4, 3), (3,), (2, 5)]
+    start = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    grads = [[rng.standard_normal(s).astype(np.float32) for s in shapes] for _ in range(4)]
+    flat = [Value(w.copy()) for w in start]
+    single = [Value(w.copy()) for w in start]
+    opt = cls(flat, lr=0.01, weight_decay=0.1)
+    ref = cls(single, lr=0.01, weight_decay=0.1)
+    for k, gs in enumerate(grads):
+        for ps in (flat, single):
+            for i, (p, g) in enumerate(zip(ps, gs)):
+                p.grad = None if (k == 0 and i == 2) else g  # the last joins at step 2
+        opt.step()
+        for p in single:  # the reference: the per-parameter rule, one by one
+            if p._grad is not None:
+                ref._update(p, p.grad, ref.state.setdefault(p, {}), ref.param_groups[0])
+        if k == 1:
+            snapshot = opt.state_dict()
+            opt = cls(flat, lr=0.01, weight_decay=0.1)
+            opt.load_state_dict(snapshot)
+        for a, b in zip(flat, single):
+            np.testing.assert_array_equal(a.data, b.data)
+    saved = opt.state_dict()
+    before = saved["state"][0]["exp_avg"].copy()
+    opt.step()  # the state dict holds copies: a later step does not move them
+    np.testing.assert_array_equal(saved["state"][0]["exp_avg"], before)
+    assert not np.array_equal(opt.state[flat[0]]["exp_avg"], before)
+    assert saved["state"][0]["step"] == 4 and saved["state"][2]["step"] == 3
