@@ -387,6 +387,17 @@ def _o_batch_norm(g: Any, x: str, w: str, b: str, eps: float) -> str:
     return g.op("Add", [y, g.op("Reshape", [b, per])])
 
 
+def _t_layer_norm(T: Any, x: Any, w: Any, b: Any = None, *, eps: float, dims: int) -> Any:
+    return T.nn.functional.layer_norm(x, tuple(w.shape), w, b, eps)
+
+
+def _o_layer_norm(g: Any, x: str, w: str, b: str | None = None, *, eps: float,
+                  dims: int) -> str:
+    return g.op("LayerNormalization", [x, w] + ([] if b is None else [b]), axis=-int(dims),
+                epsilon=float(eps))
+
+
+rule("layer_norm", _t_layer_norm, _o_layer_norm)
 rule("cross_entropy", _t_cross_entropy, _o_cross_entropy)
 rule("batch_norm", _t_batch_norm, _o_batch_norm)
 
