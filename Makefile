@@ -37,7 +37,7 @@ help:
 	@echo "make bench       install micrograd + torch and run benchmarks/run.py"
 	@echo "make docs        build the guides and the API reference into build/docs (strict)"
 	@echo "make lint        ruff check"
-	@echo "make clean       remove .venv, build output and caches"
+	@echo "make clean       remove .venv, build output, caches and the files the demos write"
 
 venv: $(STAMP_TEST)
 
@@ -119,5 +119,8 @@ lint: $(STAMP_DEV)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .hypothesis .ruff_cache
-	rm -f xor_graph.svg xor_graph.dot
+	rm -f xor_graph.svg xor_graph.dot xor.html dogcat_graph.svg dogcat_graph.dot \
+	      digits_curves.svg blurry_curves.svg digits.npz digits_model.npz gpt.npz \
+	      attention.png attention_score.svg attention_score.dot \
+	      ddp_prediction.svg ddp_prediction.dot model.onnx
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

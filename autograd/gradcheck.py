@@ -26,7 +26,11 @@ def gradcheck(f: Callable[..., Value], *inputs: Any, eps: float = 1e-6, atol: fl
 
     Returns True, or raises AssertionError naming the input, the element index, the analytic
     and the numeric value of the worst mismatch (|analytic - numeric| > atol + rtol·|numeric|).
+
+    PyTorch's form works too: ``gradcheck(f, (x, y))`` or ``gradcheck(f, [x])``, one tuple
+    (or list) of Values or arrays holding the inputs.
     """
+    inputs = _unpacked(inputs)
     if not inputs:
         raise ValueError("gradcheck needs at least one input Value")
     unknown = set(modes) - {"rev", "fwd"}
@@ -169,6 +173,17 @@ def _output(f: Callable[..., Value], values: list[Value]) -> Value:
     if not isinstance(out, Value):
         raise TypeError(f"gradcheck: f must return a Value, it returned {type(out).__name__}")
     return out
+
+
+def _unpacked(inputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """torch.autograd.gradcheck(f, inputs): one tuple, or one list of Values or arrays, is
+    the sequence of inputs (a list of plain numbers stays one tensor input)."""
+    if len(inputs) == 1 and isinstance(inputs[0], tuple | list):
+        items = inputs[0]
+        if isinstance(items, tuple) or (items and all(isinstance(x, Value | np.ndarray)
+                                                       for x in items)):
+            return tuple(items)
+    return inputs
 
 
 def _central_difference(evaluate: Callable[[list[Any]], Value], datas: list[Any], i: int,

@@ -1,9 +1,9 @@
 """A character-level GPT trained on Python's own documentation, with this project's engine.
 
-    python demos/tiny_gpt.py [--steps 1500] [--save gpt.npz]     # train, report, sample
-    python demos/tiny_gpt.py --load gpt.npz --generate 500 --prompt "The " --top-k 20
-    python demos/tiny_gpt.py --load gpt.npz --steps 0 --attention-map attention.png
-    python demos/tiny_gpt.py --explain-attention attention_score.svg
+    .venv/bin/python demos/tiny_gpt.py [--steps 1500] [--save gpt.npz]     # train, report, sample
+    .venv/bin/python demos/tiny_gpt.py --load gpt.npz --generate 500 --prompt "The " --top-k 20
+    .venv/bin/python demos/tiny_gpt.py --load gpt.npz --steps 0 --attention-map attention.png
+    .venv/bin/python demos/tiny_gpt.py --explain-attention attention_score.svg
 
 The text is ``pydoc_data.topics`` (the help texts every CPython ships, ~465,000 characters:
 no download), split 90/10 by position. The model is the GPT recipe at toy scale: token and
@@ -31,7 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from a ch
 
 import nn
 from autograd import Value, no_grad
+from nn._checks import extra_hint
 from nn.optim import CosineAnnealingLR, LinearLR, SequentialLR
+from nn.progress import CtrlC
 
 GOAL = 0.7  # validation loss at most this times the bigram baseline's
 
@@ -252,7 +254,7 @@ def train(model: TinyGPT, train_data: np.ndarray, val_data: np.ndarray,
             best.update(val=val, state=model.state_dict(), step=step)
         return val
 
-    try:
+    with CtrlC() as stop:  # the first Ctrl-C ends training after a whole step
         for step in range(1, args.steps + 1):
             t0 = time.perf_counter()
             x, y = random_batch(train_data, args.batch_size, model.block_size, rng)
@@ -273,9 +275,12 @@ def train(model: TinyGPT, train_data: np.ndarray, val_data: np.ndarray,
             if args.max_minutes and trained > 60 * args.max_minutes:
                 reason = f"time limit ({args.max_minutes:g} min)"
                 break
-    except KeyboardInterrupt:
-        reason = "interrupted (Ctrl-C)"
+            if stop.requested:
+                reason = "interrupted (Ctrl-C)"
+                break
     if step and evaluated != step:
+        print(f"Estimating the validation loss of the last weights ({args.eval_windows} "
+              f"windows)...", flush=True)
         estimate()  # the weights at the stop are a candidate too
     if best["state"] is not None:
         model.load_state_dict(best["state"])
@@ -344,7 +349,8 @@ def save_attention_map(model: TinyGPT, text: str, path: str, layer: int = 0,
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
-        raise SystemExit("--attention-map needs matplotlib: pip install -e '.[demos]'") from None
+        raise SystemExit(f"--attention-map needs matplotlib: "
+                         f"{extra_hint('demos')}") from None
     text = text[-model.block_size:]
     weights = attention_weights(model, encode(text, model.chars), layer, head)
     labels = [{"\n": "⏎", " ": "␣"}.get(c, c) for c in text]
@@ -406,16 +412,21 @@ MODEL_ARGS = {"block_size": 64, "n_embd": 64, "n_head": 4, "n_layer": 4}
 
 
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
-    """Shows each option's default, except where it is None (the help text says it)."""
+    """Shows each option's default; where it is None, the help text says what happens
+    (the model options: the saved model's, else the value named), or "none"."""
 
     def _get_help_string(self, action: argparse.Action) -> str:
         if action.default is None:
-            return action.help or ""
+            text = action.help or ""
+            return text if "default" in text else text + " (default: none)"
         return super()._get_help_string(action)
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_Help)
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=_Help,
+                                epilog="Time: at most --max-minutes of training (5 by default) "
+                                       "plus about a minute to measure the validation loss; a "
+                                       "few minutes on an idle 2-core machine.")
     m = p.add_argument_group("model (defaults, or the saved model's with --load)")
     m.add_argument("--block-size", type=int, help=f"context length (default "
                    f"{MODEL_ARGS['block_size']})")
@@ -496,7 +507,7 @@ def run(args: argparse.Namespace) -> int:
     if args.explain_attention is not None:
         print(explain_attention_score(args.explain_attention or None))
         if args.explain_attention:
-            print(f"wrote {args.explain_attention}")
+            print(f"Wrote {Path(args.explain_attention).resolve()}")
         return 0
     if args.generate is not None:
         model = build(args, None)
@@ -513,6 +524,7 @@ def run(args: argparse.Namespace) -> int:
           f"goal {GOAL} x bigram = {GOAL * bi:.3f}")
     model = build(args, chars)
     print(f"Model: {model.extra_repr()}, {model.dtype}")
+    info: dict[str, Any] = {}
     if args.steps:
         limit = f"at most {args.max_minutes:g} min" if args.max_minutes else "no time limit"
         print(f"Training {args.steps} steps of {args.batch_size} x {model.block_size} "
@@ -522,6 +534,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"Stopped after {info['steps']} steps, {_clock(info['seconds'])} of training: "
               f"{info['reason']}; keeping the weights of step {info['best_step']} (validation "
               f"estimate {info['best_estimate']:.3f})")
+    if info.get("reason", "").startswith("interrupted"):
+        print("Training was interrupted: the numbers below are those of an unfinished run "
+              "(its best weights so far).")
+    print(f"Measuring the validation loss on all {len(val_data):,} characters (about a "
+          f"minute on a busy 2-core machine; Ctrl-C twice to quit)...", flush=True)
     val = evaluate(model, val_data)
     met = val <= GOAL * bi
     print(f"Validation loss (all {len(val_data):,} characters): {val:.3f} nats/char = "
@@ -529,15 +546,16 @@ def run(args: argparse.Namespace) -> int:
           f"{'met' if met else 'missed'}")
     if args.save:
         model.save(args.save)
-        print(f"Saved {args.save}")
+        print(f"Saved the model to {Path(args.save).resolve()}")
     if args.attention_map:
         sample = decode(val_data[:model.block_size], chars)
-        print(f"Wrote {save_attention_map(model, sample, args.attention_map)}")
+        print(f"Wrote the attention map to "
+              f"{Path(save_attention_map(model, sample, args.attention_map)).resolve()}")
     if args.samples:
         print(f"Sample (temperature {args.temperature}, top-k {args.top_k}):")
         print(generate(model, args.prompt, args.samples, args.temperature, args.top_k,
                        args.seed))
-    return 0
+    return 130 if info.get("reason", "").startswith("interrupted") else 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Train a small MLP on XOR, the classic problem one straight line cannot separate.
 
-    python demos/train_xor.py [--seed 0] [--epochs 500] [--out xor_graph.svg] [--html xor.html]
+    .venv/bin/python demos/train_xor.py [--seed 0] [--epochs 500] [--out xor_graph.svg] [--html xor.html]
 
 A 2 → 8 → 2 network (tanh hidden layer, two logits) learns XOR with full-batch Adam and
 cross-entropy. It prints the loss every 100 epochs, the final prediction for each of the
@@ -62,15 +62,17 @@ def graph_of_one_step(model: nn.MLP, path: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seed", type=int, default=0, help="initial weights (default 0)")
-    parser.add_argument("--epochs", type=int, default=500, help="training epochs (default 500)")
-    parser.add_argument("--lr", type=float, default=0.01, help="Adam learning rate (0.01)")
-    parser.add_argument("--hidden", type=int, default=8, help="hidden neurons (default 8)")
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     epilog="Time: about 2 s with the defaults.")
+    parser.add_argument("--seed", type=int, default=0, help="initial weights")
+    parser.add_argument("--epochs", type=int, default=500, help="training epochs")
+    parser.add_argument("--lr", type=float, default=0.01, help="Adam learning rate")
+    parser.add_argument("--hidden", type=int, default=8, help="hidden neurons")
     parser.add_argument("--out", default="xor_graph.svg",
-                        help="where to draw the gradient graph (default xor_graph.svg)")
+                        help="where to draw the gradient graph")
     parser.add_argument("--html", metavar="PATH",
-                        help="also write a training replay page (loss + boundary per epoch)")
+                        help="also write a training replay page (loss + boundary per epoch); "
+                             "None: no page")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.hidden < 1 or args.lr <= 0:
         parser.error("--epochs and --hidden must be at least 1 and --lr positive")
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
     if replay is not None:
         replay.save_html(args.html, title=f"XOR, 2 → {args.hidden} → 2 tanh MLP, seed "
                                           f"{args.seed}: training replay")
-        print(f"Training replay written to {args.html}")
+        print(f"Training replay written to {Path(args.html).resolve()}")
 
     with no_grad():
         probs = model(X).softmax().data
@@ -103,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         written = graph_of_one_step(model, args.out)
-        print(f"Gradient graph of one training step written to {written}")
+        print(f"Gradient graph of one training step written to {Path(written).resolve()}")
     except (RuntimeError, OSError, ValueError) as e:
         print(f"warning: could not draw the graph: {e}", file=sys.stderr)
 

@@ -1,10 +1,10 @@
 """Option A (train from scratch) vs Option B (transfer learning), on real digits.
 
-    python demos/transfer.py [--sizes 25 50 100 250] [--repeats 3] [--epochs 300]
+    .venv/bin/python demos/transfer.py [--sizes 25 50 100 250] [--repeats 3] [--epochs 300]
 
 The document: "Take a network already trained on 1 million images. Freeze the first 3
 layers (keep their weights). Only retrain the last layer ... Done in 100s of images instead
-of 10,000s." Here, at the scale of scikit-learn's 8×8 digits (`pip install -e '.[demos]'`):
+of 10,000s." Here, at the scale of scikit-learn's 8×8 digits (`.venv/bin/python -m pip install -e '.[demos]'`):
 
 1. Pretrain an MLP 64 → 128 → 64 → 5 on the digits 0-4 (all of their training part).
 2. Option B: keep its two hidden layers, frozen (``freeze()``), put a fresh last layer
@@ -53,6 +53,8 @@ def run(model: nn.Sequential, train, val, test, args, seed: int, lr: float
     start = time.perf_counter()
     h = nn.fit(model, nn.cross_entropy, opt, train, val, epochs=args.epochs,
                batch_size=args.batch_size, patience=args.patience, verbose=False, seed=seed)
+    if h.interrupted:
+        raise KeyboardInterrupt  # Ctrl-C: the demo stops; this run is not counted
     seconds = time.perf_counter() - start
     acc = nn.metrics.accuracy(test[1], nn.predict(model, test[0]).argmax(axis=1))
     return acc, seconds, len(h)
@@ -60,6 +62,7 @@ def run(model: nn.Sequential, train, val, test, args, seed: int, lr: float
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                epilog="Time: about 65 s with the defaults.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[25, 50, 100, 250],
                    help="numbers of training examples of the digits 5-9 to try")
@@ -97,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     h = nn.fit(base, nn.cross_entropy, nn.Adam(base.parameters(), lr=args.lr), a_train, a_val,
                epochs=args.pretrain_epochs, batch_size=args.batch_size,
                patience=args.patience, verbose=False, seed=args.seed)
+    if h.interrupted:
+        print(f"  pretraining interrupted (Ctrl-C) after {len(h)} epochs: nothing to compare")
+        return 130
     pre_secs = time.perf_counter() - start
     pre_acc = nn.metrics.accuracy(a_test[1], nn.predict(base, a_test[0]).argmax(axis=1))
     print(f"  {len(h)} epochs, {pre_secs:.1f}s; test accuracy on 0-4: {pre_acc:.1%}")
@@ -111,7 +117,21 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Medians over {args.repeats} draws of the few examples:\n")
     print(f"  {'examples':>8} | {'A: scratch acc':>14} {'time':>6} {'epochs':>6} | "
           f"{'B: transfer acc':>15} {'time':>6} {'epochs':>6} | {'B, cached features':>13}")
-    summary = []
+    summary: list = []
+    try:
+        measure(args, b_pool, b_val, b_test, pretrained, summary)
+    except KeyboardInterrupt:
+        print(f"\n  Interrupted (Ctrl-C): {len(summary)} of {len(args.sizes)} size(s) "
+              f"finished; the size under way is not counted.")
+    report(summary, pre_secs)
+    print(f"\nTotal time {time.perf_counter() - t0:.1f}s")
+    return 0 if len(summary) == len(args.sizes) else 130
+
+
+def measure(args: argparse.Namespace, b_pool: tuple, b_val: tuple, b_test: tuple,
+            pretrained: dict, summary: list) -> None:
+    """Options A, B and B with cached features at each size: a row printed and appended
+    to `summary` per finished size (a Ctrl-C leaves the finished ones there)."""
     for n in args.sizes:
         rows_a, rows_b, rows_c = [], [], []
         for r in range(args.repeats):
@@ -142,8 +162,14 @@ def main(argv: list[str] | None = None) -> int:
                      for rows in (rows_a, rows_b, rows_c)]
         summary.append((n, ma, mb, mc, per_epoch))
         print(f"  {n:>8} | {ma[0]:>14.1%} {ma[1]:>5.2f}s {ma[2]:>6.0f} | "
-              f"{mb[0]:>15.1%} {mb[1]:>5.2f}s {mb[2]:>6.0f} | {mc[0]:>6.1%} {mc[1]:>5.2f}s")
+              f"{mb[0]:>15.1%} {mb[1]:>5.2f}s {mb[2]:>6.0f} | {mc[0]:>6.1%} {mc[1]:>5.2f}s",
+              flush=True)
 
+
+def report(summary: list, pre_secs: float) -> None:
+    """The verdict for each finished size."""
+    if not summary:
+        return
     print("\n  ('B, cached features': the frozen layers' outputs computed once, then only the"
           " last layer trained:\n   the same training as B, without running frozen layers"
           " every epoch.)\n")
@@ -156,8 +182,6 @@ def main(argv: list[str] | None = None) -> int:
               f"per epoch A {per_epoch[0]:.2f} ms, B {per_epoch[1]:.2f} ms, "
               f"B cached {per_epoch[2]:.2f} ms")
     print(f"  B also needs the pretraining ({pre_secs:.1f}s, done once for every size).")
-    print(f"\nTotal time {time.perf_counter() - t0:.1f}s")
-    return 0
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Rebuild every worked example of neural-networks-basics.md with the engine, and check it.
 
-    python demos/walkthrough.py [--out DIR] [--explain]
+    .venv/bin/python demos/walkthrough.py [--out DIR] [--explain]
 
 The document (the tutorial text the project was written alongside; it is not shipped) works
 examples by hand. This demo stands without it: each section first lists the example's
@@ -435,7 +435,8 @@ def summary(checks: list[Check]) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                     epilog="Time: about 2 s.")
     parser.add_argument("--out", default=".", help="directory for dogcat_graph.svg")
     parser.add_argument("--explain", action="store_true",
                         help="also print explain() for the single neuron and dog/cat gradient")
@@ -479,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     target = out_dir / "dogcat_graph.svg"
     try:
         save_graph(ce, target)
-        print(f"\nDog/cat graph with gradients (cross-entropy loss) saved to {target}")
+        print(f"\nDog/cat graph with gradients (cross-entropy loss) saved to {target.resolve()}")
     except RuntimeError as e:  # no Graphviz: the .dot file was written instead
         print(f"\n{e}", file=sys.stderr)
     print(summary(checks))

@@ -40,3 +40,28 @@ def float_dtype(dtype: Any) -> np.dtype:
     if dt not in (np.float64, np.float32):
         raise ValueError(f"dtype must be float64 or float32, got {dt}")
     return dt
+
+
+def python_command() -> str:
+    """The command that runs this interpreter, as a user would type it: ``.venv/bin/python``
+    when it is the venv under the current directory, else its full path. Every "install
+    this" message names it, so the advice installs into the interpreter that needs it."""
+    import os
+    import sys
+    exe = sys.executable or "python3"
+    try:
+        rel = os.path.relpath(exe)
+    except ValueError:  # another drive (Windows)
+        return exe
+    return rel if not rel.startswith("..") else exe
+
+
+def install_hint(what: str) -> str:
+    """``<this python> -m pip install <what>``."""
+    return f"{python_command()} -m pip install {what}"
+
+
+def extra_hint(extra: str) -> str:
+    """How to add one of the project's extras (``demos``, ``interop``...) from a checkout,
+    into this interpreter."""
+    return install_hint(f"-e '.[{extra}]'")

@@ -3,7 +3,8 @@
 - `split`: training (70%), validation (15%) and test (15%) parts, disjoint, the same for
   the same seed, optionally stratified (each class keeps its share in every part).
 - `batches`: mini-batches of a data set, shuffled with their own seed; the last partial
-  batch is kept.
+  batch is kept. `Dataset`, `TensorDataset` and `DataLoader` are the same as torch spells
+  them (nn/dataloader.py).
 - `load_digits`: scikit-learn's 8×8 handwritten digits, scaled to [0, 1] (the demos' data).
 - `scale_pixels` ([0, 255] to [0, 1]) and `Standardizer` (per-feature mean and standard
   deviation, fitted on the training part only, then applied to every part); `Standardizer`
@@ -23,12 +24,16 @@ import numpy as np
 
 from autograd import Value
 
-from ._checks import generator, positive_int
+from ._checks import extra_hint, generator, install_hint, positive_int
+from .dataloader import DataLoader, Dataset, TensorDataset
 from .module import Module
 
 __all__ = [
+    "DataLoader",
+    "Dataset",
     "ScalePixels",
     "Standardizer",
+    "TensorDataset",
     "batches",
     "brightness",
     "compose",
@@ -147,9 +152,9 @@ def load_digits(scaled: bool = True) -> Pair:
     try:
         from sklearn.datasets import load_digits as sklearn_digits
     except ImportError:
-        raise ImportError("the digits data set comes with scikit-learn, which is not "
-                          "installed: pip install scikit-learn  (or: pip install -e "
-                          "'.[demos]')") from None
+        raise ImportError(f"the digits data set comes with scikit-learn, which is not "
+                          f"installed: {install_hint('scikit-learn')}  (or, in a checkout: "
+                          f"{extra_hint('demos')})") from None
     digits = sklearn_digits()
     if not scaled:
         return digits.data.astype(np.float64), digits.target

@@ -13,12 +13,14 @@ from typing import Any
 
 from autograd._files import atomic_write
 
+from ._checks import extra_hint, install_hint
+
 __all__ = ["History", "save_figure"]
 
 _TRAIN, _VAL = "C0", "C1"  # one colour per data set, the same in both panels
-_PLOT_HINT = ("History.plot needs matplotlib, which is not installed. Install it with "
-              "`pip install matplotlib` (or this project's `plot` extra: "
-              "`pip install -e '.[plot]'`).")
+_PLOT_HINT = (f"History.plot needs matplotlib, which is not installed. Install it with "
+              f"`{install_hint('matplotlib')}` (or this project's `plot` extra: "
+              f"`{extra_hint('plot')}`).")
 
 
 class History:
@@ -38,6 +40,12 @@ class History:
         self.best_val_loss: float | None = None
         self.stop_reason = "completed"
         self.restored = False
+
+    @property
+    def interrupted(self) -> bool:
+        """True when Ctrl-C ended training (``stop_reason == "interrupted"``): the numbers
+        are those of an unfinished run."""
+        return self.stop_reason == "interrupted"
 
     def __getitem__(self, key: str) -> list[float]:
         return self.history[key]

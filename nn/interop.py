@@ -1,16 +1,21 @@
 """Interoperability: a model goes to PyTorch and comes back, or out to ONNX.
 
-- `to_torch(model)`: an equivalent ``torch.nn.Module`` (weights copied, dtype and
-  train/eval mode kept), for training at scale or with the rest of PyTorch's tools.
+- `to_torch(model, example_input=None)`: an equivalent ``torch.nn.Module`` (weights
+  copied, dtype and train/eval mode kept), for training at scale or with the rest of
+  PyTorch's tools (DistributedDataParallel included: demos/ddp.py).
 - `from_torch(module)`: this project's model from a ``torch.nn.Module`` built of the layers
-  it knows, to be drawn (`draw_graph`) and explained (`explain`) number by number.
+  it knows (or one that `to_torch` traced), to be drawn (`draw_graph`) and explained
+  (`explain`) number by number.
 - `export_onnx(model, path, example_input)`: an ONNX file (float32, a dynamic batch axis,
   evaluation semantics) that any ONNX runtime runs and Netron draws.
 
-Each layer's conversion is one `Rule` in `nn/interop_layers.py`, registered under the
-class name of the layer here and of its twin in ``torch.nn``. Only exact classes convert:
-a subclass with its own ``forward`` has no counterpart and is refused by name, never
-approximated. torch and onnx are imported only when these functions are called (the
+Two ways to convert. A model built only of the library's layers (`Sequential`, `MLP`,
+`Conv2d`, `GRU`, ...) converts layer by layer: one `Rule` per layer in
+`nn/interop_layers.py`, giving torch's own modules (``torch.nn.Linear``...) and ONNX's own
+operators (``LSTM``...). A module with its own ``forward`` is converted by tracing
+(nn/trace.py): its forward runs once on `example_input`, the engine's record of that run
+is the model's graph, and each op of it maps to torch and ONNX by one entry of
+nn/interop_ops.py. torch and onnx are imported only when these functions are called (the
 `interop` extra), so the rest of the project never needs them.
 """
 
@@ -24,141 +29,114 @@ import numpy as np
 from autograd import Value, no_grad
 from autograd._files import atomic_write
 
-from .module import Module
+from . import interop_layers  # noqa: F401 (registers one Rule per layer)
+from .interop_base import (
+    OPSET,
+    OURS,
+    ConversionError,
+    OnnxGraph,
+    Rule,
+    _Context,
+    _from_torch_rule,
+    _import_torch,
+    _is_nn_class,
+    _rule_for,
+    rule,
+)
+from .module import Module, model_class, unknown_class_message
 
 __all__ = ["ConversionError", "Rule", "export_onnx", "from_torch", "rule", "to_torch"]
 
-OPSET = 17  # LayerNormalization needs 17; onnxruntime runs it everywhere it runs
-_EXTRA = "pip install -e '.[interop]'  (torch==2.13.0, onnx, onnxruntime)"
+
+def _by_layers(model: Module) -> bool:
+    """True when every module of the tree is one of the library's layers with a Rule."""
+    return all(type(m).__name__ in OURS and _is_nn_class(type(m)) for m in model.modules())
 
 
-class ConversionError(TypeError):
-    """A module with no counterpart on the other side (named in the message)."""
+def _needs_example(model: Module, fn: str) -> ConversionError:
+    path, first = next((p, m) for p, m in model.named_modules()
+                       if not (type(m).__name__ in OURS and _is_nn_class(type(m))))
+    where = f" at {path!r}" if path else ""
+    return ConversionError(
+        f"{fn}: {type(first).__name__}{where} has its own forward (no layer rule converts "
+        f"it); pass example_input (one batch) so the model's forward can be traced")
 
 
-class Rule:
-    """How one layer converts. Subclasses set `ours` (the nn class name), `theirs` (the
-    torch.nn class names it comes back from) and define the directions they support:
-    ``to_torch(m, ctx)``, ``from_torch(t, ctx)`` and ``onnx(m, graph, x)`` (the last
-    returns the name of the output, or a tuple of names)."""
-
-    ours: str = ""
-    theirs: tuple[str, ...] = ()
-
-    def to_torch(self, m: Module, ctx: _Context) -> Any:
-        raise ConversionError(f"{m.__class__.__name__} has no PyTorch counterpart")
-
-    def from_torch(self, t: Any, ctx: _Context) -> Module:
-        raise ConversionError(f"torch {type(t).__name__} has no counterpart in nn")
-
-    def onnx(self, m: Module, g: OnnxGraph, x: Any) -> Any:
-        raise ConversionError(f"{m.__class__.__name__} has no ONNX export")
-
-
-OURS: dict[str, Rule] = {}    # nn class name -> rule
-THEIRS: dict[str, Rule] = {}  # torch class name -> rule
-
-
-def rule(cls: type[Rule]) -> type[Rule]:
-    """Class decorator: register one layer's conversion (both directions and ONNX)."""
-    r = cls()
-    if r.ours:
-        OURS[r.ours] = r
-    for name in r.theirs:
-        THEIRS[name] = r
-    return cls
-
-
-def _import_torch() -> Any:
-    try:
-        import torch
-    except ImportError:
-        raise ImportError(f"nn.to_torch/from_torch need PyTorch: {_EXTRA}") from None
-    return torch
-
-
-def _rule_for(m: Module, path: str) -> Rule:
-    """The rule for exactly this class (a subclass is a different layer), or a refusal."""
-    from . import interop_layers  # noqa: F401 (registers the rules)
-    r = OURS.get(type(m).__name__)
-    if r is None or not _is_nn_class(type(m)):
-        where = f" at {path!r}" if path else ""
-        raise ConversionError(
-            f"{type(m).__name__}{where} has no counterpart outside this engine (a layer with "
-            f"its own forward cannot be converted without guessing what it computes); "
-            f"convertible layers: {', '.join(sorted(OURS))}")
-    return r
-
-
-def _is_nn_class(cls: type) -> bool:
-    """True for the library's own classes (a user's subclass lives in the user's module)."""
-    return cls.__module__.split(".")[0] == "nn"
-
-
-class _Context:
-    """What the conversion of one model shares: torch itself, the float dtype, a way to
-    convert children (with their dotted path for messages)."""
-
-    def __init__(self, torch: Any, dtype: Any, path: str = "") -> None:
-        self.torch, self.dtype, self.path = torch, dtype, path
-
-    def child(self, name: str) -> _Context:
-        return _Context(self.torch, self.dtype, f"{self.path}.{name}" if self.path else name)
-
-    def tensor(self, a: Any) -> Any:
-        """A torch tensor copy of a parameter or buffer (its dtype kept)."""
-        return self.torch.tensor(np.array(a.data if isinstance(a, Value) else a))
-
-    def array(self, t: Any) -> np.ndarray:
-        """A numpy copy of a torch parameter or buffer."""
-        return t.detach().cpu().numpy().copy()
-
-    def torch_dtype(self, m: Module) -> Any:
-        """The torch dtype matching a layer's float dtype."""
-        return self.torch.float64 if np.dtype(m.dtype) == np.float64 else self.torch.float32
-
-    def to_torch(self, m: Module, name: str) -> Any:
-        ctx = self.child(name)
-        return _rule_for(m, ctx.path).to_torch(m, ctx)
-
-    def from_torch(self, t: Any, name: str) -> Module:
-        ctx = self.child(name)
-        return _from_torch_rule(t, ctx.path).from_torch(t, ctx)
-
-
-def to_torch(model: Module) -> Any:
+def to_torch(model: Module, example_input: Any = None, *, dynamic_batch: bool = True) -> Any:
     """An equivalent ``torch.nn.Module``: weights and buffers copied (not shared), float64
-    or float32 kept, the same train/eval mode. Raises ConversionError naming the first
-    layer that has no torch counterpart."""
+    or float32 kept, the same train/eval mode.
+
+    A model made of the library's layers becomes torch's own modules. A module with its own
+    ``forward`` is traced on `example_input` (one batch; a tuple for several inputs) and
+    becomes a module that runs the recorded ops with torch, for any batch size unless
+    ``dynamic_batch=False`` (an input of another shape, a sequence of another length, is
+    traced again); it computes as the model in ``eval()`` mode did when traced (Dropout off,
+    BatchNorm's running statistics), and `from_torch` brings it back."""
     if not isinstance(model, Module):
         raise TypeError(f"to_torch needs an nn.Module, got {type(model).__name__}")
     torch = _import_torch()
+    if not _by_layers(model):
+        if example_input is None:
+            raise _needs_example(model, "to_torch")
+        from .interop_traced import traced_torch_module
+        from .trace import trace
+        out = traced_torch_module(trace(model, example_input, dynamic_batch), model,
+                                  dynamic_batch)
+        _check_traced(model, out, example_input, torch)
+        return out.train(model.training)
     out = _rule_for(model, "").to_torch(model, _Context(torch, None))
     return out.train(model.training)
 
 
-def _from_torch_rule(t: Any, path: str) -> Rule:
-    from . import interop_layers  # noqa: F401
-    name = type(t).__name__
-    r = THEIRS.get(name)
-    if r is None or not (type(t).__module__.startswith("torch.nn")
-                         or type(t).__module__ == "nn.interop_layers"):
-        where = f" at {path!r}" if path else ""
-        raise ConversionError(
-            f"torch module {name}{where} has no counterpart in nn (a module with its own "
-            f"forward cannot be converted without guessing what it computes); convertible "
-            f"torch modules: {', '.join(sorted(THEIRS))}")
-    return r
+def _check_traced(model: Module, module: Any, example: Any, torch: Any) -> None:
+    """The traced module must give the model's own outputs on the example: a last check
+    that every step's torch entry computes what the engine's op did."""
+    items = list(example) if isinstance(example, tuple) else [example]
+    arrays = [np.asarray(x.data if isinstance(x, Value) else x) for x in items]
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            want = model(*[a if a.dtype.kind in "biu" else Value(a) for a in arrays])
+        with torch.no_grad():
+            got = module(*[torch.as_tensor(a) for a in arrays])
+    finally:
+        model.train(was_training)
+    wants = want if isinstance(want, tuple | list) else (want,)
+    gots = got if isinstance(got, tuple | list) else (got,)
+    for w, g in zip(_flat(wants), _flat(gots)):
+        single = np.asarray(w.data).dtype == np.float32 or g.dtype == torch.float32
+        tol = 1e-4 if single else 1e-8
+        w = np.asarray(w.data, dtype=np.float64)
+        g = g.detach().cpu().numpy().astype(np.float64)
+        if w.shape != g.shape or not np.allclose(g, w, rtol=tol, atol=tol * max(
+                1.0, float(np.abs(w).max(initial=0.0)))):
+            raise ConversionError(
+                f"to_torch: the traced {type(model).__name__} does not reproduce the model on "
+                f"example_input (shapes {w.shape} and {g.shape}); a step of its forward "
+                f"has no faithful torch entry in nn/interop_ops.py")
+
+
+def _flat(items: Any) -> list[Any]:
+    out: list[Any] = []
+    for item in items:
+        out.extend(_flat(item) if isinstance(item, tuple | list) else [item])
+    return out
 
 
 def from_torch(module: Any) -> Module:
     """This project's model from a ``torch.nn.Module`` made of the layers nn knows
-    (``Linear``, ``Sequential``, activations, ``Conv1d/2d``, ...): weights copied, dtype
-    and mode kept. Raises ConversionError naming the first module it cannot convert."""
+    (``Linear``, ``Sequential``, activations, ``Conv1d/2d``, ...), or from one `to_torch`
+    traced (the model's class, registered with `nn.register`, is built again from its
+    config): weights copied, dtype and mode kept. Raises ConversionError naming the first
+    module it cannot convert."""
     torch = _import_torch()
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
     _check_convertible(module, torch)
+    if type(module).__name__ == "TracedModule" and type(module).__module__ == \
+            "nn.interop_traced":
+        return _from_traced(module)
     floats = [p.dtype for p in [*module.parameters(), *module.buffers()]
               if p.dtype.is_floating_point]
     # a module without weights computes in any dtype: nn's default, float64, then
@@ -196,42 +174,22 @@ def _check_convertible(module: Any, torch: Any) -> None:
                 f".double(){'; a complex weight has no real counterpart' if t.dtype.is_complex else ''})")
 
 
-# ---- ONNX ------------------------------------------------------------------------------
-
-class OnnxGraph:
-    """The nodes and weights of an ONNX graph under construction, built with the onnx
-    package's own helpers; every value is float32 (indices int64)."""
-
-    def __init__(self) -> None:
-        try:
-            import onnx
-        except ImportError:
-            raise ImportError(f"nn.export_onnx needs the onnx package: {_EXTRA}") from None
-        self.onnx = onnx
-        self.nodes: list[Any] = []
-        self.initializers: list[Any] = []
-        self._n = 0
-
-    def _name(self, hint: str) -> str:
-        self._n += 1
-        return f"{hint}_{self._n}"
-
-    def const(self, a: Any, hint: str = "w") -> str:
-        """A weight or constant: float data as float32, integer data as int64."""
-        a = np.asarray(a.data if isinstance(a, Value) else a)
-        a = a.astype(np.int64 if a.dtype.kind in "biu" else np.float32)
-        name = self._name(hint)
-        self.initializers.append(self.onnx.numpy_helper.from_array(a, name))
-        return name
-
-    def op(self, op_type: str, inputs: list[str], outputs: int = 1, **attrs: Any) -> Any:
-        """Add one node; returns its output name (or a list of `outputs` names)."""
-        names = [self._name(op_type.lower()) for _ in range(outputs)]
-        self.nodes.append(self.onnx.helper.make_node(op_type, inputs, names, **attrs))
-        return names[0] if outputs == 1 else names
-
-    def convert(self, m: Module, x: Any, path: str = "") -> Any:
-        return _rule_for(m, path).onnx(m, self, x)
+def _from_traced(module: Any) -> Module:
+    """The traced model's class built from its config, then the torch weights copied in."""
+    cls = model_class(module.model_name)
+    if cls is None:
+        raise ConversionError(f"from_torch: {unknown_class_message(module.model_name)}")
+    if module.nn_config is None:
+        raise ConversionError(f"from_torch: {module.model_name} could not describe its "
+                              f"constructor arguments when it was traced; define its config()")
+    model = cls.from_config(module.nn_config)
+    state = model.state_dict()
+    for key, tensor in module.state_dict().items():
+        name = module.nn_names.get(key)
+        if name is not None:
+            state[name] = tensor.detach().cpu().numpy().astype(np.asarray(state[name]).dtype)
+    model.load_state_dict(state)
+    return model.train(module.training)
 
 
 def _shapes(out: Any) -> list[tuple[int, ...]]:
@@ -242,13 +200,16 @@ def _shapes(out: Any) -> list[tuple[int, ...]]:
     return [np.shape(v.data if isinstance(v, Value) else v) for v in flat]
 
 
-def export_onnx(model: Module, path: str | os.PathLike, example_input: Any) -> str:
+def export_onnx(model: Module, path: str | os.PathLike, example_input: Any, *,
+                dynamic_batch: bool = True) -> str:
     """Write `model` as an ONNX file (evaluation semantics: Dropout off, BatchNorm's running
     statistics) with float32 weights and a dynamic first (batch) axis; `example_input`
-    (one batch) fixes the other axes. The file passes ``onnx.checker.check_model``.
-    Returns the path."""
+    (one batch) fixes the other axes. A module with its own ``forward`` is traced on it
+    (see `to_torch`). The file passes ``onnx.checker.check_model``. Returns the path."""
     if not isinstance(model, Module):
         raise TypeError(f"export_onnx needs an nn.Module, got {type(model).__name__}")
+    if not _by_layers(model):
+        return _export_traced(model, path, example_input, dynamic_batch)
     g = OnnxGraph()
     helper, tp = g.onnx.helper, g.onnx.TensorProto
     x = np.asarray(example_input.data if isinstance(example_input, Value) else example_input)
@@ -269,11 +230,38 @@ def export_onnx(model: Module, path: str | os.PathLike, example_input: Any) -> s
         flat.extend(o if isinstance(o, tuple | list) else [o])
     in_type = tp.INT64 if x.dtype.kind in "biu" else tp.FLOAT
     inputs = [helper.make_tensor_value_info("input", in_type, ["batch", *x.shape[1:]])]
+    return _write(g, model, path, inputs, flat, [["batch", *s[1:]] for s in shapes])
+
+
+def _export_traced(model: Module, path: str | os.PathLike, example_input: Any,
+                   dynamic_batch: bool) -> str:
+    from .interop_traced import OnnxSteps, onnx_steps
+    from .trace import Dim, trace
+    graph = trace(model, example_input, dynamic_batch)
+    names = ["input"] if len(graph.inputs) == 1 else [f"input_{i}"
+                                                     for i in range(len(graph.inputs))]
+    g = OnnxSteps(graph, names, dynamic_batch)
+    helper, tp = g.onnx.helper, g.onnx.TensorProto
+    inputs = [helper.make_tensor_value_info(
+        n, tp.INT64 if np.dtype(dt).kind in "biu" else tp.FLOAT,
+        ["batch" if dynamic_batch else shape[0], *shape[1:]])
+        for n, (shape, dt) in zip(names, graph.inputs)]
+    flat = onnx_steps(graph, g)
+
+    def dims(shape: tuple[Any, ...]) -> list[Any]:
+        return [("batch" if d == Dim(1, 0) else f"{d.a}*batch+{d.c}") if isinstance(d, Dim)
+                else d for d in shape]
+    return _write(g, model, path, inputs, flat, [dims(g.shapes[n]) for n in flat])
+
+
+def _write(g: OnnxGraph, model: Module, path: str | os.PathLike, inputs: list[Any],
+           flat: list[str], shapes: list[list[Any]]) -> str:
+    """The outputs named, the model checked and written atomically."""
+    helper, tp = g.onnx.helper, g.onnx.TensorProto
     names = ["output"] if len(flat) == 1 else [f"output_{i}" for i in range(len(flat))]
     for inner, outer in zip(flat, names):
         g.nodes.append(helper.make_node("Identity", [inner], [outer]))
-    outputs = [helper.make_tensor_value_info(n, tp.FLOAT, ["batch", *s[1:]])
-               for n, s in zip(names, shapes)]
+    outputs = [helper.make_tensor_value_info(n, tp.FLOAT, s) for n, s in zip(names, shapes)]
     graph = helper.make_graph(g.nodes, type(model).__name__, inputs, outputs, g.initializers)
     onnx_model = helper.make_model(graph, producer_name="nn-autograd-basics",
                                    opset_imports=[helper.make_opsetid("", OPSET)])
@@ -283,4 +271,3 @@ def export_onnx(model: Module, path: str | os.PathLike, example_input: Any) -> s
     with atomic_write(path, suffix=".onnx") as f:
         f.write(onnx_model.SerializeToString())
     return path
-

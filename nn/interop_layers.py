@@ -19,7 +19,7 @@ import numpy as np
 import nn
 from autograd import Value
 
-from .interop import ConversionError, OnnxGraph, Rule, _Context, rule
+from .interop_base import ConversionError, OnnxGraph, Rule, _Context, rule
 from .module import Module
 
 _ACTS = {"relu": "ReLU", "tanh": "Tanh", "sigmoid": "Sigmoid"}
@@ -216,7 +216,7 @@ class ConvTransposeRule(Rule):
                                           stride=one(t.stride), padding=one(t.padding),
                                           output_padding=one(t.output_padding),
                                           bias=t.bias is not None, dtype=ctx.dtype)
-        return _set(m, w=ctx.array(t.weight), b=None if t.bias is None else ctx.array(t.bias))
+        return _set(m, w=t.weight, b=t.bias)
 
 
 rule(ConvTransposeRule)
@@ -554,7 +554,7 @@ class GroupNormRule(Rule):
     def from_torch(self, t: Any, ctx: _Context) -> Module:
         m = nn.GroupNorm(t.num_groups, t.num_channels, eps=t.eps, affine=t.affine,
                          dtype=ctx.dtype)
-        return _set(m, w=ctx.array(t.weight), b=ctx.array(t.bias)) if t.affine else m
+        return _set(m, w=t.weight, b=t.bias) if t.affine else m
 
     def onnx(self, m: Any, g: OnnxGraph, x: str) -> str:
         """Reshape to (N, G, -1), normalise the last axis, reshape back, scale and shift

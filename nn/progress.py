@@ -35,12 +35,15 @@ class Progress:
         self.epochs = epochs
         self.last = 0.0
 
-    def batch(self, epoch: int, done: int, total: int, loss: float, start: float) -> None:
+    def batch(self, epoch: int, done: int, total: int | None, loss: float,
+              start: float) -> None:
+        """`total` is None for batches from an iterable that does not know its length."""
         now = time.perf_counter()
-        if not self.live or (now - self.last < 0.1 and done < total):
+        if not self.live or (now - self.last < 0.1 and (total is None or done < total)):
             return
         self.last = now
-        self.stream.write(f"\rEpoch {epoch:>{self.width}}/{self.epochs}: batch {done}/{total}"
+        of = "" if total is None else f"/{total}"
+        self.stream.write(f"\rEpoch {epoch:>{self.width}}/{self.epochs}: batch {done}{of}"
                           f", train loss {fmt(loss)}, {now - start:.1f}s\x1b[K")
         self.stream.flush()
 
@@ -64,17 +67,31 @@ class Progress:
 class CtrlC:
     """While `fit` runs, the first Ctrl-C (SIGINT) only asks training to stop: the loop
     notices it after the current step, so weights and history are never caught half-way
-    through an update. A second Ctrl-C interrupts at once. Installed only in the main
-    thread, and only over Python's default handler."""
+    through an update. A second Ctrl-C raises KeyboardInterrupt at once. Installed only in
+    the main thread, and only over Python's default handler (`installed` says whether it
+    was). Also a context manager, for a demo's own loop::
+
+        with CtrlC() as stop:
+            for step in ...:
+                ...
+                if stop.requested:
+                    break
+    """
 
     def __init__(self) -> None:
         self.requested = False
         self._old: Any = None
 
+    @property
+    def installed(self) -> bool:
+        return self._old is not None
+
     def _handler(self, signum: int, frame: Any) -> None:
         if self.requested:
+            self.uninstall()  # a third Ctrl-C is Python's own again
             raise KeyboardInterrupt
         self.requested = True
+        sys.stderr.write("\nCtrl-C: stopping after this step (press it again to stop now)\n")
 
     def install(self) -> None:
         if threading.current_thread() is threading.main_thread() and \
@@ -85,4 +102,11 @@ class CtrlC:
         if self._old is not None:
             signal.signal(signal.SIGINT, self._old)
             self._old = None
+
+    def __enter__(self) -> CtrlC:  # noqa: PYI034 (typing.Self is Python 3.11+)
+        self.install()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.uninstall()
 

@@ -1,10 +1,12 @@
 """Replay training: a two-input classifier's decision boundary and loss, epoch by epoch.
 
     replay = nn.Replay(X, y)              # the training points (two features) and labels
-    for epoch in ...:                     # your loop, or nn.fit's
+    for epoch in ...:                     # your loop
         ...
         replay.record(model, epoch, loss)
     replay.save_html("xor.html")
+
+or ``nn.fit(..., callbacks=[replay])``, which records a frame after every epoch.
 
 The page is one self-contained file (no network): the loss curve, and the model's
 P(class 1) over the plane with the training points on top, at every recorded epoch under a
@@ -87,6 +89,11 @@ class Replay:
         self.epochs.append(int(epoch))
         self.losses.append(loss)
         self.accuracy.append(float(np.mean((on_points > 0.5).astype(int) == self.y)))
+
+    def on_epoch_end(self, model: Any, epoch: int, logs: dict[str, float]) -> None:
+        """As a callback of `nn.fit` (``callbacks=[replay]``): a frame per epoch, with the
+        epoch's training loss."""
+        self.record(model, epoch, logs["train_loss"])
 
     def save_html(self, path: str | os.PathLike[str], title: str | None = None) -> Any:
         """Write the replay page and return `path`."""

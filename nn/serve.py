@@ -2,13 +2,18 @@
 images and returns predictions").
 
     python -m nn.serve model.npz [--host 127.0.0.1] [--port 8000]
+    python -m nn.serve model.npz --import mymodels     (a module that registers classes)
     python -m nn.serve model.onnx --onnx        (the exported graph, run by onnxruntime)
 
-``POST /predict`` with ``{"inputs": [[...], ...]}`` (one row of numbers per sample) answers
+``POST /predict`` with ``{"inputs": [sample, ...]}`` answers
 ``{"probabilities": [[...], ...], "classes": [...]}``: the softmax of the model's logits
-for each row and the most probable class of each row. ``GET /health`` tells whether the
-service is up, what input width it expects and what preprocessing (a Standardizer or pixel
-scaling saved as the model's first module) it applies to the raw rows it is sent. Any bad
+for each sample and the most probable class of each. A sample has the model's own input
+shape: a row of numbers for an MLP, a ``(1, 8, 8)`` image for a CNN (a flat row of its 64
+numbers is accepted too). The shape is learned from the model (its first layer; for a
+convolution, the smallest image the model takes) or given with ``--input-shape 1,8,8``.
+``GET /health`` tells whether the service is up, the sample shape and width it expects
+and what preprocessing (a Standardizer or pixel scaling saved as the model's first module)
+it applies to the raw samples it is sent. Any bad
 request gets a 4xx status and a JSON body ``{"error": "..."}``, and the server carries on
 serving. Only the standard
 library's HTTP server is used; it listens on 127.0.0.1 unless told otherwise.
@@ -39,6 +44,7 @@ from autograd import Value, no_grad
 from autograd._files import remove_strays
 from autograd._http import MAX_BODY, HttpError, JsonHandler, PolicyServer
 
+from ._checks import extra_hint
 from .module import Module, Sequential
 
 MAX_LOG_LINE = 300  # characters of a request line written to the log
@@ -56,6 +62,46 @@ def input_width(model: Module) -> int | None:
         n = getattr(m, "nin", None)
         if isinstance(n, int):
             return n
+    return None
+
+
+def input_shape(model: Module | OnnxModel) -> tuple[int | None, ...] | None:
+    """The shape of one sample the model reads (None entries: any size), or None when the
+    model does not say. From its first layer: ``nin`` features, a Standardizer's fitted
+    shape, a recurrent layer's (any length, input_size); for a convolution, the smallest
+    image the whole model accepts (tried from 1 to 64 pixels a side), or any size when it
+    takes larger ones too (no layer fixes the size)."""
+    if isinstance(model, OnnxModel):
+        return model.sample_shape
+    from .data import Standardizer
+    for m in model.modules():
+        if isinstance(m, Standardizer) and m.mean is not None:
+            return tuple(int(n) for n in m.mean.shape)
+        nin = getattr(m, "nin", None)
+        if isinstance(nin, int):
+            return (nin,)
+        if hasattr(m, "in_channels") and hasattr(m, "kernel_size"):
+            d = len(m.w.shape) - 2
+            return _probe_images(model, m.in_channels, d, m.dtype)
+        if hasattr(m, "input_size") and hasattr(m, "hidden_size"):
+            return (None, int(m.input_size))
+    return None
+
+
+def _probe_images(model: Module, channels: int, d: int, dtype: Any
+                  ) -> tuple[int | None, ...] | None:
+    def takes(size: int) -> bool:
+        try:
+            with no_grad(), np.errstate(all="ignore"):
+                model(np.zeros((1, channels) + (size,) * d, dtype=dtype))
+        except Exception:  # noqa: BLE001 (any refusal: this size does not fit)
+            return False
+        return True
+
+    for size in range(1, 65):
+        if takes(size):
+            free = takes(size + 7)  # a fully convolutional model takes any larger size
+            return (channels,) + ((None,) * d if free else (size,) * d)
     return None
 
 
@@ -119,9 +165,55 @@ def probabilities(model: Module, X: np.ndarray) -> np.ndarray:
     return to_probabilities(_outputs(model, X), _last_activation(model) == "sigmoid")
 
 
-def parse_inputs(payload: Any, width: int | None) -> np.ndarray:
-    """Check a decoded request body and return its rows as a float array, or raise a
-    RequestError (400) saying what is wrong and what is expected."""
+def _check_numbers(item: Any, where: str) -> None:
+    """Every leaf of nested lists a finite number (no bools, strings, nulls): walked with a
+    stack, not recursion."""
+    stack: list[tuple[Any, str]] = [(item, where)]
+    while stack:
+        v, at = stack.pop()
+        if isinstance(v, list):
+            stack.extend((x, f"{at}[{k}]") for k, x in enumerate(v))
+            continue
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise RequestError(400, f"{at}: expected a number, got {json.dumps(v)[:40]}")
+        try:
+            finite = math.isfinite(float(v))
+        except OverflowError:  # an integer too large for a float
+            finite = False
+        if not finite:
+            raise RequestError(400, f"{at}: expected a finite number, got {str(v)[:40]}")
+
+
+def _samples(rows: list[Any], shape: tuple[int | None, ...]) -> np.ndarray:
+    """Samples of `shape` (None: any size, the same in every sample), or flat rows of its
+    numbers when every size is known."""
+    flat = math.prod(shape) if None not in shape else None
+    for i, row in enumerate(rows):
+        _check_numbers(row, f"sample {i}")
+    try:
+        X = np.array(rows, dtype=np.float64)
+    except ValueError:
+        raise RequestError(400, f"the samples are ragged (lists of different lengths); each "
+                                f"must have shape {_fmt(shape)}") from None
+    if flat is not None and X.ndim == 2 and X.shape[1] == flat and len(shape) > 1:
+        return X.reshape((len(X),) + tuple(shape))  # flat rows of the sample's numbers
+    got = X.shape[1:]
+    if len(got) != len(shape) or any(w is not None and g != w for g, w in zip(got, shape)):
+        also = f" (or flat rows of {flat} numbers)" if flat and len(shape) > 1 else ""
+        raise RequestError(400, f"each sample must have shape {_fmt(shape)}{also}; got "
+                                f"samples of shape {tuple(got)}")
+    return X
+
+
+def _fmt(shape: tuple[int | None, ...]) -> str:
+    return "(" + ", ".join("any" if n is None else str(n) for n in shape) + \
+        ("," if len(shape) == 1 else "") + ")"
+
+
+def parse_inputs(payload: Any, width: int | tuple[int | None, ...] | None) -> np.ndarray:
+    """Check a decoded request body and return its samples as a float array, or raise a
+    RequestError (400) saying what is wrong and what is expected. `width`: the number of
+    values per row, or the shape of one sample (the model's own input shape), or None."""
     if not isinstance(payload, dict):
         raise RequestError(400, f"the body must be a JSON object {{\"inputs\": [[...], ...]}}, "
                                 f"got a JSON {type(payload).__name__}")
@@ -132,6 +224,16 @@ def parse_inputs(payload: Any, width: int | None) -> np.ndarray:
     if not isinstance(rows, list):
         raise RequestError(400, f"\"inputs\" must be a list of rows, got a JSON "
                                 f"{type(rows).__name__}")
+    if isinstance(width, tuple) and len(width) == 1:
+        width = width[0]
+    if isinstance(width, tuple):
+        for i, row in enumerate(rows):
+            if not isinstance(row, list):
+                raise RequestError(400, f"\"inputs\" must be a list of samples, each of "
+                                        f"shape {_fmt(width)}; item {i} is a JSON "
+                                        f"{type(row).__name__}")
+        return _samples(rows, width) if rows else np.zeros((0,) + tuple(
+            n or 0 for n in width))
     for i, row in enumerate(rows):
         if not isinstance(row, list):
             raise RequestError(400, f"\"inputs\" must be a list of rows (lists of numbers); "
@@ -168,25 +270,31 @@ class OnnxModel:
         try:
             import onnxruntime
         except ImportError:
-            raise ImportError("--onnx needs onnxruntime: pip install -e '.[interop]'") from None
+            raise ImportError(f"--onnx needs onnxruntime: "
+                              f"{extra_hint('interop')}") from None
         remove_strays(path, ".onnx")  # an export killed midway left its temporary file
         self._session = onnxruntime.InferenceSession(str(path),
                                                      providers=["CPUExecutionProvider"])
         self._input = self._session.get_inputs()[0]
         shape = self._input.shape
         self.nin = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
+        self.sample_shape = tuple(n if isinstance(n, int) else None for n in shape[1:])
+        self._ints = "int" in self._input.type
 
     def __call__(self, x: Any) -> np.ndarray:
-        """The graph's first output for `x`. Inputs onnxruntime refuses (a wrong rank or
-        shape for this graph) are a ValueError, so the server answers 400, not 500."""
-        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+        """The graph's outputs; what onnxruntime refuses about the inputs (a shape, a
+        type) is a ValueError, which the server answers with a 400."""
+        x = np.asarray(x)
+        if self._ints:
+            if not np.all(x == np.round(x)):
+                raise ValueError("this model reads integer ids; got fractions")
+            x = x.astype(np.int64)
+        else:
+            x = x.astype(np.float32)
         try:
-            return self._session.run(None, {self._input.name: np.asarray(x, np.float32)})[0]
-        except (ort_errors.InvalidArgument, ort_errors.Fail,
-                ort_errors.RuntimeException) as e:
-            shape = [d if isinstance(d, int) else "N" for d in self._input.shape]
-            raise ValueError(f"the ONNX graph expects input of shape {shape}; onnxruntime "
-                             f"refused these rows: {str(e)[:300]}") from None
+            return self._session.run(None, {self._input.name: x})[0]
+        except Exception as e:  # noqa: BLE001 (onnxruntime's own error classes)
+            raise ValueError(f"onnxruntime refused the inputs: {str(e)[:300]}") from None
 
     def eval(self) -> OnnxModel:
         return self
@@ -200,11 +308,16 @@ class PredictionServer(PolicyServer):
 
     def __init__(self, address: tuple[str, int], model: Module | OnnxModel,
                  max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, sample_shape: Sequence[int | None] | None = None
+                 ) -> None:
         if not isinstance(model, Module | OnnxModel):
             raise TypeError(f"the server needs an nn.Module, got {type(model).__name__}")
         self.model = model.eval()
+        self.sample_shape = tuple(sample_shape) if sample_shape is not None else \
+            input_shape(model)
         self.width = input_width(model)
+        if self.sample_shape is not None and None not in self.sample_shape:
+            self.width = math.prod(self.sample_shape)
         self.preprocessing = preprocessing(model)
         self.max_body = int(max_body)
         self.class_names = list(class_names) if class_names is not None else None
@@ -212,7 +325,8 @@ class PredictionServer(PolicyServer):
         self.lock = threading.Lock()
         self.sigmoid_applied = _last_activation(model) == "sigmoid"
         if self.class_names is not None and self.width is not None:
-            k = probabilities(self.model, np.zeros((1, self.width))).shape[1]
+            k = probabilities(self.model, np.zeros((1, *self.sample_shape)) if
+                              self.sample_shape else np.zeros((1, self.width))).shape[1]
             if k != len(self.class_names):
                 raise ValueError(f"{len(self.class_names)} class names given for a model "
                                  f"with {k} classes")
@@ -276,13 +390,15 @@ class PredictHandler(JsonHandler):
             if self._path() == "/health":
                 raise HttpError(405, "use GET for /health", {"Allow": "GET"})
             raise HttpError(404, f"no such path {self._path()[:80]!r}; POST to /predict")
-        X = parse_inputs(self.read_json(), self.server.width)
+        X = parse_inputs(self.read_json(), self.server.sample_shape or self.server.width)
         self.reply_json(200, self.server.predict(X))
 
     def do_GET(self) -> None:
         self.close_connection = True
         if self._path() == "/health":
+            shape = self.server.sample_shape
             self.reply_json(200, {"status": "ok", "model": type(self.server.model).__name__,
+                                  "input_shape": list(shape) if shape is not None else None,
                                   "input_width": self.server.width,
                                   "preprocessing": self.server.preprocessing})
         elif self._path() == "/predict":
@@ -336,14 +452,47 @@ class BackgroundLogHandler(logging.Handler):
 
 def make_server(model: Module | OnnxModel | str, host: str = "127.0.0.1", port: int = 8000,
                 max_body: int = MAX_BODY, class_names: Sequence[str] | None = None,
-                quiet: bool = False) -> PredictionServer:
+                quiet: bool = False, sample_shape: Sequence[int | None] | None = None
+                ) -> PredictionServer:
     """A server for `model` (a Module, or the path of a saved one) bound to host:port
-    (port 0 picks a free port: read it from ``server.server_address``). Call
+    (port 0 picks a free port: read it from ``server.server_address``). `sample_shape`:
+    the shape of one sample, when the model's own is not the one to accept. Call
     ``serve_forever()`` on it, in a thread or not; ``shutdown()`` stops it."""
     if not isinstance(model, Module | OnnxModel):
         from .io import load
         model = load(model)
-    return PredictionServer((host, port), model, max_body, class_names, quiet)
+    return PredictionServer((host, port), model, max_body, class_names, quiet, sample_shape)
+
+
+def import_models(names: Sequence[str]) -> None:
+    """Import each module (a dotted name, or a .py file's path) so that the model classes
+    it registers with `nn.register` can be loaded."""
+    import importlib
+    import importlib.util
+    import os
+    for name in names:
+        if name.endswith(".py") or os.sep in name:
+            stem = os.path.splitext(os.path.basename(name))[0]
+            spec = importlib.util.spec_from_file_location(stem, name)
+            if spec is None or spec.loader is None:
+                raise ImportError(f"no Python file at {name!r}")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[stem] = module
+            spec.loader.exec_module(module)
+        else:
+            importlib.import_module(name)
+
+
+def _shape_arg(text: str) -> tuple[int | None, ...]:
+    try:
+        dims = tuple(None if p.strip() in ("", "*", "any") else int(p)
+                     for p in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected sizes separated by commas, e.g. 1,8,8 "
+                                         f"(* for any size), got {text!r}") from None
+    if any(d is not None and d < 1 for d in dims):
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
+    return dims
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -361,6 +510,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     parser.add_argument("--onnx", action="store_true",
                         help="MODEL is an ONNX file (nn.export_onnx), run by onnxruntime")
+    parser.add_argument("--import", dest="imports", action="append", default=[],
+                        metavar="MODULE",
+                        help="import MODULE (a dotted name or a .py file) first, so the model "
+                             "classes it registers (nn.register) load; repeatable")
+    parser.add_argument("--input-shape", type=_shape_arg, default=None, metavar="SHAPE",
+                        help="the shape of one sample, e.g. 1,8,8 (default: learned from "
+                             "the model)")
     args = parser.parse_args(argv)
     handler = BackgroundLogHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
@@ -369,6 +525,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.propagate = False
     from .io import load
     try:
+        import_models(args.imports)
+    except Exception as e:  # noqa: BLE001 (an import that fails: say which, exit 2)
+        print(f"nn.serve: --import failed: {type(e).__name__}: {e}", file=sys.stderr)
+        return 2
+    try:
         model = OnnxModel(args.model) if args.onnx else load(args.model)
     except Exception as e:  # noqa: BLE001 (whatever is wrong with the file: say it, exit 2)
         print(f"nn.serve: cannot serve {args.model!r}: it did not load as a model "
@@ -376,11 +537,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         names = args.class_names.split(",") if args.class_names else None
-        server = make_server(model, args.host, args.port, args.max_body, names, args.quiet)
+        server = make_server(model, args.host, args.port, args.max_body, names, args.quiet,
+                             args.input_shape)
     except (OSError, ValueError) as e:
         print(f"nn.serve: {e}", file=sys.stderr)
         return 2
-    width = f", {server.width} inputs per row" if server.width is not None else ""
+    width = f", samples of shape {_fmt(server.sample_shape)}" if server.sample_shape \
+        else f", {server.width} inputs per row" if server.width is not None else ""
     if server.preprocessing:
         width += ", raw rows preprocessed by " + " then ".join(
             p["module"] for p in server.preprocessing)

@@ -23,13 +23,11 @@ classifier trained on the plane, is `moons.py`.) The API (JSON in, JSON out; err
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import math
 import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -44,17 +42,9 @@ MAX_BODY = 1 << 20  # bytes of JSON a request may send
 
 
 def document() -> ModuleType:
-    """The module holding the document's inputs and weights: demos/document.py of the
-    project's checkout (the playground runs from a checkout, as the demos do)."""
-    path = Path(__file__).resolve().parents[2] / "demos" / "document.py"
-    if not path.exists():
-        raise RuntimeError("the playground's examples are the document's numbers, kept in "
-                           f"demos/document.py of the project's checkout; {path} is missing: "
-                           "run it from a checkout (pip install -e .)")
-    spec = importlib.util.spec_from_file_location("document", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    """The module holding the document's inputs and weights (shipped with the package)."""
+    from . import document_numbers
+    return document_numbers
 
 
 @dataclass

@@ -131,3 +131,15 @@ def test_signature_and_defaults_are_the_documented_ones() -> None:
                                                      inspect.Parameter.VAR_POSITIONAL]
     assert {k: params[k].default for k in ("eps", "atol", "rtol")} == {
         "eps": 1e-6, "atol": 1e-5, "rtol": 1e-3}
+
+
+def test_pytorch_s_form_a_sequence_of_inputs():
+    """gradcheck(f, [x]) and gradcheck(f, (x, y)) as torch.autograd.gradcheck takes them."""
+    x = Value(np.array([0.3, -1.2, 2.0]))
+    y = Value(np.array([1.5, 0.5, -0.7]))
+    assert gradcheck(lambda a: (a * a).tanh(), [x])
+    assert gradcheck(lambda a, b: a * b.exp(), (x, y))
+    assert gradcheck(lambda a, b: a * b, [np.array([1.0, 2.0]), np.array([3.0, 4.0])])
+    assert gradcheck(lambda a: a * a, [1.0, 2.0])  # a list of numbers: one tensor input
+    with pytest.raises(AssertionError, match="input 1"):
+        gradcheck(lambda a, b: a * Value(b.data), (x, y))  # b's gradient lost

@@ -3,6 +3,7 @@
 import io
 import os
 import re
+import signal
 import sys
 import threading
 from pathlib import Path
@@ -136,10 +137,10 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_weights():
     model, opt, tr, va = _overfit_problem()
     calls = {"n": 0}
 
-    def augment(xb, rng):  # the 41st batch (epoch 41) is "interrupted by the user"
+    def augment(xb, rng):  # the 41st batch (epoch 41): the user presses Ctrl-C
         calls["n"] += 1
         if calls["n"] == 41:
-            raise KeyboardInterrupt
+            signal.raise_signal(signal.SIGINT)
         return xb
 
     out = io.StringIO()
@@ -150,6 +151,34 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_best_weights():
     assert now == pytest.approx(min(h["val_loss"]), rel=1e-12)
     assert "Interrupted after 40 finished epochs" in out.getvalue()
     assert model.training  # its mode is what it was before fit
+    assert calls["n"] == 41  # the step under way was finished, no other began
+
+
+def test_keyboard_interrupt_where_fit_cannot_take_over_sigint_counts_as_the_first():
+    """Outside the main thread (or under a foreign SIGINT handler) fit cannot install its
+    handler; a KeyboardInterrupt raised inside then stops training cleanly."""
+    import threading
+    model, opt, tr, va = _overfit_problem()
+    calls, result = {"n": 0}, {}
+
+    def augment(xb, rng):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise KeyboardInterrupt
+        return xb
+
+    def run():
+        try:
+            result["h"] = nn.fit(model, nn.mse_loss, opt, tr, va, epochs=50, batch_size=8,
+                                 augment=augment, verbose=False)
+        except BaseException as e:  # noqa: BLE001 (reported by the assertion below)
+            result["error"] = e
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(300)
+    assert not t.is_alive() and "error" not in result, result
+    assert result["h"].stop_reason == "interrupted" and len(result["h"]) == 4
 
 
 def test_progress_lines_when_not_a_terminal():
@@ -308,6 +337,60 @@ def test_a_real_ctrl_c_stops_cleanly(tmp_path):
     assert float(result[5]) == pytest.approx(float(result[4]), rel=1e-12)
 
 
+SLOW_SCRIPT = """
+import sys, time
+import numpy as np
+import nn
+rng = np.random.default_rng(0)
+X, y = rng.normal(size=(64, 4)), rng.integers(0, 2, 64)
+model = nn.MLP(4, [8, 2], seed=0)
+
+def slow_loss(out, target):  # each step takes a while: both Ctrl-C land inside one step
+    print("STEP", flush=True)
+    time.sleep(0.4)
+    return nn.cross_entropy(out, target)
+
+h = nn.fit(model, slow_loss, nn.SGD(model.parameters(), lr=0.05), (X, y), epochs=1000,
+           batch_size=8, verbose=0)
+print("RETURNED", h.stop_reason, len(h), flush=True)
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+@pytest.mark.parametrize("presses", [1, 2])
+def test_real_ctrl_c_once_returns_twice_exits(tmp_path, presses):
+    """One SIGINT: the step under way finishes and fit returns "interrupted"; two: the
+    second raises KeyboardInterrupt out of fit and the process dies of it."""
+    import os
+    import subprocess
+    import time
+    root = str(Path(__file__).resolve().parents[2])
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_SCRIPT], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                            env=dict(os.environ, PYTHONPATH=root))
+    try:
+        steps = 0
+        for line in proc.stdout:
+            steps += line.startswith("STEP")
+            if steps == 3:  # inside the third step's loss
+                break
+        for _ in range(presses):
+            proc.send_signal(signal.SIGINT)
+            time.sleep(0.05)
+        rest, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    if presses == 1:
+        assert proc.returncode == 0, err
+        assert "RETURNED interrupted 0" in rest and rest.count("STEP") == 0, rest
+        assert "press it again to stop now" in err
+    else:
+        assert proc.returncode != 0 and "RETURNED" not in rest
+        assert "KeyboardInterrupt" in err
+
+
 def test_fit_puts_the_ctrl_c_handler_back():
     import signal
     before = signal.getsignal(signal.SIGINT)
@@ -397,3 +480,174 @@ def test_four_models_training_in_threads_get_bit_identical_gradients():
                           capture_output=True, text=True, check=False,
                           env={**os.environ, "PYTHONPATH": str(here.parents[2])})
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+# ---- fit takes the library's parts: DataLoader, scheduler, clipping, callbacks ----------
+
+def _hand_loop(model, opt, sched, loader, epochs, clip):
+    """What fit(train=loader, scheduler=sched, clip_grad_norm=clip) promises to do."""
+    for _ in range(epochs):
+        model.train()
+        for xb, yb in loader:
+            opt.zero_grad()
+            loss = nn.cross_entropy(model(xb), yb)
+            loss.backward()
+            nn.clip_grad_norm_(model.parameters(), clip)
+            opt.step()
+        sched.step()
+
+
+def test_fit_with_a_loader_a_schedule_and_clipping_matches_a_hand_written_loop():
+    X, y = _blobs(100)
+    weights = []
+    for use_fit in (True, False):
+        model = nn.MLP(2, [16, 3], activation="tanh", seed=3)
+        opt = nn.SGD(model.parameters(), lr=0.5, momentum=0.9)
+        sched = nn.optim.StepLR(opt, step_size=2, gamma=0.5)
+        loader = nn.data.DataLoader(nn.data.TensorDataset(X, y), batch_size=16, shuffle=True,
+                                    seed=7)
+        if use_fit:
+            h = nn.fit(model, nn.cross_entropy, opt, loader, epochs=5, scheduler=sched,
+                       clip_grad_norm=0.3, verbose=False)
+            assert len(h) == 5 and h.stop_reason == "completed"
+        else:
+            _hand_loop(model, opt, sched, loader, 5, 0.3)
+        weights.append([p.data.copy() for p in model.parameters()])
+        assert opt.lr == pytest.approx(0.5 * 0.5 ** 2)  # stepped once per epoch
+    for a, b in zip(*weights):
+        np.testing.assert_array_equal(a, b)  # identical: the same operations in order
+
+
+def test_clipping_changes_the_steps_and_bounds_the_norm():
+    X, y = _blobs(60)
+    norms = []
+
+    class Spy:
+        def __init__(self, model):
+            self.model = model
+
+        def after_backward(self):  # before clipping
+            norms.append(("raw", np.sqrt(sum((p.grad ** 2).sum()
+                                              for p in self.model.parameters()))))
+
+    model = nn.MLP(2, [16, 3], seed=0)
+    opt = nn.SGD(model.parameters(), lr=1.0)
+    seen = []
+    orig = opt.step
+
+    def step():
+        seen.append(np.sqrt(sum((p.grad ** 2).sum() for p in model.parameters())))
+        orig()
+
+    opt.step = step
+    nn.fit(model, nn.cross_entropy, opt, (X, y), epochs=2, batch_size=20, clip_grad_norm=0.01,
+           callbacks=[Spy(model)], verbose=False)
+    assert len(norms) == len(seen) == 6
+    assert all(raw > 0.01 for _, raw in norms)
+    assert all(s == pytest.approx(0.01, rel=1e-3) for s in seen)
+
+
+def test_val_as_a_loader_gives_the_same_numbers_as_arrays():
+    X, y = _blobs(90)
+    (tr, va, _) = nn.data.split(X, y, seed=0)
+    hs = []
+    for val in (va, nn.data.DataLoader(nn.data.TensorDataset(*va), batch_size=7)):
+        model = _model(seed=1)
+        hs.append(nn.fit(model, nn.cross_entropy, nn.Adam(model.parameters(), lr=0.05), tr,
+                         val, epochs=3, batch_size=16, seed=0, metrics=["accuracy"],
+                         verbose=False))
+    np.testing.assert_allclose(hs[0]["val_loss"], hs[1]["val_loss"], rtol=1e-12)
+    assert hs[0]["accuracy"] == hs[1]["accuracy"]
+
+
+def test_train_as_a_list_of_batches_and_a_used_up_iterator():
+    X, y = _blobs(40)
+    model = _model()
+    opt = nn.SGD(model.parameters(), lr=0.1)
+    batches = [(X[:20], y[:20]), (X[20:], y[20:])]
+    h = nn.fit(model, nn.cross_entropy, opt, batches, epochs=3, verbose=False)
+    assert len(h) == 3
+    with pytest.raises(ValueError, match="no training batches"):
+        nn.fit(model, nn.cross_entropy, opt, iter(batches), epochs=2, verbose=False)
+    with pytest.raises(TypeError, match=r"\(X, y\) pair"):
+        nn.fit(model, nn.cross_entropy, opt, [(X, y, y)], epochs=1, verbose=False)
+
+
+def test_a_schedule_that_watches_the_loss_gets_it_every_epoch():
+    X, y = _blobs(60)
+    (tr, va, _) = nn.data.split(X, y, seed=0)
+    got = []
+
+    class Plateau:  # ReduceLROnPlateau's calling convention: step(metrics)
+        def step(self, metrics):
+            got.append(metrics)
+
+    model = _model()
+    h = nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.1), tr, va,
+               epochs=4, scheduler=Plateau(), verbose=False)
+    assert got == h["val_loss"]
+    got.clear()
+    h = nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.1), tr, epochs=2,
+               scheduler=Plateau(), verbose=False)
+    assert got == h["train_loss"]
+
+
+def test_callbacks_hear_every_step_and_epoch_and_replay_records_frames():
+    X, y = _blobs(60)
+    y = (y > 0).astype(int)
+    events = []
+
+    class Recorder:
+        def after_backward(self):
+            events.append("backward")
+
+        def after_step(self):
+            events.append("step")
+
+    def at_epoch_end(model, epoch, logs):
+        events.append(("epoch", epoch, sorted(logs)))
+
+    replay = nn.Replay(X, y, grid=8)
+    model = nn.MLP(2, [8, 2], seed=0)
+    nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters(), lr=0.1), (X, y), epochs=2,
+           batch_size=30, callbacks=[Recorder(), at_epoch_end, replay], verbose=False)
+    assert events == ["backward", "step", "backward", "step",
+                      ("epoch", 1, ["train_loss"]),
+                      "backward", "step", "backward", "step",
+                      ("epoch", 2, ["train_loss"])]
+    assert replay.epochs == [1, 2] and len(replay.frames) == 2
+    with pytest.raises(TypeError, match="callback"):
+        nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters()), (X, y), callbacks=[3])
+    with pytest.raises(ValueError, match="clip_grad_norm"):
+        nn.fit(model, nn.cross_entropy, nn.SGD(model.parameters()), (X, y),
+               clip_grad_norm=-1)
+
+
+def test_dataloader_as_torch_batches_order_and_drop_last():
+    X, y = np.arange(20).reshape(10, 2), np.arange(10)
+    ds = nn.data.TensorDataset(X, y)
+    assert len(ds) == 10 and ds[3][1] == 3
+    plain = list(nn.data.DataLoader(ds, batch_size=4))
+    assert [len(b[1]) for b in plain] == [4, 4, 2]
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in plain]), y)
+    loader = nn.data.DataLoader(ds, batch_size=4, shuffle=True, seed=0, drop_last=True)
+    assert len(loader) == 2
+    first, second = [np.concatenate([b[1] for b in loader]) for _ in range(2)]
+    assert len(first) == 8 and not np.array_equal(first, second)  # a new order every pass
+    again = nn.data.DataLoader(ds, batch_size=4, shuffle=True, seed=0, drop_last=True)
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in again]), first)
+
+    class Squares(nn.data.Dataset):  # a map-style data set: samples made on demand
+        def __len__(self):
+            return 5
+
+        def __getitem__(self, i):
+            return np.array([i, i * i], dtype=float), i % 2
+
+    xb, yb = next(iter(nn.data.DataLoader(Squares(), batch_size=3)))
+    np.testing.assert_array_equal(xb, [[0, 0], [1, 1], [2, 4]])
+    np.testing.assert_array_equal(yb, [0, 1, 0])
+    with pytest.raises(ValueError, match="same first axis"):
+        nn.data.TensorDataset(X, y[:-1])
+    with pytest.raises(TypeError, match="__getitem__"):
+        nn.data.DataLoader(3)

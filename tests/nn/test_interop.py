@@ -353,19 +353,26 @@ class WiderLayer(nn.Layer):
         return super().forward(x) * 3.0
 
 
-def test_to_torch_refuses_a_custom_module_by_name_and_path():
+def test_to_torch_names_a_custom_module_and_asks_for_an_example_to_trace():
     model = nn.Sequential(nn.Layer(3, 3, seed=0), Doubler())
-    with pytest.raises(nn.ConversionError, match=r"Doubler at 'layers\.1' has no counterpart"):
+    with pytest.raises(nn.ConversionError, match=r"Doubler at 'layers\.1' has its own forward.*"
+                                                 r"example_input"):
         nn.to_torch(model)
-    with pytest.raises(nn.ConversionError, match="WiderLayer has no counterpart"):
+    with pytest.raises(nn.ConversionError, match="WiderLayer has its own forward"):
         nn.to_torch(WiderLayer(3, 3, seed=0))  # a subclass computes something else
+    x = np.random.default_rng(0).normal(size=(4, 3))
+    for m in (model, WiderLayer(3, 3, seed=0)):  # traced, it converts what it computes
+        t = nn.to_torch(m, x)
+        np.testing.assert_allclose(t(torch.tensor(x)).detach().numpy(), m(x).data, rtol=1e-12)
 
 
-def test_export_onnx_refuses_a_custom_module_by_name(tmp_path):
+def test_export_onnx_traces_a_custom_module(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
     model = nn.Sequential(Doubler(), nn.Layer(3, 2, seed=0))
-    with pytest.raises(nn.ConversionError, match=r"Doubler at 'layers\.0'"):
-        nn.export_onnx(model, tmp_path / "m.onnx", np.zeros((2, 3)))
-    assert not (tmp_path / "m.onnx").exists()
+    x = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    path = nn.export_onnx(model, tmp_path / "m.onnx", x)
+    sess = ort.InferenceSession(str(path))
+    np.testing.assert_allclose(sess.run(None, {"input": x})[0], model(x).data, rtol=1e-5)
 
 
 class TorchDoubler(torch.nn.Module):

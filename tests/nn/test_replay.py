@@ -30,7 +30,8 @@ def xor_page(tmp_path_factory):
     proc = subprocess.run([sys.executable, str(DEMO), "--epochs", "300", "--html", "xor.html",
                            "--out", "g.svg"], cwd=tmp, env=env, capture_output=True,
                           text=True, timeout=300, check=False)
-    assert "Training replay written to xor.html" in proc.stdout, proc.stdout + proc.stderr
+    written = f"Training replay written to {(tmp / 'xor.html').resolve()}"
+    assert written in proc.stdout, proc.stdout + proc.stderr
     return tmp / "xor.html", proc.stdout
 
 

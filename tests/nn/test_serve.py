@@ -192,7 +192,8 @@ def test_garbage_request_lines_get_a_json_4xx(server):
 
 def test_health(server):
     assert _request(server, "GET", "/health") == (
-        200, {"status": "ok", "model": "Sequential", "input_width": 4, "preprocessing": []})
+        200, {"status": "ok", "model": "Sequential", "input_shape": [4], "input_width": 4,
+              "preprocessing": []})
 
 
 def test_class_names(model_path):
@@ -490,9 +491,11 @@ def test_onnx_inputs_the_graph_refuses_are_a_400_not_a_500(tmp_path):
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
     try:
-        for rows in ([[0.0] * 64], [[0.0] * 5, [1.0] * 5]):
+        # (64 flat numbers are one 1×8×8 image: the server reads samples of the model's
+        # own shape, and flat rows of that many numbers)
+        for rows in ([[0.0] * 63], [[0.0] * 5, [1.0] * 5]):
             status, reply = _request(srv, "POST", "/predict", {"inputs": rows})
-            assert status == 400 and "ONNX graph expects input of shape" in reply["error"]
+            assert status == 400 and "(1, 8, 8)" in reply["error"], reply
         assert _request(srv, "GET", "/health")[0] == 200
     finally:
         srv.shutdown()
@@ -525,3 +528,126 @@ def test_the_model_file_swapped_truncated_or_deleted_under_a_running_server(tmp_
                           capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=60,
                           check=False)
     assert proc.returncode == 2 and "did not load as a model" in proc.stderr
+
+
+# ---- issue 27: a registered CNN, served with its own input shape -------------------------
+
+CNN_MODULE = """
+import numpy as np
+import autograd
+import nn
+
+
+@nn.register
+class DigitCNN(nn.Module):
+    def __init__(self, channels=4, seed=0):
+        super().__init__()
+        self.channels, self.seed = channels, seed
+        self.conv = nn.Conv2d(1, channels, 3, padding=1, seed=seed)
+        self.fc = nn.Linear(channels * 16, 10, seed=seed)
+
+    def forward(self, x):
+        h = autograd.max_pool2d(self.conv(x).relu(), 2)
+        return self.fc(h.reshape(h.shape[0], -1))
+
+    def config(self):
+        return {"channels": self.channels, "seed": self.seed}
+"""
+
+
+def _serve_cli(args, cwd, env):
+    proc = subprocess.Popen([sys.executable, "-m", "nn.serve", *map(str, args), "--port", "0",
+                             "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env, cwd=cwd)
+    line = proc.stdout.readline()
+    m = re.search(r"http://127\.0\.0\.1:(\d+)", line)
+    if not m:
+        proc.kill()
+        raise AssertionError((line, proc.communicate(timeout=10)))
+    return proc, int(m.group(1)), line
+
+
+def _post(port, body, method="POST", path="/predict"):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=None if body is None else json.dumps(body),
+                     headers={} if body is None else {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, json.loads(resp.read())
+    finally:
+        conn.close()
+
+
+def _stop_cli(proc):
+    proc.terminate()
+    proc.wait(10)
+    proc.stdout.close()
+    proc.stderr.close()
+
+
+@pytest.mark.parametrize("onnx", [False, True])
+def test_a_registered_cnn_is_served_with_its_image_shape(tmp_path, onnx):
+    """--import registers the class; /health reports (1, 8, 8); images and flat rows are
+    both answered; anything else is a 400 (ONNX included), and serving goes on."""
+    if onnx:
+        pytest.importorskip("onnxruntime")
+    (tmp_path / "mycnn.py").write_text(CNN_MODULE)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        import mycnn
+    finally:
+        sys.path.remove(str(tmp_path))
+    model = mycnn.DigitCNN()
+    images = np.random.default_rng(0).uniform(0, 1, size=(5, 1, 8, 8))
+    if onnx:
+        path = nn.export_onnx(model, tmp_path / "cnn.onnx", images[:2])
+        args = [path, "--onnx"]
+    else:
+        path = model.save(tmp_path / "cnn.npz")
+        args = [path, "--import", "mycnn"]
+    env = dict(_env(), PYTHONPATH=os.pathsep.join([str(ROOT), str(tmp_path)]))
+    proc, port, line = _serve_cli(args, tmp_path, env)
+    try:
+        assert "samples of shape (1, 8, 8)" in line
+        status, health = _post(port, None, "GET", "/health")
+        assert status == 200 and health["input_shape"] == [1, 8, 8]
+        assert health["input_width"] == 64
+        want = _softmax(nn.predict(model, images))
+        tol = {"rtol": 1e-4, "atol": 1e-6} if onnx else {"rtol": 1e-12}
+        status, body = _post(port, {"inputs": images.tolist()})
+        assert status == 200, body
+        np.testing.assert_allclose(body["probabilities"], want, **tol)
+        status, body = _post(port, {"inputs": images.reshape(5, 64).tolist()})
+        assert status == 200, body
+        np.testing.assert_allclose(body["probabilities"], want, **tol)
+        for bad, message in (({"inputs": images[:, :, :7].tolist()}, "shape (1, 8, 8)"),
+                             ({"inputs": [[1, 2, 3]]}, "shape (1, 8, 8)"),
+                             ({"inputs": [[[[1] * 8] * 8], [[[1] * 7] * 8]]}, "ragged"),
+                             ({"inputs": [[[[True] * 8] * 8]]}, "expected a number")):
+            status, body = _post(port, bad)
+            assert status == 400 and message in body["error"], body
+        status, body = _post(port, {"inputs": images[:1].tolist()})
+        assert status == 200
+    finally:
+        _stop_cli(proc)
+
+
+def test_input_shape_option_and_a_failing_import(tmp_path):
+    model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3, seed=0))
+    path = model.save(tmp_path / "m.npz")
+    proc, port, _ = _serve_cli([path, "--input-shape", "3,4"], tmp_path, _env())
+    try:
+        status, health = _post(port, None, "GET", "/health")
+        assert health["input_shape"] == [3, 4]
+        x = np.arange(24.0).reshape(2, 3, 4) / 24
+        status, body = _post(port, {"inputs": x.tolist()})
+        assert status == 200
+        np.testing.assert_allclose(body["probabilities"], _softmax(nn.predict(model, x)),
+                                   rtol=1e-12)
+    finally:
+        _stop_cli(proc)
+    out = subprocess.run([sys.executable, "-m", "nn.serve", str(path), "--import",
+                          "no_such_module_here"], capture_output=True, text=True, env=_env(),
+                         cwd=tmp_path, timeout=60, check=False)
+    assert out.returncode == 2 and "--import failed" in out.stderr
+    assert "no_such_module_here" in out.stderr
