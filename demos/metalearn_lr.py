@@ -110,13 +110,15 @@ def accuracy(params: list[np.ndarray], x: np.ndarray, y: np.ndarray) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--meta-steps", type=int, default=40)
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0],
+                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+                                 epilog="Time: about a minute with the defaults.")
+    ap.add_argument("--meta-steps", type=int, default=40, help="how many learning-rate updates")
     ap.add_argument("--unroll", type=int, default=10, help="K: SGD steps per meta-step")
-    ap.add_argument("--batch", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=100, help="training sequences per SGD step")
     ap.add_argument("--lr", type=float, default=0.01, help="the starting learning rate")
     ap.add_argument("--meta-lr", type=float, default=0.1, help="Adam's step size for log lr")
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="the initial weights' seed")
     ap.add_argument("--check", action="store_true",
                     help="compare the first hypergradient with torch.func's (float64, 1e-8)")
     args = ap.parse_args(argv)
